@@ -1,0 +1,260 @@
+//! Writes a `Trace` as the CLI's JSON schema, streaming arrays so a long trace never
+//! exists twice in memory.
+
+use std::io::{self, Write};
+
+use ndarray::{ArrayBase, Data, Dimension};
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+use serde_json::json;
+use tokenscope_core::{Model, Trace};
+
+/// Serialises an n-dimensional array as nested JSON lists, outermost axis first.
+struct Nested<'a, S: Data<Elem = f32>, D: Dimension>(&'a ArrayBase<S, D>);
+
+impl<S: Data<Elem = f32>, D: Dimension> Serialize for Nested<'_, S, D> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let view = self.0.view().into_dyn();
+        nested(&view, serializer)
+    }
+}
+
+fn nested<Z: Serializer>(view: &ndarray::ArrayViewD<f32>, serializer: Z) -> Result<Z::Ok, Z::Error> {
+    if view.ndim() <= 1 {
+        let mut seq = serializer.serialize_seq(Some(view.len()))?;
+        for v in view.iter() {
+            seq.serialize_element(v)?;
+        }
+        return seq.end();
+    }
+    let mut seq = serializer.serialize_seq(Some(view.len_of(ndarray::Axis(0))))?;
+    for sub in view.outer_iter() {
+        seq.serialize_element(&NestedDyn(sub))?;
+    }
+    seq.end()
+}
+
+struct NestedDyn<'a>(ndarray::ArrayViewD<'a, f32>);
+
+impl Serialize for NestedDyn<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        nested(&self.0, serializer)
+    }
+}
+
+/// A list of per-layer arrays serialised as one outer list.
+struct Stack<'a, T: Serialize>(Vec<T>, std::marker::PhantomData<&'a ()>);
+
+impl<T: Serialize> Serialize for Stack<'_, T> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in &self.0 {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+fn stack<'a, T: Serialize>(items: Vec<T>) -> Stack<'a, T> {
+    Stack(items, std::marker::PhantomData)
+}
+
+/// Which keys to print: all, or those named by `--fields` (top-level names like `qkv`, or
+/// dotted sub-keys like `qkv.query`).
+pub struct Fields(Option<Vec<String>>);
+
+impl Fields {
+    pub const KNOWN: [&'static str; 22] = [
+        "model",
+        "tokens",
+        "ids",
+        "offsets",
+        "type_ids",
+        "segments",
+        "truncated",
+        "embeddings",
+        "embeddings.word",
+        "embeddings.position",
+        "embeddings.token_type",
+        "embeddings.output",
+        "hidden_states",
+        "attentions",
+        "scores",
+        "qkv",
+        "qkv.query",
+        "qkv.key",
+        "qkv.value",
+        "next_token",
+        "next_token.top",
+        "one_hot",
+    ];
+
+    pub fn parse(spec: Option<&str>) -> Result<Self, String> {
+        let Some(spec) = spec else {
+            return Ok(Fields(None));
+        };
+        let names: Vec<String> = spec
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let Some(bad) = names.iter().find(|n| !Self::KNOWN.contains(&n.as_str())) {
+            return Err(format!(
+                "--fields: unknown field \"{bad}\" (known: {})",
+                Self::KNOWN.join(", ")
+            ));
+        }
+        Ok(Fields(Some(names)))
+    }
+
+    /// Whether `key` (possibly dotted) is printed: named itself, or its parent or child is.
+    fn wants(&self, key: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(names) => names.iter().any(|n| {
+                n == key
+                    || key.starts_with(&format!("{n}."))
+                    || n.starts_with(&format!("{key}."))
+            }),
+        }
+    }
+}
+
+/// Writes `"key":value` pairs of one JSON object, commas between.
+struct ObjectWriter<'w, W: Write> {
+    out: &'w mut W,
+    first: bool,
+}
+
+impl<'w, W: Write> ObjectWriter<'w, W> {
+    fn open(out: &'w mut W) -> io::Result<Self> {
+        out.write_all(b"{")?;
+        Ok(ObjectWriter { out, first: true })
+    }
+
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        if !self.first {
+            self.out.write_all(b",")?;
+        }
+        self.first = false;
+        serde_json::to_writer(&mut *self.out, key)?;
+        self.out.write_all(b":")
+    }
+
+    fn field<T: Serialize>(&mut self, key: &str, value: &T) -> io::Result<()> {
+        self.key(key)?;
+        serde_json::to_writer(&mut *self.out, value).map_err(io::Error::from)
+    }
+
+    fn close(self) -> io::Result<()> {
+        self.out.write_all(b"}")
+    }
+}
+
+pub fn write_trace<W: Write>(
+    out: &mut W,
+    model: &Model,
+    trace: &Trace,
+    fields: &Fields,
+    top_k: usize,
+) -> io::Result<()> {
+    let input = &trace.input;
+    let mut obj = ObjectWriter::open(out)?;
+    if fields.wants("model") {
+        obj.field("model", &model.info())?;
+    }
+    if fields.wants("tokens") {
+        obj.field("tokens", &input.tokens)?;
+    }
+    if fields.wants("ids") {
+        obj.field("ids", &input.ids)?;
+    }
+    if fields.wants("offsets") {
+        obj.field("offsets", &input.offsets)?;
+    }
+    if fields.wants("type_ids") {
+        obj.field("type_ids", &input.type_ids)?;
+    }
+    if fields.wants("segments") {
+        obj.field("segments", &input.segments)?;
+    }
+    if fields.wants("truncated") {
+        obj.field("truncated", &input.truncated)?;
+    }
+    if fields.wants("embeddings") {
+        obj.key("embeddings")?;
+        let e = &trace.embeddings;
+        let mut sub = ObjectWriter::open(&mut *obj.out)?;
+        if fields.wants("embeddings.word") {
+            sub.field("word", &Nested(&e.word))?;
+        }
+        if fields.wants("embeddings.position") {
+            sub.field("position", &Nested(&e.position))?;
+        }
+        if fields.wants("embeddings.token_type") {
+            if let Some(t) = &e.token_type {
+                sub.field("token_type", &Nested(t))?;
+            }
+        }
+        if fields.wants("embeddings.output") {
+            sub.field("output", &Nested(&e.output))?;
+        }
+        sub.close()?;
+    }
+    if fields.wants("hidden_states") {
+        obj.field(
+            "hidden_states",
+            &stack(trace.hidden_states.iter().map(Nested).collect()),
+        )?;
+    }
+    if fields.wants("attentions") {
+        obj.field(
+            "attentions",
+            &stack(trace.layers.iter().map(|l| Nested(&l.attention)).collect()),
+        )?;
+    }
+    if fields.wants("scores") {
+        obj.field(
+            "scores",
+            &stack(trace.layers.iter().map(|l| Nested(&l.scores)).collect()),
+        )?;
+    }
+    if fields.wants("qkv") {
+        obj.key("qkv")?;
+        let mut sub = ObjectWriter::open(&mut *obj.out)?;
+        if fields.wants("qkv.query") {
+            sub.field("query", &stack(trace.layers.iter().map(|l| Nested(&l.query)).collect()))?;
+        }
+        if fields.wants("qkv.key") {
+            sub.field("key", &stack(trace.layers.iter().map(|l| Nested(&l.key)).collect()))?;
+        }
+        if fields.wants("qkv.value") {
+            sub.field("value", &stack(trace.layers.iter().map(|l| Nested(&l.value)).collect()))?;
+        }
+        sub.close()?;
+    }
+    if fields.wants("next_token") {
+        if let Some(probs) = &trace.next_token_probs {
+            let last = probs.row(probs.nrows() - 1);
+            let mut ranked: Vec<(usize, f32)> = last.iter().copied().enumerate().collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let top: Vec<_> = ranked
+                .into_iter()
+                .take(top_k)
+                .map(|(id, prob)| {
+                    json!({
+                        "id": id,
+                        "token": model.tokenizer.id_to_token(id as u32).unwrap_or_default(),
+                        "prob": prob,
+                    })
+                })
+                .collect();
+            obj.field("next_token", &json!({ "top": top }))?;
+        }
+    }
+    if fields.wants("one_hot") {
+        let facts: Vec<_> = input.ids.iter().map(|&id| model.one_hot_facts(id)).collect();
+        obj.field("one_hot", &facts)?;
+    }
+    obj.close()?;
+    out.write_all(b"\n")
+}

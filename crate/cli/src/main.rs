@@ -1,0 +1,174 @@
+//! `tokenscope`: prints a model's full trace as JSON and converts checkpoints into the
+//! page's web bundles. Every failure is one line on stderr and exit status 2.
+
+mod json;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sha2::{Digest, Sha256};
+use tokenscope_core::bundle::{convert_safetensors, BundleDtype};
+use tokenscope_core::Model;
+
+/// The embedded default model, found from the source tree so the binary works from any cwd.
+const DEFAULT_MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/models/all-MiniLM-L6-v2"
+);
+
+/// The sentence `convert` runs through the source and the bundle to prove they agree.
+const CHECK_SENTENCE: &str = "students celebrate the graduation with a big party";
+
+#[derive(Parser)]
+#[command(name = "tokenscope", version, about = "See how a transformer turns text into numbers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a model on a text and print every traced tensor as one JSON object.
+    Inspect {
+        /// Model folder with config.json, model.safetensors and tokenizer.json.
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: PathBuf,
+        /// The text to run.
+        #[arg(long)]
+        text: String,
+        /// A second text, run with the first as a BERT sentence pair.
+        #[arg(long)]
+        pair: Option<String>,
+        /// How many next-token candidates to list (GPT-2 models).
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Print only these comma-separated keys (e.g. tokens,ids,attentions or qkv.query).
+        #[arg(long)]
+        fields: Option<String>,
+    },
+    /// Write a web bundle (F16 or F32 safetensors + config + tokenizer) from a model folder
+    /// and check that both give the same trace.
+    Convert {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long, default_value = "f16")]
+        dtype: String,
+    },
+}
+
+fn main() -> ExitCode {
+    // A bug must still read as one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("tokenscope: internal error: {info}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect {
+            model,
+            text,
+            pair,
+            top,
+            fields,
+        } => inspect(&model, &text, pair.as_deref(), top, fields.as_deref()),
+        Command::Convert { from, to, dtype } => convert(&from, &to, &dtype),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tokenscope: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(dir: &Path) -> Result<Model, String> {
+    if !dir.is_dir() {
+        return Err(format!("model folder {} does not exist", dir.display()));
+    }
+    Model::from_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+fn inspect(
+    dir: &Path,
+    text: &str,
+    pair: Option<&str>,
+    top: usize,
+    fields: Option<&str>,
+) -> Result<(), String> {
+    let fields = json::Fields::parse(fields)?;
+    let model = load(dir)?;
+    let trace = model.trace(text, pair).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    json::write_trace(&mut out, &model, &trace, &fields, top)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing JSON: {e}"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "wrote {} ({} bytes, sha256 {:x})",
+        path.display(),
+        bytes.len(),
+        Sha256::digest(bytes)
+    );
+    Ok(())
+}
+
+fn convert(from: &Path, to: &Path, dtype: &str) -> Result<(), String> {
+    let dtype = BundleDtype::parse(dtype)
+        .ok_or_else(|| format!("--dtype must be f16 or f32, not \"{dtype}\""))?;
+    let config = read(&from.join("config.json"))?;
+    let weights = read(&from.join("model.safetensors"))?;
+    let tokenizer = read(&from.join("tokenizer.json"))?;
+    let source = Model::from_bytes(&config, &weights, &tokenizer)
+        .map_err(|e| format!("{}: {e}", from.display()))?;
+    let converted = convert_safetensors(&weights, dtype).map_err(|e| e.to_string())?;
+    let bundle = Model::from_bytes(&config, &converted, &tokenizer)
+        .map_err(|e| format!("converted bundle: {e}"))?;
+
+    // Both must give the same tokens and nearly the same attention before anything is written.
+    let a = source.trace(CHECK_SENTENCE, None).map_err(|e| e.to_string())?;
+    let b = bundle.trace(CHECK_SENTENCE, None).map_err(|e| e.to_string())?;
+    if a.input.ids != b.input.ids {
+        return Err("the bundle tokenizes differently from the source".into());
+    }
+    let attention_diff = a
+        .layers
+        .iter()
+        .zip(&b.layers)
+        .flat_map(|(x, y)| x.attention.iter().zip(y.attention.iter()))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    let limit = match dtype {
+        BundleDtype::F16 => 5e-3,
+        BundleDtype::F32 => 1e-6,
+    };
+    println!("check: \"{CHECK_SENTENCE}\": largest attention difference source vs bundle = {attention_diff:.3e} (limit {limit:.0e})");
+    if attention_diff > limit {
+        return Err(format!(
+            "the converted bundle's attention differs by {attention_diff:.3e} (> {limit:.0e}); keep --dtype f32"
+        ));
+    }
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    write(&to.join("config.json"), &config)?;
+    write(&to.join("tokenizer.json"), &tokenizer)?;
+    write(&to.join("model.safetensors"), &converted)?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! TokenScope's core: load a Hugging Face model from bytes, run it with a full trace of
+//! every intermediate tensor, and compare vectors. No web types; builds for wasm32 too.
+
+pub mod analysis;
+pub mod bert;
+pub mod bundle;
+pub mod config;
+pub mod error;
+pub mod gpt2;
+pub mod model;
+pub mod ops;
+pub mod tensors;
+pub mod tokenize;
+pub mod trace;
+
+pub use config::ModelConfig;
+pub use error::{Error, Result};
+pub use model::{Model, ModelInfo, OneHotFacts};
+pub use tokenize::{Segment, Tokens};
+pub use trace::{EmbeddingTrace, LayerTrace, Trace};

@@ -1,0 +1,183 @@
+//! A loaded model: config, tokenizer and weights of one supported architecture, and the
+//! entry point that turns text into a `Trace`.
+
+use ndarray::{Array2, ArrayView1, Axis};
+use serde::Serialize;
+
+use crate::bert::Bert;
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+use crate::gpt2::Gpt2;
+use crate::tokenize::{TextTokenizer, Tokens};
+use crate::trace::Trace;
+
+enum Architecture {
+    Bert(Bert),
+    Gpt2(Gpt2),
+}
+
+pub struct Model {
+    pub config: ModelConfig,
+    pub tokenizer: TextTokenizer,
+    architecture: Architecture,
+}
+
+/// Size facts the page shows beside a model's name.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelInfo {
+    pub model_type: &'static str,
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub head_dim: usize,
+    pub max_positions: usize,
+    pub causal: bool,
+}
+
+/// The seed's one-hot argument in numbers for one token of this model.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OneHotFacts {
+    /// Length of the one-hot vector: the vocabulary size.
+    pub vocab_size: usize,
+    /// The position of the single 1: the token id.
+    pub index: usize,
+    /// Numbers in one embedding vector.
+    pub hidden_size: usize,
+    /// A vocab × vocab table of f32 one-hot rows.
+    pub one_hot_table_bytes: u64,
+    /// The model's vocab × hidden embedding table in f32.
+    pub embedding_table_bytes: u64,
+}
+
+impl Model {
+    /// Builds a model from the three files of a Hugging Face model folder, as bytes.
+    pub fn from_bytes(config_json: &[u8], safetensors: &[u8], tokenizer_json: &[u8]) -> Result<Self> {
+        let config = ModelConfig::from_json(config_json)?;
+        let tokenizer = TextTokenizer::from_bytes(tokenizer_json, config.max_positions())?;
+        if tokenizer.vocab_size() != config.vocab_size() {
+            return Err(Error::VocabMismatch {
+                tokenizer: tokenizer.vocab_size(),
+                config: config.vocab_size(),
+            });
+        }
+        let architecture = match &config {
+            ModelConfig::Bert(c) => Architecture::Bert(Bert::load(c.clone(), safetensors)?),
+            ModelConfig::Gpt2(c) => Architecture::Gpt2(Gpt2::load(c.clone(), safetensors)?),
+        };
+        Ok(Model {
+            config,
+            tokenizer,
+            architecture,
+        })
+    }
+
+    /// Reads `config.json`, `model.safetensors` and `tokenizer.json` from a folder.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+        };
+        Self::from_bytes(
+            &read("config.json")?,
+            &read("model.safetensors")?,
+            &read("tokenizer.json")?,
+        )
+    }
+
+    pub fn info(&self) -> ModelInfo {
+        let c = &self.config;
+        ModelInfo {
+            model_type: c.model_type(),
+            vocab_size: c.vocab_size(),
+            hidden_size: c.hidden_size(),
+            num_layers: c.num_layers(),
+            num_heads: c.num_heads(),
+            head_dim: c.head_dim(),
+            max_positions: c.max_positions(),
+            causal: c.is_causal(),
+        }
+    }
+
+    /// Tokenizes a text, or a text pair for BERT (`[CLS] A [SEP] B [SEP]`).
+    pub fn tokenize(&self, text: &str, pair: Option<&str>) -> Result<Tokens> {
+        if pair.is_some() && self.config.is_causal() {
+            return Err(Error::Input(
+                "sentence pairs are a BERT input; a GPT-2 model reads one text".into(),
+            ));
+        }
+        let tokens = self.tokenizer.encode(text, pair)?;
+        if tokens.ids.is_empty() {
+            return Err(Error::Input("the text has no tokens; type something".into()));
+        }
+        Ok(tokens)
+    }
+
+    /// Runs the model on a text (or a BERT sentence pair) and keeps every intermediate.
+    pub fn trace(&self, text: &str, pair: Option<&str>) -> Result<Trace> {
+        let input = self.tokenize(text, pair)?;
+        self.trace_tokens(input)
+    }
+
+    /// Runs the model on already tokenized input.
+    pub fn trace_tokens(&self, input: Tokens) -> Result<Trace> {
+        Ok(match &self.architecture {
+            Architecture::Bert(bert) => {
+                let out = bert.forward(&input)?;
+                Trace {
+                    input,
+                    embeddings: out.embeddings,
+                    hidden_states: out.hidden_states,
+                    layers: out.layers,
+                    next_token_probs: None,
+                }
+            }
+            Architecture::Gpt2(gpt2) => {
+                let out = gpt2.forward(&input)?;
+                Trace {
+                    input,
+                    embeddings: out.embeddings,
+                    hidden_states: out.hidden_states,
+                    layers: out.layers,
+                    next_token_probs: Some(out.next_token_probs),
+                }
+            }
+        })
+    }
+
+    /// The static embedding table. (V, H)
+    pub fn word_embeddings(&self) -> &Array2<f32> {
+        match &self.architecture {
+            Architecture::Bert(b) => &b.word_embeddings,
+            Architecture::Gpt2(g) => &g.wte,
+        }
+    }
+
+    /// The learned position table. (P, H)
+    pub fn position_embeddings(&self) -> &Array2<f32> {
+        match &self.architecture {
+            Architecture::Bert(b) => &b.position_embeddings,
+            Architecture::Gpt2(g) => &g.wpe,
+        }
+    }
+
+    /// The static embedding of one token id, if it is in the vocabulary. (H)
+    pub fn embedding_of(&self, id: u32) -> Option<ArrayView1<'_, f32>> {
+        let table = self.word_embeddings();
+        ((id as usize) < table.nrows()).then(|| table.index_axis(Axis(0), id as usize))
+    }
+
+    pub fn one_hot_facts(&self, id: u32) -> OneHotFacts {
+        let vocab = self.config.vocab_size() as u64;
+        let hidden = self.config.hidden_size() as u64;
+        let f32_bytes = std::mem::size_of::<f32>() as u64;
+        OneHotFacts {
+            vocab_size: vocab as usize,
+            index: id as usize,
+            hidden_size: hidden as usize,
+            one_hot_table_bytes: vocab * vocab * f32_bytes,
+            embedding_table_bytes: vocab * hidden * f32_bytes,
+        }
+    }
+}

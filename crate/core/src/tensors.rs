@@ -1,0 +1,97 @@
+//! Reads named tensors out of safetensors bytes as f32 ndarray arrays, checking each shape.
+
+use half::{bf16, f16};
+use ndarray::{Array1, Array2};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{Error, Result};
+
+/// A parsed checkpoint plus the name prefix its keys carry (`""`, `"bert."`, `"transformer."`).
+pub struct TensorStore<'a> {
+    tensors: SafeTensors<'a>,
+    prefix: String,
+}
+
+impl<'a> TensorStore<'a> {
+    /// Parses the safetensors header. `probe` is a key every checkpoint of the architecture
+    /// has; the first of `prefixes` under which it exists becomes the prefix for all lookups,
+    /// so checkpoints saved with and without a wrapper model both load.
+    pub fn parse(bytes: &'a [u8], probe: &str, prefixes: &[&str]) -> Result<Self> {
+        let tensors =
+            SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(describe(&e)))?;
+        let names = tensors.names();
+        let prefix = prefixes
+            .iter()
+            .find(|p| names.iter().any(|n| *n == format!("{p}{probe}")))
+            .map(|p| p.to_string())
+            .ok_or_else(|| Error::MissingTensor(probe.to_string()))?;
+        Ok(TensorStore { tensors, prefix })
+    }
+
+    fn raw(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>> {
+        let full = format!("{}{name}", self.prefix);
+        let view = self
+            .tensors
+            .tensor(&full)
+            .map_err(|_| Error::MissingTensor(full.clone()))?;
+        if view.shape() != expected {
+            return Err(Error::ShapeMismatch {
+                name: full,
+                expected: expected.to_vec(),
+                found: view.shape().to_vec(),
+            });
+        }
+        decode(&full, view.dtype(), view.data())
+    }
+
+    /// A vector of length `len`.
+    pub fn vector(&self, name: &str, len: usize) -> Result<Array1<f32>> {
+        Ok(Array1::from(self.raw(name, &[len])?))
+    }
+
+    /// A matrix stored row-major as `[rows, cols]`.
+    pub fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Array2<f32>> {
+        let data = self.raw(name, &[rows, cols])?;
+        Array2::from_shape_vec((rows, cols), data)
+            .map_err(|e| Error::Safetensors(format!("{name}: {e}")))
+    }
+}
+
+/// Turns little-endian tensor bytes into f32, whatever float dtype they were stored in.
+pub fn decode(name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>> {
+    let values = match dtype {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        other => {
+            return Err(Error::UnsupportedDtype {
+                name: name.to_string(),
+                dtype: format!("{other:?}"),
+            })
+        }
+    };
+    Ok(values)
+}
+
+/// safetensors' own messages are terse; say what they mean for a user holding the file.
+pub fn describe(err: &safetensors::SafeTensorError) -> String {
+    use safetensors::SafeTensorError as E;
+    match err {
+        E::HeaderTooSmall | E::HeaderTooLarge | E::InvalidHeaderLength => {
+            format!("not a safetensors file or its header is damaged ({err})")
+        }
+        E::MetadataIncompleteBuffer => {
+            "the file is truncated: its header promises more bytes than it holds".into()
+        }
+        _ => format!("cannot be read: {err}"),
+    }
+}

@@ -1,0 +1,122 @@
+//! Wraps a Hugging Face `tokenizer.json`: text (or a text pair) to tokens, ids, offsets and
+//! token types, truncated to the model's positions with the count of dropped tokens.
+
+use tokenizers::{
+    EncodeInput, Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
+};
+
+use crate::error::{Error, Result};
+
+/// Which input text a token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Segment {
+    /// A token the tokenizer added itself (`[CLS]`, `[SEP]`).
+    Special,
+    /// The first text (A).
+    First,
+    /// The second text of a pair (B).
+    Second,
+}
+
+/// A tokenized input, ready for the forward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tokens {
+    pub tokens: Vec<String>,
+    pub ids: Vec<u32>,
+    /// Character (Unicode scalar) offsets of each token in the text it came from.
+    pub offsets: Vec<(usize, usize)>,
+    /// BERT token types: 0 for the first text and its specials, 1 for the second.
+    pub type_ids: Vec<u32>,
+    pub segments: Vec<Segment>,
+    /// How many tokens were dropped to fit the model's maximum positions.
+    pub truncated: usize,
+}
+
+pub struct TextTokenizer {
+    inner: Tokenizer,
+    max_positions: usize,
+}
+
+impl TextTokenizer {
+    /// Parses `tokenizer.json`; padding and the file's own truncation are switched off
+    /// because the trace must show exactly the tokens of the text and nothing else.
+    pub fn from_bytes(bytes: &[u8], max_positions: usize) -> Result<Self> {
+        let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(TextTokenizer {
+            inner,
+            max_positions,
+        })
+    }
+
+    /// Vocabulary size including added tokens, comparable to config `vocab_size`.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// The token string for an id, as `convert_ids_to_tokens` prints it.
+    pub fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
+    /// Text for a list of ids, as `decode` joins them (used for readable GPT-2 tokens).
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.inner
+            .decode(ids, false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    pub fn encode(&self, text: &str, pair: Option<&str>) -> Result<Tokens> {
+        let input = || -> EncodeInput {
+            match pair {
+                Some(b) => (text, b).into(),
+                None => text.into(),
+            }
+        };
+        let full = self
+            .inner
+            .encode_char_offsets(input(), true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        if full.len() <= self.max_positions {
+            return Ok(Self::collect(&full, 0));
+        }
+        let mut truncating = self.inner.clone();
+        truncating
+            .with_truncation(Some(TruncationParams {
+                direction: TruncationDirection::Right,
+                max_length: self.max_positions,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+            }))
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let kept = truncating
+            .encode_char_offsets(input(), true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(Self::collect(&kept, full.len() - kept.len()))
+    }
+
+    fn collect(enc: &Encoding, truncated: usize) -> Tokens {
+        let special = enc.get_special_tokens_mask();
+        let segments = enc
+            .get_sequence_ids()
+            .iter()
+            .zip(special)
+            .map(|(seq, &sp)| match (sp, seq) {
+                (1, _) | (_, None) => Segment::Special,
+                (_, Some(0)) => Segment::First,
+                _ => Segment::Second,
+            })
+            .collect();
+        Tokens {
+            tokens: enc.get_tokens().to_vec(),
+            ids: enc.get_ids().to_vec(),
+            offsets: enc.get_offsets().to_vec(),
+            type_ids: enc.get_type_ids().to_vec(),
+            segments,
+            truncated,
+        }
+    }
+}
