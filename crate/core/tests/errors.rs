@@ -1,0 +1,196 @@
+//! Bad model files and bad input give named errors, never panics.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+
+use tokenscope_core::bundle::{convert_safetensors, BundleDtype};
+use tokenscope_core::{Error, Model};
+
+fn fixture(model: &str, file: &str) -> Vec<u8> {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/reference/fixtures")
+        .join(model)
+        .join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct Files {
+    config: Vec<u8>,
+    weights: Vec<u8>,
+    tokenizer: Vec<u8>,
+}
+
+fn files(model: &str) -> Files {
+    Files {
+        config: fixture(model, "config.json"),
+        weights: fixture(model, "model.safetensors"),
+        tokenizer: fixture(model, "tokenizer.json"),
+    }
+}
+
+fn load(f: &Files) -> Result<Model, Error> {
+    Model::from_bytes(&f.config, &f.weights, &f.tokenizer)
+}
+
+fn edit_config(f: &mut Files, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut value: serde_json::Value = serde_json::from_slice(&f.config).expect("json");
+    edit(&mut value);
+    f.config = serde_json::to_vec(&value).expect("json");
+}
+
+fn err(result: Result<Model, Error>) -> Error {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn truncated_safetensors_is_named() {
+    for model in ["tiny-bert", "tiny-gpt2"] {
+        let mut f = files(model);
+        f.weights.truncate(f.weights.len() / 2);
+        let e = err(load(&f));
+        assert!(matches!(e, Error::Safetensors(_)), "{model}: {e}");
+        assert!(e.to_string().contains("model.safetensors"), "{e}");
+        f.weights.truncate(5);
+        assert!(matches!(err(load(&f)), Error::Safetensors(_)));
+        f.weights.clear();
+        assert!(matches!(err(load(&f)), Error::Safetensors(_)));
+    }
+}
+
+#[test]
+fn unknown_model_type_is_named() {
+    let mut f = files("tiny-bert");
+    edit_config(&mut f, |v| v["model_type"] = "llama".into());
+    assert_eq!(err(load(&f)), Error::UnsupportedModelType("llama".into()));
+    assert!(err(load(&f)).to_string().contains("\"llama\" is not supported"));
+}
+
+#[test]
+fn bad_config_json_is_named() {
+    let mut f = files("tiny-gpt2");
+    f.config = vec![0xff, 0xfe, b'{'];
+    assert!(matches!(err(load(&f)), Error::Config(_)));
+    f.config = b"{\"model_type\": \"gpt2\"".to_vec();
+    assert!(matches!(err(load(&f)), Error::Config(_)));
+    f.config = b"{\"model_type\": \"gpt2\", \"n_embd\": 64}".to_vec();
+    assert!(matches!(err(load(&f)), Error::Config(_)));
+    f.config = b"[]".to_vec();
+    assert!(matches!(err(load(&f)), Error::Config(_)));
+}
+
+#[test]
+fn tokenizer_from_another_model_is_named() {
+    let mut f = files("tiny-bert");
+    f.tokenizer = fixture("tiny-gpt2", "tokenizer.json");
+    let e = err(load(&f));
+    assert!(matches!(e, Error::VocabMismatch { .. }), "{e}");
+    f.tokenizer = b"not json".to_vec();
+    assert!(matches!(err(load(&f)), Error::Tokenizer(_)));
+}
+
+#[test]
+fn wrong_shapes_are_named() {
+    let mut f = files("tiny-bert");
+    edit_config(&mut f, |v| v["intermediate_size"] = 96.into());
+    match err(load(&f)) {
+        Error::ShapeMismatch { name, expected, found } => {
+            assert_eq!(name, "encoder.layer.0.intermediate.dense.weight");
+            assert_eq!(expected, [96, 64]);
+            assert_eq!(found, [128, 64]);
+        }
+        e => panic!("unexpected {e}"),
+    }
+    let mut g = files("tiny-gpt2");
+    edit_config(&mut g, |v| v["n_layer"] = 3.into());
+    assert_eq!(
+        err(load(&g)),
+        Error::MissingTensor("transformer.h.2.ln_1.weight".into())
+    );
+    edit_config(&mut g, |v| v["n_head"] = 5.into());
+    assert!(matches!(err(load(&g)), Error::Config(_)));
+}
+
+#[test]
+fn checkpoint_of_the_other_architecture_is_named() {
+    let mut f = files("tiny-gpt2");
+    f.weights = fixture("tiny-bert", "model.safetensors");
+    assert_eq!(err(load(&f)), Error::MissingTensor("wte.weight".into()));
+}
+
+#[test]
+fn f16_and_f32_bundles_load_and_agree() {
+    let f = files("tiny-gpt2");
+    let reference = load(&f).expect("f32 loads").trace("Hello, world!", None).expect("runs");
+    for dtype in [BundleDtype::F16, BundleDtype::F32] {
+        let weights = convert_safetensors(&f.weights, dtype).expect("converts");
+        let model = Model::from_bytes(&f.config, &weights, &f.tokenizer).expect("bundle loads");
+        let trace = model.trace("Hello, world!", None).expect("runs");
+        let limit = if dtype == BundleDtype::F16 { 5e-3 } else { 0.0 };
+        for (a, b) in reference.layers.iter().zip(&trace.layers) {
+            let diff = a
+                .attention
+                .iter()
+                .zip(b.attention.iter())
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(diff <= limit, "{dtype:?}: attention differs by {diff}");
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_named_not_panicked() {
+    let bert = load(&files("tiny-bert")).expect("loads");
+    let gpt2 = load(&files("tiny-gpt2")).expect("loads");
+    assert!(matches!(gpt2.trace("a", Some("b")), Err(Error::Input(_))));
+    assert!(matches!(gpt2.trace("", None), Err(Error::Input(_))));
+    // BERT still has [CLS] [SEP] for empty text.
+    assert_eq!(bert.trace("", None).expect("runs").len(), 2);
+    for text in [
+        "   ",
+        "🎉🎉 派对 حفلة \u{200b}\u{0007}",
+        "<script>alert(1)</script>",
+        "\u{202e}reversed",
+    ] {
+        bert.trace(text, None).expect("bert runs any text");
+        gpt2.trace(text, None).expect("gpt2 runs any text");
+    }
+}
+
+#[test]
+fn long_text_is_truncated_with_a_count() {
+    let bert = load(&files("tiny-bert")).expect("loads"); // 64 positions
+    let gpt2 = load(&files("tiny-gpt2")).expect("loads"); // 64 positions
+    let long = "party ".repeat(100);
+    let t = bert.trace(&long, None).expect("runs");
+    assert_eq!(t.len(), 64);
+    assert_eq!(t.input.truncated, 102 - 64);
+    assert_eq!(t.input.tokens.last().map(String::as_str), Some("[SEP]"));
+    let t = bert.trace(&long, Some("the cat")).expect("pair runs");
+    assert_eq!(t.len(), 64);
+    assert!(t.input.truncated > 0);
+    assert!(t.input.type_ids.contains(&1), "the second text survives truncation");
+    let t = gpt2.trace(&long, None).expect("runs");
+    assert_eq!(t.len(), 64);
+    assert!(t.input.truncated > 0);
+    let short = gpt2.trace("party", None).expect("runs");
+    assert_eq!(short.input.truncated, 0);
+}
+
+#[test]
+fn pair_gets_token_types_and_segments() {
+    use tokenscope_core::Segment;
+    let bert = load(&files("tiny-bert")).expect("loads");
+    let t = bert.trace("the cat", Some("a dog")).expect("runs");
+    let first_sep = t.input.tokens.iter().position(|s| s == "[SEP]").expect("sep");
+    for (i, &ty) in t.input.type_ids.iter().enumerate() {
+        assert_eq!(ty, u32::from(i > first_sep), "token {i}");
+    }
+    assert_eq!(t.input.segments[0], Segment::Special);
+    assert_eq!(t.input.segments[1], Segment::First);
+    assert_eq!(t.input.segments[first_sep + 1], Segment::Second);
+}
