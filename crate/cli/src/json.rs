@@ -18,7 +18,10 @@ impl<S: Data<Elem = f32>, D: Dimension> Serialize for Nested<'_, S, D> {
     }
 }
 
-fn nested<Z: Serializer>(view: &ndarray::ArrayViewD<f32>, serializer: Z) -> Result<Z::Ok, Z::Error> {
+fn nested<Z: Serializer>(
+    view: &ndarray::ArrayViewD<f32>,
+    serializer: Z,
+) -> Result<Z::Ok, Z::Error> {
     if view.ndim() <= 1 {
         let mut seq = serializer.serialize_seq(Some(view.len()))?;
         for v in view.iter() {
@@ -111,9 +114,7 @@ impl Fields {
         match &self.0 {
             None => true,
             Some(names) => names.iter().any(|n| {
-                n == key
-                    || key.starts_with(&format!("{n}."))
-                    || n.starts_with(&format!("{key}."))
+                n == key || key.starts_with(&format!("{n}.")) || n.starts_with(&format!("{key}."))
             }),
         }
     }
@@ -222,13 +223,22 @@ pub fn write_trace<W: Write>(
         obj.key("qkv")?;
         let mut sub = ObjectWriter::open(&mut *obj.out)?;
         if fields.wants("qkv.query") {
-            sub.field("query", &stack(trace.layers.iter().map(|l| Nested(&l.query)).collect()))?;
+            sub.field(
+                "query",
+                &stack(trace.layers.iter().map(|l| Nested(&l.query)).collect()),
+            )?;
         }
         if fields.wants("qkv.key") {
-            sub.field("key", &stack(trace.layers.iter().map(|l| Nested(&l.key)).collect()))?;
+            sub.field(
+                "key",
+                &stack(trace.layers.iter().map(|l| Nested(&l.key)).collect()),
+            )?;
         }
         if fields.wants("qkv.value") {
-            sub.field("value", &stack(trace.layers.iter().map(|l| Nested(&l.value)).collect()))?;
+            sub.field(
+                "value",
+                &stack(trace.layers.iter().map(|l| Nested(&l.value)).collect()),
+            )?;
         }
         sub.close()?;
     }
@@ -252,7 +262,11 @@ pub fn write_trace<W: Write>(
         }
     }
     if fields.wants("one_hot") {
-        let facts: Vec<_> = input.ids.iter().map(|&id| model.one_hot_facts(id)).collect();
+        let facts: Vec<_> = input
+            .ids
+            .iter()
+            .map(|&id| model.one_hot_facts(id))
+            .collect();
         obj.field("one_hot", &facts)?;
     }
     obj.close()?;

@@ -22,7 +22,11 @@ const DEFAULT_MODEL: &str = concat!(
 const CHECK_SENTENCE: &str = "students celebrate the graduation with a big party";
 
 #[derive(Parser)]
-#[command(name = "tokenscope", version, about = "See how a transformer turns text into numbers")]
+#[command(
+    name = "tokenscope",
+    version,
+    about = "See how a transformer turns text into numbers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -144,8 +148,12 @@ fn convert(from: &Path, to: &Path, dtype: &str) -> Result<(), String> {
         .map_err(|e| format!("converted bundle: {e}"))?;
 
     // Both must give the same tokens and nearly the same attention before anything is written.
-    let a = source.trace(CHECK_SENTENCE, None).map_err(|e| e.to_string())?;
-    let b = bundle.trace(CHECK_SENTENCE, None).map_err(|e| e.to_string())?;
+    let a = source
+        .trace(CHECK_SENTENCE, None)
+        .map_err(|e| e.to_string())?;
+    let b = bundle
+        .trace(CHECK_SENTENCE, None)
+        .map_err(|e| e.to_string())?;
     if a.input.ids != b.input.ids {
         return Err("the bundle tokenizes differently from the source".into());
     }

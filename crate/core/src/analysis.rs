@@ -52,9 +52,15 @@ mod tests {
         let cat_dog = cosine(toy("cat").view(), toy("dog").view());
         let car_banana = cosine(toy("car").view(), toy("banana").view());
         let exact = 1.16f64 / (1.16f64 * 1.2).sqrt();
-        assert!((cat_dog as f64 - exact).abs() < 1e-6, "cos(cat, dog) = {cat_dog}");
+        assert!(
+            (cat_dog as f64 - exact).abs() < 1e-6,
+            "cos(cat, dog) = {cat_dog}"
+        );
         assert!((cat_dog - 0.9832).abs() < 5e-5, "cos(cat, dog) = {cat_dog}");
-        assert!((car_banana - 0.1511).abs() < 5e-5, "cos(car, banana) = {car_banana}");
+        assert!(
+            (car_banana - 0.1511).abs() < 5e-5,
+            "cos(car, banana) = {car_banana}"
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::config::BertConfig;
 use crate::error::{Error, Result};
 use crate::ops::{activate, attention, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
-use crate::trace::{EmbeddingTrace, LayerTrace};
 use crate::tokenize::Tokens;
+use crate::trace::{EmbeddingTrace, LayerTrace};
 
 struct BertLayer {
     query: Linear,

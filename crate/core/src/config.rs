@@ -131,7 +131,7 @@ fn positive(name: &str, value: usize) -> Result<()> {
 }
 
 fn divisible(hidden: usize, heads: usize) -> Result<()> {
-    if hidden % heads != 0 {
+    if !hidden.is_multiple_of(heads) {
         return Err(Error::Config(format!(
             "hidden size {hidden} is not divisible by the number of heads {heads}"
         )));
@@ -144,8 +144,8 @@ impl ModelConfig {
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| Error::Config("the file is not UTF-8 text".into()))?;
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
         let model_type = value
             .get("model_type")
             .and_then(Value::as_str)

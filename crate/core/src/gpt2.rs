@@ -7,8 +7,8 @@ use crate::config::Gpt2Config;
 use crate::error::{Error, Result};
 use crate::ops::{activate, attention, softmax_prefix, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
-use crate::trace::{EmbeddingTrace, LayerTrace};
 use crate::tokenize::Tokens;
+use crate::trace::{EmbeddingTrace, LayerTrace};
 
 struct Gpt2Block {
     ln_1: LayerNorm,
@@ -106,10 +106,12 @@ impl Gpt2 {
             }
             let att = attention(q, k, v, scale, true);
             hidden += &block.c_proj.forward(&att.context.view()); // (S, H) residual
-            let mut inner = block.c_fc.forward(&block.ln_2.forward(&hidden.view()).view()); // (S, I)
+            let mut inner = block
+                .c_fc
+                .forward(&block.ln_2.forward(&hidden.view()).view()); // (S, I)
             activate(&mut inner, self.config.activation);
             hidden += &block.mlp_proj.forward(&inner.view()); // (S, H) residual
-            // HF reports the last block's output after ln_f, so that entry is pushed below.
+                                                              // HF reports the last block's output after ln_f, so that entry is pushed below.
             if index + 1 < self.blocks.len() {
                 hidden_states.push(hidden.clone());
             }

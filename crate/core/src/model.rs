@@ -52,7 +52,11 @@ pub struct OneHotFacts {
 
 impl Model {
     /// Builds a model from the three files of a Hugging Face model folder, as bytes.
-    pub fn from_bytes(config_json: &[u8], safetensors: &[u8], tokenizer_json: &[u8]) -> Result<Self> {
+    pub fn from_bytes(
+        config_json: &[u8],
+        safetensors: &[u8],
+        tokenizer_json: &[u8],
+    ) -> Result<Self> {
         let config = ModelConfig::from_json(config_json)?;
         let tokenizer = TextTokenizer::from_bytes(tokenizer_json, config.max_positions())?;
         if tokenizer.vocab_size() != config.vocab_size() {
@@ -109,7 +113,9 @@ impl Model {
         }
         let tokens = self.tokenizer.encode(text, pair)?;
         if tokens.ids.is_empty() {
-            return Err(Error::Input("the text has no tokens; type something".into()));
+            return Err(Error::Input(
+                "the text has no tokens; type something".into(),
+            ));
         }
         Ok(tokens)
     }

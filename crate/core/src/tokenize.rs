@@ -41,7 +41,8 @@ impl TextTokenizer {
     /// Parses `tokenizer.json`; padding and the file's own truncation are switched off
     /// because the trace must show exactly the tokens of the text and nothing else.
     pub fn from_bytes(bytes: &[u8], max_positions: usize) -> Result<Self> {
-        let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let mut inner =
+            Tokenizer::from_bytes(bytes).map_err(|e| Error::Tokenizer(e.to_string()))?;
         inner.with_padding(None);
         inner
             .with_truncation(None)

@@ -66,7 +66,9 @@ fn unknown_model_type_is_named() {
     let mut f = files("tiny-bert");
     edit_config(&mut f, |v| v["model_type"] = "llama".into());
     assert_eq!(err(load(&f)), Error::UnsupportedModelType("llama".into()));
-    assert!(err(load(&f)).to_string().contains("\"llama\" is not supported"));
+    assert!(err(load(&f))
+        .to_string()
+        .contains("\"llama\" is not supported"));
 }
 
 #[test]
@@ -97,7 +99,11 @@ fn wrong_shapes_are_named() {
     let mut f = files("tiny-bert");
     edit_config(&mut f, |v| v["intermediate_size"] = 96.into());
     match err(load(&f)) {
-        Error::ShapeMismatch { name, expected, found } => {
+        Error::ShapeMismatch {
+            name,
+            expected,
+            found,
+        } => {
             assert_eq!(name, "encoder.layer.0.intermediate.dense.weight");
             assert_eq!(expected, [96, 64]);
             assert_eq!(found, [128, 64]);
@@ -124,7 +130,10 @@ fn checkpoint_of_the_other_architecture_is_named() {
 #[test]
 fn f16_and_f32_bundles_load_and_agree() {
     let f = files("tiny-gpt2");
-    let reference = load(&f).expect("f32 loads").trace("Hello, world!", None).expect("runs");
+    let reference = load(&f)
+        .expect("f32 loads")
+        .trace("Hello, world!", None)
+        .expect("runs");
     for dtype in [BundleDtype::F16, BundleDtype::F32] {
         let weights = convert_safetensors(&f.weights, dtype).expect("converts");
         let model = Model::from_bytes(&f.config, &weights, &f.tokenizer).expect("bundle loads");
@@ -173,7 +182,10 @@ fn long_text_is_truncated_with_a_count() {
     let t = bert.trace(&long, Some("the cat")).expect("pair runs");
     assert_eq!(t.len(), 64);
     assert!(t.input.truncated > 0);
-    assert!(t.input.type_ids.contains(&1), "the second text survives truncation");
+    assert!(
+        t.input.type_ids.contains(&1),
+        "the second text survives truncation"
+    );
     let t = gpt2.trace(&long, None).expect("runs");
     assert_eq!(t.len(), 64);
     assert!(t.input.truncated > 0);
@@ -186,7 +198,12 @@ fn pair_gets_token_types_and_segments() {
     use tokenscope_core::Segment;
     let bert = load(&files("tiny-bert")).expect("loads");
     let t = bert.trace("the cat", Some("a dog")).expect("runs");
-    let first_sep = t.input.tokens.iter().position(|s| s == "[SEP]").expect("sep");
+    let first_sep = t
+        .input
+        .tokens
+        .iter()
+        .position(|s| s == "[SEP]")
+        .expect("sep");
     for (i, &ty) in t.input.type_ids.iter().enumerate() {
         assert_eq!(ty, u32::from(i > first_sep), "token {i}");
     }

@@ -23,7 +23,11 @@ fn every_case_matches_pytorch() {
     let cases = common::parse_cases(
         &std::fs::read(fixtures().join("cases.json")).expect("cases.json exists"),
     );
-    assert!(cases.len() >= 15, "expected all generator cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 15,
+        "expected all generator cases, found {}",
+        cases.len()
+    );
     let mut models: HashMap<String, Model> = HashMap::new();
     let mut failures = Vec::new();
     for case in &cases {
@@ -40,7 +44,11 @@ fn every_case_matches_pytorch() {
         }
         failures.extend(fails);
     }
-    assert!(failures.is_empty(), "disagreements with PyTorch:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "disagreements with PyTorch:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -49,13 +57,18 @@ fn cases_cover_both_architectures_pairs_and_the_seed() {
     let has = |f: &dyn Fn(&common::Case) -> bool| cases.iter().any(f);
     assert!(has(&|c| c.model.ends_with("tiny-bert") && c.pair.is_some()));
     assert!(has(&|c| c.model.ends_with("tiny-gpt2")));
-    assert!(has(&|c| c.model.ends_with("all-MiniLM-L6-v2") && c.pair.is_some()));
+    assert!(has(
+        &|c| c.model.ends_with("all-MiniLM-L6-v2") && c.pair.is_some()
+    ));
     for seed in [
         "students celebrate the graduation with a big party",
         "deputy leader is highly respected in the party",
         "Tim chased clouds all his life",
         "clouds chased Tim all his life",
     ] {
-        assert!(has(&|c| c.model.ends_with("all-MiniLM-L6-v2") && c.text == seed), "{seed}");
+        assert!(
+            has(&|c| c.model.ends_with("all-MiniLM-L6-v2") && c.text == seed),
+            "{seed}"
+        );
     }
 }

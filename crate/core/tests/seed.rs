@@ -30,7 +30,18 @@ fn seed_sentence_gives_the_seed_token_ids() {
     );
     assert_eq!(
         tokens.tokens,
-        ["[CLS]", "students", "celebrate", "the", "graduation", "with", "a", "big", "party", "[SEP]"]
+        [
+            "[CLS]",
+            "students",
+            "celebrate",
+            "the",
+            "graduation",
+            "with",
+            "a",
+            "big",
+            "party",
+            "[SEP]"
+        ]
     );
     // Character offsets point back into the text.
     let (start, end) = tokens.offsets[8];
@@ -40,8 +51,14 @@ fn seed_sentence_gives_the_seed_token_ids() {
 #[test]
 fn party_attends_to_celebrate_and_to_deputy_in_layer_0() {
     let model = minilm();
-    assert_eq!(common::strongest_partner_of_party(&model, CELEBRATION), "celebrate");
-    assert_eq!(common::strongest_partner_of_party(&model, POLITICS), "deputy");
+    assert_eq!(
+        common::strongest_partner_of_party(&model, CELEBRATION),
+        "celebrate"
+    );
+    assert_eq!(
+        common::strongest_partner_of_party(&model, POLITICS),
+        "deputy"
+    );
 }
 
 #[test]
@@ -49,13 +66,29 @@ fn static_party_is_identical_and_contextual_party_drifts_apart() {
     let model = minilm();
     let a = model.trace(CELEBRATION, None).expect("runs");
     let b = model.trace(POLITICS, None).expect("runs");
-    let ia = a.input.tokens.iter().position(|t| t == "party").expect("party");
-    let ib = b.input.tokens.iter().position(|t| t == "party").expect("party");
+    let ia = a
+        .input
+        .tokens
+        .iter()
+        .position(|t| t == "party")
+        .expect("party");
+    let ib = b
+        .input
+        .tokens
+        .iter()
+        .position(|t| t == "party")
+        .expect("party");
     let static_cos = cosine(a.embeddings.word.row(ia), b.embeddings.word.row(ib));
-    assert!((static_cos - 1.0).abs() < 1e-6, "static cosine {static_cos}");
+    assert!(
+        (static_cos - 1.0).abs() < 1e-6,
+        "static cosine {static_cos}"
+    );
     let last = a.hidden_states.len() - 1;
     let contextual = cosine(a.hidden_states[last].row(ia), b.hidden_states[last].row(ib));
-    assert!(contextual < 0.9, "contextual cosine after the last layer {contextual}");
+    assert!(
+        contextual < 0.9,
+        "contextual cosine after the last layer {contextual}"
+    );
 }
 
 #[test]
@@ -78,6 +111,9 @@ fn gpt2_tokenizer_gives_known_gpt2_ids() {
     assert_eq!(ids("Hello, world!"), [15496, 11, 995, 0]);
     assert_eq!(ids(" the"), [262]);
     assert_eq!(ids("<|endoftext|>"), [50256]);
-    let tokens = tokenizer.encode("Hello world", None).expect("encodes").tokens;
+    let tokens = tokenizer
+        .encode("Hello world", None)
+        .expect("encodes")
+        .tokens;
     assert_eq!(tokens, ["Hello", "Ġworld"]);
 }

@@ -41,7 +41,10 @@ fn largest_difference(ours: &[f32], reference: &[f32]) -> (f32, usize) {
             let d = (a - b).abs();
             (if d.is_nan() { f32::INFINITY } else { d }, i)
         })
-        .fold((0.0, 0), |best, cur| if cur.0 > best.0 { cur } else { best })
+        .fold(
+            (0.0, 0),
+            |best, cur| if cur.0 > best.0 { cur } else { best },
+        )
 }
 
 fn unravel(mut index: usize, shape: &[usize]) -> Vec<usize> {
@@ -55,15 +58,31 @@ fn unravel(mut index: usize, shape: &[usize]) -> Vec<usize> {
 
 fn stack2(items: &[Array2<f32>]) -> (Vec<usize>, Vec<f32>) {
     let mut shape = vec![items.len()];
-    shape.extend(items.first().map(|a| a.shape().to_vec()).unwrap_or_default());
-    (shape, items.iter().flat_map(|a| a.iter().copied()).collect())
+    shape.extend(
+        items
+            .first()
+            .map(|a| a.shape().to_vec())
+            .unwrap_or_default(),
+    );
+    (
+        shape,
+        items.iter().flat_map(|a| a.iter().copied()).collect(),
+    )
 }
 
 fn stack3<'a>(items: impl Iterator<Item = &'a Array3<f32>>) -> (Vec<usize>, Vec<f32>) {
     let items: Vec<&Array3<f32>> = items.collect();
     let mut shape = vec![items.len()];
-    shape.extend(items.first().map(|a| a.shape().to_vec()).unwrap_or_default());
-    (shape, items.iter().flat_map(|a| a.iter().copied()).collect())
+    shape.extend(
+        items
+            .first()
+            .map(|a| a.shape().to_vec())
+            .unwrap_or_default(),
+    );
+    (
+        shape,
+        items.iter().flat_map(|a| a.iter().copied()).collect(),
+    )
 }
 
 fn one(a: &Array2<f32>) -> (Vec<usize>, Vec<f32>) {
@@ -171,7 +190,10 @@ pub fn mean_attention_row(trace: &Trace, layer: usize, query: usize) -> Vec<f32>
 pub fn strongest_partner_of_party(model: &Model, text: &str) -> String {
     let trace = model.trace(text, None).expect("seed sentence runs");
     let tokens = &trace.input.tokens;
-    let party = tokens.iter().position(|t| t == "party").expect("party is a token");
+    let party = tokens
+        .iter()
+        .position(|t| t == "party")
+        .expect("party is a token");
     let row = mean_attention_row(&trace, 0, party);
     let best = (0..tokens.len())
         .filter(|&k| k != party && tokens[k] != "[CLS]" && tokens[k] != "[SEP]")

@@ -1,0 +1,267 @@
+//! The `tokenscope` binary as a user runs it: JSON schema, --fields, exit status 2 on
+//! bad arguments and files, and GPT-2's next-token list against the PyTorch fixture.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tokenscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+fn dims(v: &Value) -> Vec<usize> {
+    let mut shape = Vec::new();
+    let mut cur = v;
+    while let Some(list) = cur.as_array() {
+        shape.push(list.len());
+        match list.first() {
+            Some(first) => cur = first,
+            None => break,
+        }
+    }
+    shape
+}
+
+#[test]
+fn inspect_prints_the_documented_schema_for_the_default_model() {
+    let v = json(&tokenscope(&[
+        "inspect",
+        "--text",
+        "students celebrate the graduation with a big party",
+    ]));
+    assert_eq!(
+        v["ids"],
+        serde_json::json!([101, 2493, 8439, 1996, 7665, 2007, 1037, 2502, 2283, 102])
+    );
+    assert_eq!(v["tokens"][8], "party");
+    assert_eq!(v["truncated"], 0);
+    assert_eq!(dims(&v["embeddings"]["word"]), [10, 384]);
+    assert_eq!(dims(&v["embeddings"]["position"]), [10, 384]);
+    assert_eq!(dims(&v["embeddings"]["output"]), [10, 384]);
+    assert_eq!(dims(&v["hidden_states"]), [7, 10, 384]);
+    assert_eq!(dims(&v["attentions"]), [6, 12, 10, 10]);
+    assert_eq!(dims(&v["scores"]), [6, 12, 10, 10]);
+    for part in ["query", "key", "value"] {
+        assert_eq!(dims(&v["qkv"][part]), [6, 12, 10, 32], "{part}");
+    }
+    assert!(v.get("next_token").is_none(), "BERT has no next-token head");
+    let row_sum: f64 = v["attentions"][0][0][8]
+        .as_array()
+        .expect("row")
+        .iter()
+        .filter_map(Value::as_f64)
+        .sum();
+    assert!(
+        (row_sum - 1.0).abs() < 1e-5,
+        "attention row sums to {row_sum}"
+    );
+}
+
+#[test]
+fn fields_selects_top_level_and_dotted_keys() {
+    let v = json(&tokenscope(&[
+        "inspect",
+        "--text",
+        "the party",
+        "--fields",
+        "tokens,ids,qkv.query",
+    ]));
+    let mut keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["ids", "qkv", "tokens"]);
+    let qkv: Vec<&str> = v["qkv"]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(qkv, ["query"]);
+}
+
+#[test]
+fn pair_gets_token_type_one_for_the_second_sentence() {
+    let v = json(&tokenscope(&[
+        "inspect",
+        "--text",
+        "the cat",
+        "--pair",
+        "a dog",
+        "--fields",
+        "tokens,type_ids",
+    ]));
+    assert_eq!(
+        v["tokens"],
+        serde_json::json!(["[CLS]", "the", "cat", "[SEP]", "a", "dog", "[SEP]"])
+    );
+    assert_eq!(v["type_ids"], serde_json::json!([0, 0, 0, 0, 1, 1, 1]));
+}
+
+#[test]
+fn gpt2_next_token_top_matches_pytorch() {
+    let fixtures = root().join("tests/reference/fixtures");
+    let cases: Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("cases.json")).expect("cases"))
+            .expect("json");
+    let case = cases["cases"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "tiny-gpt2-1")
+        .expect("case");
+    let model = fixtures.join("tiny-gpt2");
+    let text = case["text"].as_str().expect("text");
+    let v = json(&tokenscope(&[
+        "inspect",
+        "--model",
+        model.to_str().expect("utf-8 path"),
+        "--text",
+        text,
+        "--top",
+        "5",
+        "--fields",
+        "ids,next_token",
+    ]));
+    assert_eq!(v["ids"], case["ids"]);
+    let top = v["next_token"]["top"].as_array().expect("top list");
+    assert_eq!(top.len(), 5);
+
+    // The reference distribution for the last position, from PyTorch.
+    let bytes = std::fs::read(fixtures.join("tiny-gpt2-1.safetensors")).expect("fixture");
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("parses");
+    let probs = tensors.tensor("next_token_probs").expect("probs");
+    let (seq, vocab) = (probs.shape()[0], probs.shape()[1]);
+    let last: Vec<f32> = probs.data()[(seq - 1) * vocab * 4..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let mut ranked: Vec<usize> = (0..vocab).collect();
+    ranked.sort_by(|&a, &b| last[b].total_cmp(&last[a]));
+    for (entry, &id) in top.iter().zip(&ranked) {
+        assert_eq!(entry["id"], id);
+        let prob = entry["prob"].as_f64().expect("prob");
+        assert!(
+            (prob - last[id] as f64).abs() < 1e-5,
+            "{entry} vs torch {}",
+            last[id]
+        );
+        assert!(entry["token"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+}
+
+#[test]
+fn bad_arguments_and_files_exit_2_with_one_line() {
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["inspect"],
+        vec!["inspect", "--text", "x", "--model", "/does/not/exist"],
+        vec!["inspect", "--text", "x", "--fields", "nonsense"],
+        vec!["convert", "--from", "/does/not/exist", "--to", "/tmp/x"],
+        vec![
+            "convert", "--from", ".", "--to", "/tmp/x", "--dtype", "int4",
+        ],
+        vec!["frobnicate"],
+    ];
+    for args in cases {
+        let out = tokenscope(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{stderr}"
+        );
+        assert!(!stderr.trim().is_empty(), "{args:?} printed no message");
+    }
+    let gpt2 = root().join("tests/reference/fixtures/tiny-gpt2");
+    let out = tokenscope(&[
+        "inspect",
+        "--model",
+        gpt2.to_str().expect("path"),
+        "--text",
+        "a",
+        "--pair",
+        "b",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pair"));
+}
+
+#[test]
+fn convert_writes_a_bundle_that_inspects_the_same() {
+    let dir = std::env::temp_dir().join(format!("tokenscope-convert-{}", std::process::id()));
+    let src = root().join("tests/reference/fixtures/tiny-bert");
+    let out = tokenscope(&[
+        "convert",
+        "--from",
+        src.to_str().expect("path"),
+        "--to",
+        dir.to_str().expect("path"),
+        "--dtype",
+        "f16",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("largest attention difference"));
+    let a = json(&tokenscope(&[
+        "inspect",
+        "--model",
+        src.to_str().expect("p"),
+        "--text",
+        "big party",
+        "--fields",
+        "ids,attentions",
+    ]));
+    let b = json(&tokenscope(&[
+        "inspect",
+        "--model",
+        dir.to_str().expect("p"),
+        "--text",
+        "big party",
+        "--fields",
+        "ids,attentions",
+    ]));
+    assert_eq!(a["ids"], b["ids"]);
+    let flat = |v: &Value| -> Vec<f64> {
+        let mut out = Vec::new();
+        fn walk(v: &Value, out: &mut Vec<f64>) {
+            match v {
+                Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+                other => out.extend(other.as_f64()),
+            }
+        }
+        walk(v, &mut out);
+        out
+    };
+    let (fa, fb) = (flat(&a["attentions"]), flat(&b["attentions"]));
+    assert_eq!(fa.len(), fb.len());
+    let diff = fa
+        .iter()
+        .zip(&fb)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(diff < 5e-3, "f16 bundle attention differs by {diff}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
