@@ -1,0 +1,125 @@
+//! The golden and seed tests again, compiled to wasm32 and run by wasm-bindgen-test, so the
+//! page's numbers are proven in the same WebAssembly the browser runs.
+
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use tokenscope_core::Model;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+macro_rules! model_files {
+    ($dir:literal) => {
+        (
+            include_bytes!(concat!("../../../", $dir, "/config.json")).as_slice(),
+            include_bytes!(concat!("../../../", $dir, "/model.safetensors")).as_slice(),
+            include_bytes!(concat!("../../../", $dir, "/tokenizer.json")).as_slice(),
+        )
+    };
+}
+
+fn load(dir: &str) -> Model {
+    let (config, weights, tokenizer) = match dir {
+        "tests/reference/fixtures/tiny-bert" => model_files!("tests/reference/fixtures/tiny-bert"),
+        "tests/reference/fixtures/tiny-gpt2" => model_files!("tests/reference/fixtures/tiny-gpt2"),
+        "assets/models/all-MiniLM-L6-v2" => model_files!("assets/models/all-MiniLM-L6-v2"),
+        other => panic!("no embedded model {other}"),
+    };
+    Model::from_bytes(config, weights, tokenizer).expect("model loads in wasm")
+}
+
+fn fixture(name: &str) -> &'static [u8] {
+    match name {
+        "tiny-bert-0" => {
+            include_bytes!("../../../tests/reference/fixtures/tiny-bert-0.safetensors")
+        }
+        "tiny-bert-1" => {
+            include_bytes!("../../../tests/reference/fixtures/tiny-bert-1.safetensors")
+        }
+        "tiny-bert-pair" => {
+            include_bytes!("../../../tests/reference/fixtures/tiny-bert-pair.safetensors")
+        }
+        "tiny-gpt2-0" => {
+            include_bytes!("../../../tests/reference/fixtures/tiny-gpt2-0.safetensors")
+        }
+        "tiny-gpt2-1" => {
+            include_bytes!("../../../tests/reference/fixtures/tiny-gpt2-1.safetensors")
+        }
+        "minilm-0" => include_bytes!("../../../tests/reference/fixtures/minilm-0.safetensors"),
+        "minilm-f32-0" => {
+            include_bytes!("../../../tests/reference/fixtures/minilm-f32-0.safetensors")
+        }
+        "minilm-1" => include_bytes!("../../../tests/reference/fixtures/minilm-1.safetensors"),
+        "minilm-f32-1" => {
+            include_bytes!("../../../tests/reference/fixtures/minilm-f32-1.safetensors")
+        }
+        "minilm-2" => include_bytes!("../../../tests/reference/fixtures/minilm-2.safetensors"),
+        "minilm-f32-2" => {
+            include_bytes!("../../../tests/reference/fixtures/minilm-f32-2.safetensors")
+        }
+        "minilm-3" => include_bytes!("../../../tests/reference/fixtures/minilm-3.safetensors"),
+        "minilm-f32-3" => {
+            include_bytes!("../../../tests/reference/fixtures/minilm-f32-3.safetensors")
+        }
+        "minilm-pair" => {
+            include_bytes!("../../../tests/reference/fixtures/minilm-pair.safetensors")
+        }
+        "minilm-f32-pair" => {
+            include_bytes!("../../../tests/reference/fixtures/minilm-f32-pair.safetensors")
+        }
+        other => panic!("no embedded fixture {other}; rerun the generator and update this list"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_case_matches_pytorch_in_wasm() {
+    let cases = common::parse_cases(include_bytes!(
+        "../../../tests/reference/fixtures/cases.json"
+    ));
+    let mut failures = Vec::new();
+    let mut current: Option<(String, Model)> = None;
+    for case in &cases {
+        if current
+            .as_ref()
+            .map(|(dir, _)| dir != &case.model)
+            .unwrap_or(true)
+        {
+            current = Some((case.model.clone(), load(&case.model)));
+        }
+        if let Some((_, model)) = &current {
+            let (fails, _) = common::check_case(model, case, fixture(&case.name));
+            failures.extend(fails);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "disagreements with PyTorch:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[wasm_bindgen_test]
+fn seed_facts_hold_in_wasm() {
+    let model = load("assets/models/all-MiniLM-L6-v2");
+    let tokens = model
+        .tokenize("students celebrate the graduation with a big party", None)
+        .expect("tokenizes");
+    assert_eq!(
+        tokens.ids,
+        [101, 2493, 8439, 1996, 7665, 2007, 1037, 2502, 2283, 102]
+    );
+    assert_eq!(
+        common::strongest_partner_of_party(
+            &model,
+            "students celebrate the graduation with a big party"
+        ),
+        "celebrate"
+    );
+    assert_eq!(
+        common::strongest_partner_of_party(
+            &model,
+            "deputy leader is highly respected in the party"
+        ),
+        "deputy"
+    );
+}

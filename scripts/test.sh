@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every TokenScope test, in order of cost: format and lints, the native core and CLI tests
+# (golden fixtures vs PyTorch), the same core tests compiled to wasm32, the page build, and
+# the page in headless Chromium. Run through `./dev test`, which installs the tools first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
+
+step() { echo; echo "=== $* ==="; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings (native and wasm32)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p tokenscope-web -p tokenscope-core --all-targets -- -D warnings
+
+step "native tests"
+cargo test --workspace
+
+step "core tests in wasm32 (wasm-bindgen-test under node)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown -p tokenscope-core --test wasm
+
+step "page build (trunk)"
+trunk build
+
+step "page tests in headless Chromium"
+node --test tests/e2e/
