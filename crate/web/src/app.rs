@@ -87,8 +87,8 @@ fn schedule_render(app: &Shared) {
 
 async fn load_model(app: Shared) {
     let document = app.borrow().document.clone();
-    let progress: Option<HtmlProgressElement> = element(&document, "load-progress")
-        .and_then(|e| e.dyn_into().ok());
+    let progress: Option<HtmlProgressElement> =
+        element(&document, "load-progress").and_then(|e| e.dyn_into().ok());
     let mut files = Vec::new();
     for (index, name) in ["config.json", "tokenizer.json", "model.safetensors"]
         .iter()
@@ -99,7 +99,11 @@ async fn load_model(app: Shared) {
         let bar = progress.clone();
         let result = fetch_bytes(&url, |got, total| {
             if let Some(bar) = &bar {
-                let part = if total > 0 { got as f64 / total as f64 } else { 0.0 };
+                let part = if total > 0 {
+                    got as f64 / total as f64
+                } else {
+                    0.0
+                };
                 bar.set_value((index as f64 + part) / 3.0);
             }
         })
@@ -107,7 +111,11 @@ async fn load_model(app: Shared) {
         match result {
             Ok(bytes) => files.push(bytes),
             Err(message) => {
-                set_status(&document, &format!("Could not load the model: {message}"), true);
+                set_status(
+                    &document,
+                    &format!("Could not load the model: {message}"),
+                    true,
+                );
                 return;
             }
         }
@@ -121,7 +129,11 @@ async fn load_model(app: Shared) {
                 "model-info",
                 &format!(
                     "all-MiniLM-L6-v2 · {} · {} layers × {} heads · hidden {} · vocabulary {}",
-                    info.model_type, info.num_layers, info.num_heads, info.hidden_size, info.vocab_size
+                    info.model_type,
+                    info.num_layers,
+                    info.num_heads,
+                    info.hidden_size,
+                    info.vocab_size
                 ),
             );
             app.borrow_mut().model = Some(model);
@@ -172,7 +184,10 @@ fn render(app: &Shared) {
         });
         let _ = chip.set_attribute("data-index", &i.to_string());
         let _ = chip.set_attribute("data-id", &id.to_string());
-        if let (Ok(word), Ok(number)) = (document.create_element("span"), document.create_element("span")) {
+        if let (Ok(word), Ok(number)) = (
+            document.create_element("span"),
+            document.create_element("span"),
+        ) {
             word.set_class_name("token-text");
             word.set_text_content(Some(token)); // text, never HTML
             number.set_class_name("token-id");
