@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -45,8 +45,14 @@ async function chipIds(page) {
   return page.$$eval('#tokens-a .token-chip', (chips) => chips.map((c) => Number(c.dataset.id)));
 }
 
+// `cargo test` (run before these tests) leaves the CLI here; building it again would cost minutes.
+const CLI = join(ROOT, 'target', 'debug', 'tokenscope');
+
 function inspectIds(text) {
-  const out = execFileSync('cargo', ['run', '-q', '--bin', 'tokenscope', '--', 'inspect', '--text', text, '--fields', 'ids,tokens'], { cwd: ROOT });
+  const args = ['inspect', '--text', text, '--fields', 'ids,tokens'];
+  const out = existsSync(CLI)
+    ? execFileSync(CLI, args, { cwd: ROOT })
+    : execFileSync('cargo', ['run', '-q', '--bin', 'tokenscope', '--', ...args], { cwd: ROOT });
   return JSON.parse(out.toString());
 }
 
@@ -57,6 +63,7 @@ test('loads the embedded model and shows the seed token ids', async () => {
   const texts = await page.$$eval('#tokens-a .token-text', (els) => els.map((e) => e.textContent));
   assert.deepEqual(texts, ['[CLS]', 'students', 'celebrate', 'the', 'graduation', 'with', 'a', 'big', 'party', '[SEP]']);
   assert.match(await page.textContent('#shape-a'), /\[1, 10, 384\]/);
+  assert.equal(page.workers().length, 1, 'the model runs in a Web Worker, not on the page');
   await page.screenshot({ path: join(OUT, 'tokens.png') });
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, [], 'no request leaves the page origin');

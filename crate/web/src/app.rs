@@ -1,22 +1,27 @@
-//! DOM wiring of the first page: load the embedded model with a progress bar, then show
-//! the tokens and ids of the typed sentence, live.
+//! DOM wiring of the page: starts the worker that owns the model, shows its loading
+//! progress, and renders the tokens and ids of the typed sentence as they arrive.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use tokenscope_core::{Model, Segment};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlProgressElement, HtmlTextAreaElement};
+use web_sys::{Document, Element, HtmlProgressElement, HtmlTextAreaElement, MessageEvent, Worker};
 
-use crate::fetch::fetch_bytes;
+use crate::protocol::{Reply, Request};
 
-const MODEL_DIR: &str = "models/all-MiniLM-L6-v2";
-const DEBOUNCE_MS: i32 = 120;
+const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
+const MODEL_NAME: &str = "all-MiniLM-L6-v2";
+/// Loads the worker's wasm (www/worker-loader.js; Trunk names the wasm after its data-bin).
+const WORKER_SCRIPT: &str = "./worker-loader.js";
+const DEBOUNCE_MS: i32 = 60;
 
 struct App {
     document: Document,
-    model: Option<Model>,
+    worker: Worker,
+    ready: bool,
+    /// The number of the latest tokenize request; older answers are stale and dropped.
+    seq: u64,
     pending: Option<i32>,
 }
 
@@ -43,13 +48,56 @@ pub fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
+    let worker = match Worker::new(WORKER_SCRIPT) {
+        Ok(worker) => worker,
+        Err(_) => {
+            set_status(&document, "This browser cannot start a Web Worker.", true);
+            return;
+        }
+    };
     let app = Rc::new(RefCell::new(App {
         document,
-        model: None,
+        worker,
+        ready: false,
+        seq: 0,
         pending: None,
     }));
+    wire_worker(&app);
     wire_input(&app);
-    wasm_bindgen_futures::spawn_local(load_model(app));
+}
+
+fn send(app: &Shared, request: &Request) {
+    let _ = app
+        .borrow()
+        .worker
+        .post_message(&JsValue::from_str(&request.to_json()));
+}
+
+fn wire_worker(app: &Shared) {
+    let handler_app = app.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match Reply::from_json(&text) {
+            Ok(reply) => on_reply(&handler_app, reply),
+            Err(message) => set_status(&handler_app.borrow().document, &message, true),
+        }
+    });
+    let error_app = app.clone();
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+        set_status(
+            &error_app.borrow().document,
+            &format!("The model worker failed: {}", e.message()),
+            true,
+        );
+    });
+    let app = app.borrow();
+    app.worker
+        .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    app.worker
+        .set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // Handlers live as long as the page.
+    on_message.forget();
+    on_error.forget();
 }
 
 fn wire_input(app: &Shared) {
@@ -58,14 +106,14 @@ fn wire_input(app: &Shared) {
         return;
     };
     let handler_app = app.clone();
-    let on_input = Closure::<dyn FnMut()>::new(move || schedule_render(&handler_app));
+    let on_input = Closure::<dyn FnMut()>::new(move || schedule_tokenize(&handler_app));
     let _ = input.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
-    // The page lives as long as the listener; leaking the closure keeps it callable.
     on_input.forget();
 }
 
-/// Re-renders after typing pauses, so a fast typist does not queue a run per keystroke.
-fn schedule_render(app: &Shared) {
+/// Asks the worker once typing pauses briefly, so a fast typist does not queue a run per
+/// keystroke; the page itself never waits for the model.
+fn schedule_tokenize(app: &Shared) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -75,7 +123,7 @@ fn schedule_render(app: &Shared) {
     let later = app.clone();
     let callback = Closure::once_into_js(move || {
         later.borrow_mut().pending = None;
-        render(&later);
+        request_tokens(&later);
     });
     if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
         callback.unchecked_ref(),
@@ -85,99 +133,122 @@ fn schedule_render(app: &Shared) {
     }
 }
 
-async fn load_model(app: Shared) {
+fn request_tokens(app: &Shared) {
+    if !app.borrow().ready {
+        return;
+    }
+    let text = element(&app.borrow().document, "sentence-a")
+        .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
+        .map(|t| t.value())
+        .unwrap_or_default();
+    let seq = {
+        let mut app = app.borrow_mut();
+        app.seq += 1;
+        app.seq
+    };
+    send(app, &Request::Tokenize { seq, text });
+}
+
+fn on_reply(app: &Shared, reply: Reply) {
     let document = app.borrow().document.clone();
     let progress: Option<HtmlProgressElement> =
         element(&document, "load-progress").and_then(|e| e.dyn_into().ok());
-    let mut files = Vec::new();
-    for (index, name) in ["config.json", "tokenizer.json", "model.safetensors"]
-        .iter()
-        .enumerate()
-    {
-        set_status(&document, &format!("Loading {name}…"), false);
-        let url = format!("{MODEL_DIR}/{name}");
-        let bar = progress.clone();
-        let result = fetch_bytes(&url, |got, total| {
-            if let Some(bar) = &bar {
-                let part = if total > 0 {
-                    got as f64 / total as f64
-                } else {
-                    0.0
-                };
-                bar.set_value((index as f64 + part) / 3.0);
+    match reply {
+        Reply::Started => send(
+            app,
+            &Request::Load {
+                folder: MODEL_FOLDER.into(),
+                name: MODEL_NAME.into(),
+            },
+        ),
+        Reply::Progress { fraction, message } => {
+            if let Some(bar) = &progress {
+                bar.set_value(fraction);
             }
-        })
-        .await;
-        match result {
-            Ok(bytes) => files.push(bytes),
-            Err(message) => {
-                set_status(
-                    &document,
-                    &format!("Could not load the model: {message}"),
-                    true,
-                );
-                return;
-            }
+            set_status(&document, &message, false);
         }
-    }
-    set_status(&document, "Preparing the model…", false);
-    match Model::from_bytes(&files[0], &files[2], &files[1]) {
-        Ok(model) => {
-            let info = model.info();
+        Reply::Ready {
+            name,
+            model_type,
+            num_layers,
+            num_heads,
+            hidden_size,
+            vocab_size,
+            ..
+        } => {
             set_text(
                 &document,
                 "model-info",
                 &format!(
-                    "all-MiniLM-L6-v2 · {} · {} layers × {} heads · hidden {} · vocabulary {}",
-                    info.model_type,
-                    info.num_layers,
-                    info.num_heads,
-                    info.hidden_size,
-                    info.vocab_size
+                    "{name} · {model_type} · {num_layers} layers × {num_heads} heads · hidden {hidden_size} · vocabulary {vocab_size}"
                 ),
             );
-            app.borrow_mut().model = Some(model);
             if let Some(bar) = &progress {
                 bar.set_value(1.0);
                 let _ = bar.set_attribute("hidden", "");
             }
             set_status(&document, "Model ready.", false);
+            app.borrow_mut().ready = true;
             if let Some(body) = document.body() {
                 let _ = body.set_attribute("data-model-ready", "1");
             }
-            render(&app);
+            request_tokens(app);
         }
-        Err(e) => set_status(&document, &format!("Could not load the model: {e}"), true),
+        Reply::Tokens {
+            seq,
+            tokens,
+            ids,
+            special,
+            hidden_size,
+            max_positions,
+            truncated,
+        } => {
+            if seq != app.borrow().seq {
+                return;
+            }
+            set_status(&document, "Model ready.", false);
+            render_tokens(&document, &tokens, &ids, &special);
+            let list = ids
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            set_text(&document, "ids-a", &format!("[{list}]"));
+            let count = ids.len();
+            let mut shape =
+                format!("{count} tokens → embeddings of shape [1, {count}, {hidden_size}]");
+            if truncated > 0 {
+                shape.push_str(&format!(
+                    " — the text was cut to the model's {max_positions} positions; {truncated} tokens were dropped"
+                ));
+            }
+            set_text(&document, "shape-a", &shape);
+        }
+        Reply::Error { seq, message } => {
+            if seq.is_some_and(|s| s != app.borrow().seq) {
+                return;
+            }
+            let prefix = if app.borrow().ready {
+                ""
+            } else {
+                "Could not load the model: "
+            };
+            set_status(&document, &format!("{prefix}{message}"), true);
+        }
     }
 }
 
-fn render(app: &Shared) {
-    let app = app.borrow();
-    let document = &app.document;
-    let Some(model) = &app.model else {
-        return;
-    };
-    let text = element(document, "sentence-a")
-        .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
-        .map(|t| t.value())
-        .unwrap_or_default();
+fn render_tokens(document: &Document, tokens: &[String], ids: &[u32], special: &[bool]) {
     let Some(list) = element(document, "tokens-a") else {
         return;
     };
     list.set_inner_html("");
-    let tokens = match model.tokenize(&text, None) {
-        Ok(tokens) => tokens,
-        Err(e) => {
-            set_status(document, &e.to_string(), true);
-            return;
-        }
-    };
-    set_status(document, "Model ready.", false);
-    for (i, (token, id)) in tokens.tokens.iter().zip(&tokens.ids).enumerate() {
+    for (i, (token, id)) in tokens.iter().zip(ids).enumerate() {
         let Ok(chip) = document.create_element("li") else {
             continue;
         };
-        chip.set_class_name(if tokens.segments[i] == Segment::Special {
+        let is_special = special.get(i).copied().unwrap_or(false);
+        chip.set_class_name(if is_special {
             "token-chip special"
         } else {
             "token-chip"
@@ -197,25 +268,4 @@ fn render(app: &Shared) {
         }
         let _ = list.append_child(&chip);
     }
-    let ids = tokens
-        .ids
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    set_text(document, "ids-a", &format!("[{ids}]"));
-    let hidden = model.info().hidden_size;
-    let mut shape = format!(
-        "{} tokens → embeddings of shape [1, {}, {hidden}]",
-        tokens.ids.len(),
-        tokens.ids.len()
-    );
-    if tokens.truncated > 0 {
-        shape.push_str(&format!(
-            " — the text was cut to the model's {} positions; {} tokens were dropped",
-            model.info().max_positions,
-            tokens.truncated
-        ));
-    }
-    set_text(document, "shape-a", &shape);
 }

@@ -18,8 +18,16 @@ fn describe(err: JsValue) -> String {
 /// Fetches `url`, calling `progress(received, total)` as chunks arrive (`total` is 0 when
 /// the server does not say).
 pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: Response = JsFuture::from(window.fetch_with_str(url))
+    // The same code runs on the page and in the worker; each global has its own fetch.
+    let global = js_sys::global();
+    let request = if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        window.fetch_with_str(url)
+    } else if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        worker.fetch_with_str(url)
+    } else {
+        return Err("no fetch in this context".into());
+    };
+    let response: Response = JsFuture::from(request)
         .await
         .map_err(|e| format!("{url}: {}", describe(e)))?
         .dyn_into()

@@ -1,0 +1,147 @@
+//! The worker that owns the model: it downloads and builds it, answers the page's requests,
+//! and keeps its previous model when a new one fails to load.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use tokenscope_core::{Model, Segment};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::fetch::fetch_bytes;
+use crate::protocol::{Reply, Request};
+
+struct Loaded {
+    name: String,
+    model: Model,
+}
+
+fn scope() -> Option<DedicatedWorkerGlobalScope> {
+    js_sys::global().dyn_into().ok()
+}
+
+fn post(reply: &Reply) {
+    if let Some(scope) = scope() {
+        let _ = scope.post_message(&JsValue::from_str(&reply.to_json()));
+    }
+}
+
+pub fn start() {
+    let Some(scope) = scope() else {
+        return;
+    };
+    let state: Rc<RefCell<Option<Loaded>>> = Rc::new(RefCell::new(None));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match Request::from_json(&text) {
+            Ok(request) => handle(&state, request),
+            Err(message) => post(&Reply::Error { seq: None, message }),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The worker lives as long as its handler.
+    on_message.forget();
+    post(&Reply::Started);
+}
+
+fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
+    match request {
+        Request::Load { folder, name } => {
+            let state = state.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match load(&folder, &name).await {
+                    Ok(loaded) => {
+                        post(&ready(&loaded));
+                        *state.borrow_mut() = Some(loaded);
+                    }
+                    Err(message) => post(&Reply::Error { seq: None, message }),
+                }
+            });
+        }
+        Request::Tokenize { seq, text } => {
+            let state = state.borrow();
+            let Some(loaded) = state.as_ref() else {
+                post(&Reply::Error {
+                    seq: Some(seq),
+                    message: "the model is still loading".into(),
+                });
+                return;
+            };
+            let info = loaded.model.info();
+            post(&match loaded.model.tokenize(&text, None) {
+                Ok(tokens) => Reply::Tokens {
+                    seq,
+                    special: tokens
+                        .segments
+                        .iter()
+                        .map(|s| *s == Segment::Special)
+                        .collect(),
+                    tokens: tokens.tokens,
+                    ids: tokens.ids,
+                    hidden_size: info.hidden_size,
+                    max_positions: info.max_positions,
+                    truncated: tokens.truncated,
+                },
+                Err(e) => Reply::Error {
+                    seq: Some(seq),
+                    message: e.to_string(),
+                },
+            });
+        }
+    }
+}
+
+fn ready(loaded: &Loaded) -> Reply {
+    let info = loaded.model.info();
+    Reply::Ready {
+        name: loaded.name.clone(),
+        model_type: info.model_type.to_string(),
+        num_layers: info.num_layers,
+        num_heads: info.num_heads,
+        hidden_size: info.hidden_size,
+        vocab_size: info.vocab_size,
+        max_positions: info.max_positions,
+    }
+}
+
+async fn load(folder: &str, name: &str) -> Result<Loaded, String> {
+    const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+    let mut files = Vec::with_capacity(FILES.len());
+    for (index, file) in FILES.iter().enumerate() {
+        let message = format!("Loading {file}…");
+        post(&Reply::Progress {
+            fraction: index as f64 / FILES.len() as f64,
+            message: message.clone(),
+        });
+        let mut last_posted = 0.0;
+        let bytes = fetch_bytes(&format!("{folder}/{file}"), |got, total| {
+            let part = if total > 0 {
+                got as f64 / total as f64
+            } else {
+                0.0
+            };
+            let fraction = (index as f64 + part) / FILES.len() as f64;
+            // A percent at a time: a message per network chunk would flood the page.
+            if fraction - last_posted >= 0.01 {
+                last_posted = fraction;
+                post(&Reply::Progress {
+                    fraction,
+                    message: message.clone(),
+                });
+            }
+        })
+        .await?;
+        files.push(bytes);
+    }
+    post(&Reply::Progress {
+        fraction: 1.0,
+        message: "Preparing the model…".into(),
+    });
+    let model =
+        Model::from_bytes(&files[0], &files[2], &files[1]).map_err(|e| format!("{name}: {e}"))?;
+    Ok(Loaded {
+        name: name.to_string(),
+        model,
+    })
+}
