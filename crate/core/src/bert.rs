@@ -105,24 +105,13 @@ impl Bert {
 
     pub fn forward(&self, input: &Tokens) -> Result<BertOutput> {
         let seq = input.ids.len();
-        let ids: Vec<usize> = input.ids.iter().map(|&i| i as usize).collect();
+        let ids =
+            input.checked_indices(self.config.vocab_size, self.config.max_position_embeddings)?;
         let types: Vec<usize> = input.type_ids.iter().map(|&t| t as usize).collect();
-        if let Some(&bad) = ids.iter().find(|&&i| i >= self.config.vocab_size) {
-            return Err(Error::Input(format!(
-                "token id {bad} is outside the vocabulary of {}",
-                self.config.vocab_size
-            )));
-        }
         if let Some(&bad) = types.iter().find(|&&t| t >= self.config.type_vocab_size) {
             return Err(Error::Input(format!(
                 "token type {bad} needs a model with more than {} token types; this model takes one sentence at a time",
                 self.config.type_vocab_size
-            )));
-        }
-        if seq > self.config.max_position_embeddings {
-            return Err(Error::Input(format!(
-                "{seq} tokens exceed the model's {} positions",
-                self.config.max_position_embeddings
             )));
         }
         let word = self.word_embeddings.select(Axis(0), &ids); // (S, H)
@@ -144,21 +133,15 @@ impl Bert {
             let q = split_heads(&layer.query.forward(&x), heads); // (heads, S, d)
             let k = split_heads(&layer.key.forward(&x), heads); // (heads, S, d)
             let v = split_heads(&layer.value.forward(&x), heads); // (heads, S, d)
-            let att = attention(q, k, v, scale, false);
-            let projected = layer.attention_output.forward(&att.context.view()); // (S, H)
+            let (att, context) = attention(q, k, v, scale, false);
+            let projected = layer.attention_output.forward(&context.view()); // (S, H)
             let attended = layer.attention_norm.forward(&(&projected + &hidden).view()); // (S, H)
             let mut inner = layer.intermediate.forward(&attended.view()); // (S, I)
             activate(&mut inner, self.config.activation);
             let out = layer.output.forward(&inner.view()); // (S, H)
             hidden = layer.output_norm.forward(&(&out + &attended).view()); // (S, H)
             hidden_states.push(hidden.clone());
-            layers.push(LayerTrace {
-                query: att.query,
-                key: att.key,
-                value: att.value,
-                scores: att.scores,
-                attention: att.attention,
-            });
+            layers.push(att);
         }
         Ok(BertOutput {
             embeddings: EmbeddingTrace {

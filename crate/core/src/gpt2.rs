@@ -4,7 +4,7 @@
 use ndarray::{s, Array2, Axis};
 
 use crate::config::Gpt2Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::{activate, attention, softmax_prefix, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
 use crate::tokenize::Tokens;
@@ -69,19 +69,7 @@ impl Gpt2 {
 
     pub fn forward(&self, input: &Tokens) -> Result<Gpt2Output> {
         let seq = input.ids.len();
-        let ids: Vec<usize> = input.ids.iter().map(|&i| i as usize).collect();
-        if let Some(&bad) = ids.iter().find(|&&i| i >= self.config.vocab_size) {
-            return Err(Error::Input(format!(
-                "token id {bad} is outside the vocabulary of {}",
-                self.config.vocab_size
-            )));
-        }
-        if seq > self.config.n_positions {
-            return Err(Error::Input(format!(
-                "{seq} tokens exceed the model's {} positions",
-                self.config.n_positions
-            )));
-        }
+        let ids = input.checked_indices(self.config.vocab_size, self.config.n_positions)?;
         let h = self.config.n_embd;
         let heads = self.config.n_head;
         let word = self.wte.select(Axis(0), &ids); // (S, H)
@@ -104,8 +92,8 @@ impl Gpt2 {
             if self.config.scale_attn_by_inverse_layer_idx {
                 scale /= (index + 1) as f32;
             }
-            let att = attention(q, k, v, scale, true);
-            hidden += &block.c_proj.forward(&att.context.view()); // (S, H) residual
+            let (att, context) = attention(q, k, v, scale, true);
+            hidden += &block.c_proj.forward(&context.view()); // (S, H) residual
             let mut inner = block
                 .c_fc
                 .forward(&block.ln_2.forward(&hidden.view()).view()); // (S, I)
@@ -115,13 +103,7 @@ impl Gpt2 {
             if index + 1 < self.blocks.len() {
                 hidden_states.push(hidden.clone());
             }
-            layers.push(LayerTrace {
-                query: att.query,
-                key: att.key,
-                value: att.value,
-                scores: att.scores,
-                attention: att.attention,
-            });
+            layers.push(att);
         }
         let last = self.ln_f.forward(&hidden.view()); // (S, H)
         let next_token_probs = self.next_token_probs(&last); // (S, V)

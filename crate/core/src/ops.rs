@@ -6,6 +6,7 @@ use ndarray::{s, Array1, Array2, Array3, ArrayView2, ArrayViewMut1, Axis};
 use crate::config::Activation;
 use crate::error::Result;
 use crate::tensors::TensorStore;
+use crate::trace::LayerTrace;
 
 /// `y = x · weight + bias` with `weight` stored as `(in, out)` so every architecture's
 /// layers multiply the same way (PyTorch `nn.Linear` weights are transposed at load).
@@ -97,25 +98,16 @@ pub fn split_heads(x: &Array2<f32>, heads: usize) -> Array3<f32> {
     out
 }
 
-/// What one multi-head attention computes, kept for the views.
-pub struct AttentionTrace {
-    pub query: Array3<f32>,     // (heads, S, d)
-    pub key: Array3<f32>,       // (heads, S, d)
-    pub value: Array3<f32>,     // (heads, S, d)
-    pub scores: Array3<f32>,    // (heads, S, S) scaled q·k before mask and softmax
-    pub attention: Array3<f32>, // (heads, S, S) probabilities; row = query, column = key
-    pub context: Array2<f32>,   // (S, heads·d) attention-weighted values, heads merged
-}
-
 /// Scaled dot-product attention over every head. `causal` hides later tokens from earlier
 /// ones (their probability is exactly 0, as after PyTorch's finfo.min mask and softmax).
+/// Returns what the views show and the attention-weighted values, heads merged. (S, heads·d)
 pub fn attention(
     query: Array3<f32>,
     key: Array3<f32>,
     value: Array3<f32>,
     scale: f32,
     causal: bool,
-) -> AttentionTrace {
+) -> (LayerTrace, Array2<f32>) {
     let (heads, seq, d) = query.dim();
     let mut scores = Array3::zeros((heads, seq, seq));
     let mut probs = Array3::zeros((heads, seq, seq));
@@ -137,14 +129,14 @@ pub fn attention(
         scores.slice_mut(s![h, .., ..]).assign(&head_scores);
         probs.slice_mut(s![h, .., ..]).assign(&head_probs);
     }
-    AttentionTrace {
+    let trace = LayerTrace {
         query,
         key,
         value,
         scores,
         attention: probs,
-        context,
-    }
+    };
+    (trace, context)
 }
 
 /// Softmax over the first `visible` entries; the rest become exactly 0.

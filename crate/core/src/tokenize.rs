@@ -32,6 +32,25 @@ pub struct Tokens {
     pub truncated: usize,
 }
 
+impl Tokens {
+    /// The ids as table indices, after checking that every id has an embedding row and the
+    /// sequence fits the position table (a tokenizer from another model could break both).
+    pub fn checked_indices(&self, vocab_size: usize, max_positions: usize) -> Result<Vec<usize>> {
+        if let Some(&bad) = self.ids.iter().find(|&&i| i as usize >= vocab_size) {
+            return Err(Error::Input(format!(
+                "token id {bad} is outside the vocabulary of {vocab_size}"
+            )));
+        }
+        if self.ids.len() > max_positions {
+            return Err(Error::Input(format!(
+                "{} tokens exceed the model's {max_positions} positions",
+                self.ids.len()
+            )));
+        }
+        Ok(self.ids.iter().map(|&i| i as usize).collect())
+    }
+}
+
 pub struct TextTokenizer {
     inner: Tokenizer,
     max_positions: usize,

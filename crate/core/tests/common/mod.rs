@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use ndarray::{Array2, Array3};
+use ndarray::{Array, Array2, Dimension};
 use safetensors::SafeTensors;
 use serde::Deserialize;
 use tokenscope_core::{Model, Trace};
@@ -56,22 +56,11 @@ fn unravel(mut index: usize, shape: &[usize]) -> Vec<usize> {
     pos
 }
 
-fn stack2(items: &[Array2<f32>]) -> (Vec<usize>, Vec<f32>) {
-    let mut shape = vec![items.len()];
-    shape.extend(
-        items
-            .first()
-            .map(|a| a.shape().to_vec())
-            .unwrap_or_default(),
-    );
-    (
-        shape,
-        items.iter().flat_map(|a| a.iter().copied()).collect(),
-    )
-}
-
-fn stack3<'a>(items: impl Iterator<Item = &'a Array3<f32>>) -> (Vec<usize>, Vec<f32>) {
-    let items: Vec<&Array3<f32>> = items.collect();
+/// Stacks equally shaped arrays along a new first axis, flattened.
+fn stack<'a, D: Dimension + 'a>(
+    items: impl Iterator<Item = &'a Array<f32, D>>,
+) -> (Vec<usize>, Vec<f32>) {
+    let items: Vec<&Array<f32, D>> = items.collect();
     let mut shape = vec![items.len()];
     shape.extend(
         items
@@ -97,12 +86,12 @@ pub fn ours(trace: &Trace, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
         "embeddings.position" => one(&e.position),
         "embeddings.token_type" => one(e.token_type.as_ref()?),
         "embeddings.output" => one(&e.output),
-        "hidden_states" => stack2(&trace.hidden_states),
-        "attentions" => stack3(trace.layers.iter().map(|l| &l.attention)),
-        "scores" => stack3(trace.layers.iter().map(|l| &l.scores)),
-        "qkv.query" => stack3(trace.layers.iter().map(|l| &l.query)),
-        "qkv.key" => stack3(trace.layers.iter().map(|l| &l.key)),
-        "qkv.value" => stack3(trace.layers.iter().map(|l| &l.value)),
+        "hidden_states" => stack(trace.hidden_states.iter()),
+        "attentions" => stack(trace.layers.iter().map(|l| &l.attention)),
+        "scores" => stack(trace.layers.iter().map(|l| &l.scores)),
+        "qkv.query" => stack(trace.layers.iter().map(|l| &l.query)),
+        "qkv.key" => stack(trace.layers.iter().map(|l| &l.key)),
+        "qkv.value" => stack(trace.layers.iter().map(|l| &l.value)),
         "next_token_probs" => one(trace.next_token_probs.as_ref()?),
         _ => return None,
     })
