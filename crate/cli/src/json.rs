@@ -45,9 +45,9 @@ impl Serialize for NestedDyn<'_> {
 }
 
 /// A list of per-layer arrays serialised as one outer list.
-struct Stack<'a, T: Serialize>(Vec<T>, std::marker::PhantomData<&'a ()>);
+struct Stack<T: Serialize>(Vec<T>);
 
-impl<T: Serialize> Serialize for Stack<'_, T> {
+impl<T: Serialize> Serialize for Stack<T> {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
         for item in &self.0 {
@@ -57,8 +57,8 @@ impl<T: Serialize> Serialize for Stack<'_, T> {
     }
 }
 
-fn stack<'a, T: Serialize>(items: Vec<T>) -> Stack<'a, T> {
-    Stack(items, std::marker::PhantomData)
+fn stack<T: Serialize>(items: Vec<T>) -> Stack<T> {
+    Stack(items)
 }
 
 /// Which keys to print: all, or those named by `--fields` (top-level names like `qkv`, or
