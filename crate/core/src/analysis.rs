@@ -1,6 +1,9 @@
-//! Comparisons the page draws: cosine similarity of vectors and of whole token sets.
+//! Comparisons the page draws: cosine similarity of vectors, of token sets and of one
+//! token pair across layers; attention averaged over heads; a PCA projection of vectors.
 
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, Axis};
+
+use crate::trace::Trace;
 
 /// The seed article's toy 4-d embeddings (cat, dog, car, banana), as the article gives them.
 pub const TOY_VECTORS: [(&str, [f32; 4]); 4] = [
@@ -29,6 +32,99 @@ pub fn cosine(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f32 {
 /// Cosine similarity of every row of `a` with every row of `b`. (rows_a, rows_b)
 pub fn cosine_matrix(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     Array2::from_shape_fn((a.nrows(), b.nrows()), |(i, j)| cosine(a.row(i), b.row(j)))
+}
+
+/// Cosine similarity of token `i` of `a` and token `j` of `b` at every depth: entry 0 uses
+/// the static word embeddings, entry 1 the embedding-layer output, entry k+1 the output of
+/// layer k. Shows the seed's point: the same word starts identical and drifts with context.
+pub fn layerwise_cosine(a: &Trace, i: usize, b: &Trace, j: usize) -> Option<Vec<f32>> {
+    if i >= a.len() || j >= b.len() || a.hidden_states.len() != b.hidden_states.len() {
+        return None;
+    }
+    let mut series = vec![cosine(a.embeddings.word.row(i), b.embeddings.word.row(j))];
+    series.extend(
+        a.hidden_states
+            .iter()
+            .zip(&b.hidden_states)
+            .map(|(x, y)| cosine(x.row(i), y.row(j))),
+    );
+    Some(series)
+}
+
+/// The attention of every query to every key averaged over heads. (heads, S, S) → (S, S)
+pub fn mean_over_heads(attention: &Array3<f32>) -> Array2<f32> {
+    attention
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array2::zeros((0, 0)))
+}
+
+/// Principal components of a set of vectors, for drawing them in 2-D or 3-D.
+#[derive(Debug, Clone)]
+pub struct Pca {
+    /// Unit directions, most variance first. (k, H)
+    pub components: Array2<f32>,
+    /// Each input vector's coordinates along the components. (n, k)
+    pub projected: Array2<f32>,
+    /// Share of the total variance each component explains.
+    pub explained_variance_ratio: Vec<f32>,
+}
+
+/// PCA by power iteration on the covariance matrix, in f64 and deterministic (fixed start
+/// vector, fixed iteration count), so the same vectors always give the same picture. Each
+/// component's sign is chosen so its largest coordinate is positive.
+pub fn pca(points: ArrayView2<f32>, k: usize) -> Pca {
+    let (n, dim) = points.dim();
+    let k = k.min(dim).min(n);
+    let data = points.mapv(f64::from);
+    let mean = data
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(dim));
+    let centered = &data - &mean; // (n, H)
+    let mut covariance = centered.t().dot(&centered) / (n.max(2) - 1) as f64; // (H, H)
+    let total: f64 = covariance.diag().sum();
+    let mut components = Array2::<f32>::zeros((k, dim));
+    let mut ratios = Vec::with_capacity(k);
+    for c in 0..k {
+        let mut v = Array1::from_shape_fn(dim, |i| 1.0 + (i as f64 * 0.618_033_988_75).fract());
+        v /= v.dot(&v).sqrt();
+        let mut eigenvalue = 0.0;
+        for _ in 0..500 {
+            let next = covariance.dot(&v);
+            let norm = next.dot(&next).sqrt();
+            if norm == 0.0 {
+                break;
+            }
+            eigenvalue = v.dot(&next);
+            v = next / norm;
+        }
+        let biggest = v
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+        if biggest < 0.0 {
+            v.mapv_inplace(|x| -x);
+        }
+        ratios.push(if total > 0.0 {
+            (eigenvalue / total) as f32
+        } else {
+            0.0
+        });
+        // Deflate so the next iteration finds the next direction.
+        let outer = v
+            .view()
+            .insert_axis(Axis(1))
+            .dot(&v.view().insert_axis(Axis(0)));
+        covariance = covariance - outer * eigenvalue;
+        components.row_mut(c).assign(&v.mapv(|x| x as f32));
+    }
+    let projected = centered
+        .dot(&components.mapv(f64::from).t())
+        .mapv(|x| x as f32);
+    Pca {
+        components,
+        projected,
+        explained_variance_ratio: ratios,
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +172,39 @@ mod tests {
                 assert_eq!(c[[i, j]], c[[j, i]]);
             }
         }
+    }
+
+    #[test]
+    fn pca_finds_the_line_points_lie_on() {
+        // Points along (3, 4)/5 with a little spread across it.
+        let points = ndarray::arr2(&[
+            [0.0f32, 0.0],
+            [3.0, 4.0],
+            [6.0, 8.0],
+            [9.0, 12.0],
+            [3.4, 3.7],
+        ]);
+        let p = pca(points.view(), 2);
+        let first = p.components.row(0);
+        assert!(
+            (first[0] - 0.6).abs() < 0.02 && (first[1] - 0.8).abs() < 0.02,
+            "{first}"
+        );
+        assert!(p.explained_variance_ratio[0] > 0.99);
+        let sum: f32 = p.explained_variance_ratio.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "ratios sum to {sum}");
+        // Components are orthonormal.
+        let dot = p.components.row(0).dot(&p.components.row(1));
+        assert!(dot.abs() < 1e-5);
+        // Projections are centred.
+        let mean0: f32 = p.projected.column(0).sum() / 5.0;
+        assert!(mean0.abs() < 1e-5);
+    }
+
+    #[test]
+    fn mean_over_heads_averages() {
+        let att = ndarray::Array3::from_shape_fn((2, 2, 2), |(h, i, j)| (h * 4 + i * 2 + j) as f32);
+        let mean = mean_over_heads(&att);
+        assert_eq!(mean, ndarray::arr2(&[[2.0f32, 3.0], [4.0, 5.0]]));
     }
 }

@@ -117,3 +117,39 @@ fn gpt2_tokenizer_gives_known_gpt2_ids() {
         .tokens;
     assert_eq!(tokens, ["Hello", "Ġworld"]);
 }
+
+#[test]
+fn party_drifts_apart_layer_by_layer() {
+    use tokenscope_core::analysis::layerwise_cosine;
+    let model = minilm();
+    let a = model.trace(CELEBRATION, None).expect("runs");
+    let b = model.trace(POLITICS, None).expect("runs");
+    let ia = a
+        .input
+        .tokens
+        .iter()
+        .position(|t| t == "party")
+        .expect("party");
+    let ib = b
+        .input
+        .tokens
+        .iter()
+        .position(|t| t == "party")
+        .expect("party");
+    let series = layerwise_cosine(&a, ia, &b, ib).expect("same model");
+    assert_eq!(
+        series.len(),
+        1 + 1 + 6,
+        "static, embedding output, six layers"
+    );
+    assert!(
+        (series[0] - 1.0).abs() < 1e-6,
+        "static embeddings are identical"
+    );
+    let last = *series.last().expect("layers");
+    assert!(
+        last < series[1],
+        "context pulls the two senses apart: {series:?}"
+    );
+    println!("cos(party, party) by depth: {series:?}");
+}
