@@ -13,7 +13,8 @@ cargo fmt --all -- --check
 
 step "cargo clippy -D warnings (native and wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown -p tokenscope-web -p tokenscope-core --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p tokenscope-web -p tokenscope-core -p tokenscope-views -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p tokenscope-core --tests -- -D warnings
 
 step "native tests"
 cargo test --workspace
