@@ -130,9 +130,9 @@ impl Bert {
         let mut layers = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
             let x = hidden.view();
-            let q = split_heads(&layer.query.forward(&x), heads); // (heads, S, d)
-            let k = split_heads(&layer.key.forward(&x), heads); // (heads, S, d)
-            let v = split_heads(&layer.value.forward(&x), heads); // (heads, S, d)
+            let q = split_heads(layer.query.forward(&x).view(), heads); // (heads, S, d)
+            let k = split_heads(layer.key.forward(&x).view(), heads); // (heads, S, d)
+            let v = split_heads(layer.value.forward(&x).view(), heads); // (heads, S, d)
             let (att, context) = attention(q, k, v, scale, false);
             let projected = layer.attention_output.forward(&context.view()); // (S, H)
             let attended = layer.attention_norm.forward(&(&projected + &hidden).view()); // (S, H)

@@ -82,9 +82,9 @@ impl Gpt2 {
         for (index, block) in self.blocks.iter().enumerate() {
             let normed = block.ln_1.forward(&hidden.view()); // (S, H)
             let qkv = block.c_attn.forward(&normed.view()); // (S, 3H)
-            let q = split_heads(&qkv.slice(s![.., ..h]).to_owned(), heads); // (heads, S, d)
-            let k = split_heads(&qkv.slice(s![.., h..2 * h]).to_owned(), heads); // (heads, S, d)
-            let v = split_heads(&qkv.slice(s![.., 2 * h..]).to_owned(), heads); // (heads, S, d)
+            let q = split_heads(qkv.slice(s![.., ..h]), heads); // (heads, S, d)
+            let k = split_heads(qkv.slice(s![.., h..2 * h]), heads); // (heads, S, d)
+            let v = split_heads(qkv.slice(s![.., 2 * h..]), heads); // (heads, S, d)
             let mut scale = 1.0f32;
             if self.config.scale_attn_weights {
                 scale /= ((h / heads) as f32).sqrt();

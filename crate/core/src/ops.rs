@@ -87,7 +87,7 @@ pub fn activate(x: &mut Array2<f32>, activation: Activation) {
 }
 
 /// Splits `(S, heads·d)` into `(heads, S, d)`, the layout the views read per head.
-pub fn split_heads(x: &Array2<f32>, heads: usize) -> Array3<f32> {
+pub fn split_heads(x: ArrayView2<f32>, heads: usize) -> Array3<f32> {
     let (seq, hidden) = x.dim();
     let d = hidden / heads;
     let mut out = Array3::zeros((heads, seq, d));
