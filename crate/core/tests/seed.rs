@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tokenscope_core::analysis::cosine;
 use tokenscope_core::tokenize::TextTokenizer;
-use tokenscope_core::Model;
+use tokenscope_core::{Model, Trace};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -61,23 +61,22 @@ fn party_attends_to_celebrate_and_to_deputy_in_layer_0() {
     );
 }
 
+/// Both seed sentences traced, with the position of "party" in each.
+fn both_parties() -> (Trace, usize, Trace, usize) {
+    let model = minilm();
+    let party = |text: &str| {
+        let trace = model.trace(text, None).expect("runs");
+        let index = trace.input.tokens.iter().position(|t| t == "party");
+        (index.expect("party is a token"), trace)
+    };
+    let (ia, a) = party(CELEBRATION);
+    let (ib, b) = party(POLITICS);
+    (a, ia, b, ib)
+}
+
 #[test]
 fn static_party_is_identical_and_contextual_party_drifts_apart() {
-    let model = minilm();
-    let a = model.trace(CELEBRATION, None).expect("runs");
-    let b = model.trace(POLITICS, None).expect("runs");
-    let ia = a
-        .input
-        .tokens
-        .iter()
-        .position(|t| t == "party")
-        .expect("party");
-    let ib = b
-        .input
-        .tokens
-        .iter()
-        .position(|t| t == "party")
-        .expect("party");
+    let (a, ia, b, ib) = both_parties();
     let static_cos = cosine(a.embeddings.word.row(ia), b.embeddings.word.row(ib));
     assert!(
         (static_cos - 1.0).abs() < 1e-6,
@@ -121,21 +120,7 @@ fn gpt2_tokenizer_gives_known_gpt2_ids() {
 #[test]
 fn party_drifts_apart_layer_by_layer() {
     use tokenscope_core::analysis::layerwise_cosine;
-    let model = minilm();
-    let a = model.trace(CELEBRATION, None).expect("runs");
-    let b = model.trace(POLITICS, None).expect("runs");
-    let ia = a
-        .input
-        .tokens
-        .iter()
-        .position(|t| t == "party")
-        .expect("party");
-    let ib = b
-        .input
-        .tokens
-        .iter()
-        .position(|t| t == "party")
-        .expect("party");
+    let (a, ia, b, ib) = both_parties();
     let series = layerwise_cosine(&a, ia, &b, ib).expect("same model");
     assert_eq!(
         series.len(),
