@@ -1,11 +1,38 @@
 //! TokenScope's charts. Each view is a function over any plotters `DrawingBackend`, so the
 //! page draws it on a canvas and the tests render the very same code to SVG.
+//!
+//! Which module draws which view of the page:
+//!
+//! | page view                                   | module          | entry point          |
+//! |---------------------------------------------|-----------------|----------------------|
+//! | attention as a matrix, cosine of two sets   | [`heatmap`]     | [`draw_heatmap`]     |
+//! | head view (lines between two token columns) | [`head_view`]   | [`draw_head_view`]   |
+//! | neuron view (q, k, q×k, softmax, v, Σ)      | [`neuron_view`] | [`draw_neuron_view`] |
+//! | model view (every layer × head thumbnail)   | [`model_view`]  | [`draw_model_view`]  |
+//! | cosine of a token pair by depth             | [`line_chart`]  | [`draw_line_chart`]  |
+//! | an embedding vector, a one-hot vector       | [`vector`]      | [`draw_vector`], [`draw_one_hot`] |
+//! | position-embedding table                    | [`dense_map`]   | [`draw_dense_map`]   |
+//! | token ids on a number line (why not raw ids) | [`id_line`]     | [`id_line::draw_id_line`] |
 
+pub mod dense_map;
+pub mod head_view;
 pub mod heatmap;
+pub mod id_line;
+pub mod line_chart;
+pub mod model_view;
+pub mod neuron_view;
 pub mod palette;
+mod ticks;
+pub mod vector;
 
-pub use heatmap::{draw_heatmap, Heatmap};
+pub use dense_map::{draw_dense_map, DenseLayout, DenseMap};
+pub use head_view::{draw_head_view, head_color, HeadView, HeadViewLayout, Side};
+pub use heatmap::{draw_heatmap, Heatmap, HeatmapLayout};
+pub use line_chart::{draw_line_chart, LineChart, Series};
+pub use model_view::{draw_model_view, ModelLayout, ModelView};
+pub use neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
 pub use palette::{Palette, Theme};
+pub use vector::{draw_one_hot, draw_vector, OneHot, VectorLayout, VectorStrip};
 
 /// Drawing failed in the backend (a canvas that vanished, a full disk for SVG).
 #[derive(Debug, Clone, PartialEq, Eq)]
