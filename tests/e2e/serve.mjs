@@ -20,7 +20,13 @@ export async function serve(root, { overrides = {} } = {}) {
   const base = resolve(root);
   const requests = [];
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end('bad request');
+      return;
+    }
     requests.push(path);
     if (path in overrides) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });

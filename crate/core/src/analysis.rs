@@ -1,9 +1,9 @@
 //! Comparisons the page draws: cosine similarity of vectors, of token sets and of one
 //! token pair across layers; attention averaged over heads; a PCA projection of vectors.
 
-use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, Array3, ArrayView1, ArrayView2, Axis};
 
-use crate::trace::Trace;
+use crate::trace::{LayerTrace, Trace};
 
 /// The seed article's toy 4-d embeddings (cat, dog, car, banana), as the article gives them.
 pub const TOY_VECTORS: [(&str, [f32; 4]); 4] = [
@@ -56,6 +56,16 @@ pub fn mean_over_heads(attention: &Array3<f32>) -> Array2<f32> {
     attention
         .mean_axis(Axis(0))
         .unwrap_or_else(|| Array2::zeros((0, 0)))
+}
+
+/// One head's output for one query token: Σ_j attention[head, query, j] · value[head, j],
+/// sliced from what the layer really passed on. (d)
+pub fn head_context(layer: &LayerTrace, head: usize, query: usize) -> Option<ArrayView1<'_, f32>> {
+    let (heads, seq, d) = layer.value.dim();
+    if head >= heads || query >= seq {
+        return None;
+    }
+    Some(layer.context.slice(s![query, head * d..(head + 1) * d]))
 }
 
 /// Principal components of a set of vectors, for drawing them in 2-D or 3-D.

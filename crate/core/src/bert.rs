@@ -133,8 +133,8 @@ impl Bert {
             let q = split_heads(layer.query.forward(&x).view(), heads); // (heads, S, d)
             let k = split_heads(layer.key.forward(&x).view(), heads); // (heads, S, d)
             let v = split_heads(layer.value.forward(&x).view(), heads); // (heads, S, d)
-            let (att, context) = attention(q, k, v, scale, false);
-            let projected = layer.attention_output.forward(&context.view()); // (S, H)
+            let att = attention(q, k, v, scale, false);
+            let projected = layer.attention_output.forward(&att.context.view()); // (S, H)
             let attended = layer.attention_norm.forward(&(&projected + &hidden).view()); // (S, H)
             let mut inner = layer.intermediate.forward(&attended.view()); // (S, I)
             activate(&mut inner, self.config.activation);

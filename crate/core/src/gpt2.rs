@@ -92,8 +92,8 @@ impl Gpt2 {
             if self.config.scale_attn_by_inverse_layer_idx {
                 scale /= (index + 1) as f32;
             }
-            let (att, context) = attention(q, k, v, scale, true);
-            hidden += &block.c_proj.forward(&context.view()); // (S, H) residual
+            let att = attention(q, k, v, scale, true);
+            hidden += &block.c_proj.forward(&att.context.view()); // (S, H) residual
             let mut inner = block
                 .c_fc
                 .forward(&block.ln_2.forward(&hidden.view()).view()); // (S, I)

@@ -100,14 +100,14 @@ pub fn split_heads(x: ArrayView2<f32>, heads: usize) -> Array3<f32> {
 
 /// Scaled dot-product attention over every head. `causal` hides later tokens from earlier
 /// ones (their probability is exactly 0, as after PyTorch's finfo.min mask and softmax).
-/// Returns what the views show and the attention-weighted values, heads merged. (S, heads·d)
+/// Returns what the views show, including the attention-weighted values the layer passes on.
 pub fn attention(
     query: Array3<f32>,
     key: Array3<f32>,
     value: Array3<f32>,
     scale: f32,
     causal: bool,
-) -> (LayerTrace, Array2<f32>) {
+) -> LayerTrace {
     let (heads, seq, d) = query.dim();
     let mut scores = Array3::zeros((heads, seq, seq));
     let mut probs = Array3::zeros((heads, seq, seq));
@@ -129,14 +129,14 @@ pub fn attention(
         scores.slice_mut(s![h, .., ..]).assign(&head_scores);
         probs.slice_mut(s![h, .., ..]).assign(&head_probs);
     }
-    let trace = LayerTrace {
+    LayerTrace {
         query,
         key,
         value,
         scores,
         attention: probs,
-    };
-    (trace, context)
+        context,
+    }
 }
 
 /// Softmax over the first `visible` entries; the rest become exactly 0.

@@ -28,6 +28,10 @@ pub struct LayerTrace {
     pub scores: Array3<f32>,
     /// Attention probabilities after mask and softmax; row = query, column = key. (heads, S, S)
     pub attention: Array3<f32>,
+    /// Each head's weighted sum of values, heads side by side: row i, columns h·d..(h+1)·d
+    /// hold Σ_j attention[h, i, j] · value[h, j]. The very matrix the layer's output
+    /// projection reads, kept so the neuron view shows what the model used. (S, heads·d)
+    pub context: Array2<f32>,
 }
 
 #[derive(Debug, Clone)]

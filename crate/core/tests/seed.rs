@@ -138,3 +138,29 @@ fn party_drifts_apart_layer_by_layer() {
     );
     println!("cos(party, party) by depth: {series:?}");
 }
+
+#[test]
+fn head_context_is_the_attention_weighted_sum_of_values() {
+    use tokenscope_core::analysis::head_context;
+    let trace = minilm().trace(CELEBRATION, None).expect("runs");
+    let mut largest = 0.0f32;
+    for layer in &trace.layers {
+        let (heads, seq, d) = layer.value.dim();
+        for head in 0..heads {
+            for query in 0..seq {
+                let got = head_context(layer, head, query).expect("in range");
+                assert_eq!(got.len(), d);
+                for k in 0..d {
+                    let want: f32 = (0..seq)
+                        .map(|j| layer.attention[[head, query, j]] * layer.value[[head, j, k]])
+                        .sum();
+                    largest = largest.max((got[k] - want).abs());
+                }
+            }
+        }
+        assert!(head_context(layer, heads, 0).is_none());
+        assert!(head_context(layer, 0, seq).is_none());
+    }
+    println!("largest difference from a recomputed Σ p·v: {largest:e}");
+    assert!(largest < 1e-5, "{largest}");
+}

@@ -124,8 +124,7 @@ pub fn draw_dense_map<DB: DrawingBackend>(
             (FONT, 18.0).into_font().color(&text),
         ))?;
     }
-    let widest_tick = area
-        .estimate_text_size(&(rows - 1).to_string(), &tick_font)
+    let widest_tick = crate::text::measure(&(rows - 1).to_string(), &tick_font)
         .map(|(w, _)| w as i32)
         .unwrap_or(30);
     let axis_room = if map.row_axis.is_empty() { 0 } else { 24 };

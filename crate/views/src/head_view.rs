@@ -151,7 +151,7 @@ pub fn draw_head_view<DB: DrawingBackend>(
         .query_labels
         .iter()
         .chain(view.key_labels)
-        .filter_map(|l| area.estimate_text_size(l, &label_font).ok())
+        .filter_map(|l| crate::text::measure(l, &label_font).ok())
         .map(|(w, _)| w as i32)
         .max()
         .unwrap_or(0);

@@ -69,7 +69,7 @@ pub fn draw_heatmap<DB: DrawingBackend>(
     let widest = |labels: &[String]| {
         labels
             .iter()
-            .filter_map(|l| area.estimate_text_size(l, &label_font).ok())
+            .filter_map(|l| crate::text::measure(l, &label_font).ok())
             .map(|(w, _)| w as i32)
             .max()
             .unwrap_or(0)

@@ -99,8 +99,7 @@ pub fn draw_id_line<DB: DrawingBackend>(
         let mark = &line.marks[i];
         let x = x_of(mark.id as f64);
         let label = format!("{} {}", mark.token, mark.id);
-        let label_width = area
-            .estimate_text_size(&label, &label_font)
+        let label_width = crate::text::measure(&label, &label_font)
             .map(|(w, _)| w as i32)
             .unwrap_or(60);
         let start = (x - label_width / 2).clamp(2, (width as i32 - label_width - 2).max(2));

@@ -87,8 +87,7 @@ pub fn draw_line_chart<DB: DrawingBackend>(
                 (x + 28, y),
                 label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
-            let label_width = area
-                .estimate_text_size(s.label, &label_font)
+            let label_width = crate::text::measure(s.label, &label_font)
                 .map(|(w, _)| w as i32)
                 .unwrap_or(60);
             x += 28 + label_width + 18;
@@ -100,7 +99,7 @@ pub fn draw_line_chart<DB: DrawingBackend>(
     let tick_labels: Vec<String> = ticks.iter().map(|t| format!("{t:.decimals$}")).collect();
     let widest_tick = tick_labels
         .iter()
-        .filter_map(|l| area.estimate_text_size(l, &tick_font).ok())
+        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
         .map(|(w, _)| w as i32)
         .max()
         .unwrap_or(0);

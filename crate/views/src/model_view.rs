@@ -90,7 +90,7 @@ pub fn draw_model_view<DB: DrawingBackend>(
     let last_layer = format!("{} {}", view.layer_label, layers - 1);
     let widest = [last_layer.as_str(), view.head_label]
         .iter()
-        .filter_map(|l| area.estimate_text_size(l, &label_font).ok())
+        .filter_map(|l| crate::text::measure(l, &label_font).ok())
         .map(|(w, _)| w as i32)
         .max()
         .unwrap_or(0);

@@ -153,7 +153,7 @@ pub fn draw_neuron_view<DB: DrawingBackend>(
         .iter()
         .map(String::as_str)
         .chain([view.query_label, view.headers.context, view.headers.key])
-        .filter_map(|l| area.estimate_text_size(l, &header_font).ok())
+        .filter_map(|l| crate::text::measure(l, &header_font).ok())
         .map(|(w, _)| w as i32)
         .max()
         .unwrap_or(0);

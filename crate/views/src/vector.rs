@@ -75,7 +75,7 @@ pub fn draw_vector<DB: DrawingBackend>(
     let value_labels = [format!("{max:.2}"), format!("{min:.2}")];
     let widest = value_labels
         .iter()
-        .filter_map(|l| area.estimate_text_size(l, &tick_font).ok())
+        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
         .map(|(w, _)| w as i32)
         .max()
         .unwrap_or(0);
@@ -240,8 +240,7 @@ pub fn draw_one_hot<DB: DrawingBackend>(
     ))?;
     // Near an end, the pointer's label hangs inwards so it stays on the canvas.
     let callout = format!("1 at index {} ({})", one_hot.index, one_hot.token);
-    let callout_width = area
-        .estimate_text_size(&callout, &label_font)
+    let callout_width = crate::text::measure(&callout, &label_font)
         .map(|(w, _)| w as i32)
         .unwrap_or(160);
     let (anchor, callout_x) = if marker - callout_width / 2 < left {
@@ -285,7 +284,7 @@ pub fn draw_one_hot<DB: DrawingBackend>(
     let index_labels: Vec<String> = (first..first + count).map(|i| i.to_string()).collect();
     let widest_index = index_labels
         .iter()
-        .filter_map(|l| area.estimate_text_size(l, &tick_font).ok())
+        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
         .map(|(w, _)| w)
         .max()
         .unwrap_or(0);

@@ -1,76 +1,345 @@
-//! DOM wiring of the page: starts the worker that owns the model, shows its loading
-//! progress, and renders the tokens and ids of the typed sentence as they arrive.
+//! The page: starts the worker that owns the model, keeps the page state (mirrored in the
+//! URL), wires every control, and redraws the views and their number tables.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlProgressElement, HtmlTextAreaElement, MessageEvent, Worker};
+use web_sys::{
+    Document, Element, HtmlCanvasElement, HtmlElement, HtmlInputElement, HtmlProgressElement,
+    HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, MessageEvent, MouseEvent, Worker,
+};
 
-use crate::protocol::{Reply, Request};
+use crate::dom::{all, create, element, set_hidden, set_text, table, typed, TableSpec};
+use crate::format::{grouped, human_bytes};
+use crate::i18n::text;
+use crate::page_data::{chips, default_token, layer_attention, similarity_at, Chip, Side};
+use crate::paint::{depth_labels, paint, CanvasKind, Hit};
+use crate::protocol::{Reply, Request, SentenceData, SentenceKey, Similarity};
+use crate::state::{Lang, PageState, PairFilter, View};
 
 const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
 const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 /// Loads the worker's wasm (www/worker-loader.js; Trunk names the wasm after its data-bin).
 const WORKER_SCRIPT: &str = "./worker-loader.js";
-const DEBOUNCE_MS: i32 = 60;
+/// Long enough that a typist's keystrokes merge into one model run, short enough to feel live.
+const DEBOUNCE_MS: i32 = 150;
 
-struct App {
-    document: Document,
+/// The loaded model's facts.
+pub struct Facts {
+    pub name: String,
+    pub model_type: String,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub head_dim: usize,
+    pub hidden_size: usize,
+    pub vocab_size: usize,
+    pub causal: bool,
+    pub one_hot_table_bytes: u64,
+    pub embedding_table_bytes: u64,
+}
+
+pub struct Analysis {
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub hidden_size: usize,
+    pub sentences: Vec<SentenceData>,
+    pub similarity: Option<Similarity>,
+}
+
+pub struct NeuronData {
+    pub sentence: SentenceKey,
+    pub layer: usize,
+    pub head: usize,
+    pub token: usize,
+    pub head_dim: usize,
+    pub query: Vec<f32>,
+    pub keys: Vec<f32>,
+    pub values: Vec<f32>,
+    pub scores: Vec<f32>,
+    pub probs: Vec<f32>,
+    pub context: Vec<f32>,
+    pub masked_from: Option<usize>,
+}
+
+pub struct App {
+    pub document: Document,
     worker: Worker,
-    ready: bool,
-    /// The number of the latest tokenize request; older answers are stale and dropped.
+    pub state: PageState,
+    pub facts: Option<Facts>,
+    pub analysis: Option<Analysis>,
+    pub chips: Vec<Chip>,
+    pub neuron: Option<NeuronData>,
+    pub positions: Option<(usize, usize, Vec<f32>)>,
+    pub visible_heads: Vec<bool>,
+    /// The chip under the pointer (in the chips or a head view): it previews a selection.
+    pub hover: Option<usize>,
+    /// Show every token's lines in the head view instead of the selected token's.
+    pub all_lines: bool,
+    pub toy: Vec<(String, [f32; 4])>,
+    hits: Vec<(CanvasKind, Hit)>,
+    /// The number of the latest analysis; older answers are stale and dropped.
     seq: u64,
     pending: Option<i32>,
 }
 
 type Shared = Rc<RefCell<App>>;
 
-fn element(document: &Document, id: &str) -> Option<Element> {
-    document.get_element_by_id(id)
-}
+impl App {
+    /// The selected chip: from the link, else the last word of A ("party" in the seed).
+    pub fn selected(&self) -> Option<usize> {
+        self.state
+            .token
+            .filter(|&t| t < self.chips.len())
+            .or_else(|| default_token(&self.chips))
+    }
 
-fn set_text(document: &Document, id: &str, text: &str) {
-    if let Some(el) = element(document, id) {
-        el.set_text_content(Some(text));
+    /// The selected chip as (side, index in that sentence encoded on its own): similarity
+    /// compares A and B each run alone, also in pair mode.
+    pub fn selected_separate(&self) -> Option<(Side, usize)> {
+        let chip = self.chips.get(self.selected()?)?;
+        if chip.source != SentenceKey::Pair {
+            return Some((chip.side, chip.index));
+        }
+        let a_len = self.chips.iter().filter(|c| c.side == Side::A).count();
+        Some(match chip.side {
+            Side::A => (Side::A, chip.index),
+            // B alone starts with its own [CLS]; in the pair that place is A's last [SEP].
+            Side::B => (Side::B, chip.index + 1 - a_len),
+        })
+    }
+
+    pub fn sentence(&self, key: SentenceKey) -> Option<&SentenceData> {
+        self.analysis
+            .as_ref()?
+            .sentences
+            .iter()
+            .find(|s| s.key == key)
+    }
+
+    /// The sentence the selected token belongs to (the pair in pair mode).
+    pub fn focus_sentence(&self) -> Option<&SentenceData> {
+        let chip = self.chips.get(self.selected()?)?;
+        self.sentence(chip.source)
+    }
+
+    pub fn selected_embedding(&self) -> Option<&[f32]> {
+        let chip = self.chips.get(self.selected()?)?;
+        let sentence = self.sentence(chip.source)?;
+        let hidden = self.analysis.as_ref()?.hidden_size;
+        sentence
+            .embeddings
+            .get(chip.index * hidden..(chip.index + 1) * hidden)
+    }
+
+    /// The token whose lines a head view of `key` shows: the hovered one, else the selected
+    /// one unless every token's lines were asked for.
+    pub fn focus_in(&self, key: SentenceKey) -> Option<usize> {
+        let chip_index = match self.hover {
+            Some(h) => Some(h),
+            None if self.all_lines => None,
+            None => self.selected(),
+        }?;
+        let chip = self.chips.get(chip_index)?;
+        (chip.source == key).then_some(chip.index)
+    }
+
+    /// The similarity and the tokens of its rows and columns.
+    pub fn similarity(&self) -> Option<(&Similarity, &Vec<String>, &Vec<String>)> {
+        let sim = self.analysis.as_ref()?.similarity.as_ref()?;
+        let rows = &self.sentence(sim.rows)?.tokens;
+        let cols = &self.sentence(sim.cols)?.tokens;
+        Some((sim, rows, cols))
+    }
+
+    pub fn too_long_message(&self) -> String {
+        let lang = self.state.lang;
+        let long: Vec<&str> = self
+            .analysis
+            .iter()
+            .flat_map(|a| a.sentences.iter())
+            .filter(|s| s.too_long)
+            .map(|s| match s.key {
+                SentenceKey::A => "A",
+                SentenceKey::B => "B",
+                SentenceKey::Pair => "A + B",
+            })
+            .collect();
+        if long.is_empty() {
+            "—".into()
+        } else {
+            format!("{} {}", long.join(", "), text(lang, "too-long"))
+        }
+    }
+
+    pub fn depth_name(&self, depth: usize, labels: &[String]) -> String {
+        let lang = self.state.lang;
+        match depth {
+            0 => text(lang, "depth-static").to_string(),
+            1 => text(lang, "depth-embeddings").to_string(),
+            d => format!(
+                "{} {}",
+                text(lang, "depth-layer"),
+                labels
+                    .get(d)
+                    .map(|l| l.trim_start_matches('L'))
+                    .unwrap_or("")
+            ),
+        }
+    }
+
+    /// The neuron detail, if the worker's answer matches what is selected now.
+    pub fn current_neuron(&self) -> Option<&NeuronData> {
+        let (key, token) = self.neuron_target()?;
+        self.neuron.as_ref().filter(|n| {
+            n.sentence == key
+                && n.token == token
+                && n.layer == self.state.layer
+                && n.head == self.state.head
+        })
+    }
+
+    fn neuron_target(&self) -> Option<(SentenceKey, usize)> {
+        let chip = self.chips.get(self.selected()?)?;
+        let sentence = self.sentence(chip.source)?;
+        (!sentence.too_long).then_some((chip.source, chip.index))
+    }
+
+    fn theme_name(&self) -> &'static str {
+        if self.state.dark {
+            "dark"
+        } else {
+            "light"
+        }
     }
 }
 
-fn set_status(document: &Document, text: &str, is_error: bool) {
+fn set_status(document: &Document, message: &str, is_error: bool) {
     if let Some(el) = element(document, "status") {
-        el.set_text_content(Some(text));
+        el.set_text_content(Some(message));
         let _ = el.class_list().toggle_with_force("error", is_error);
     }
 }
 
+fn set_busy(document: &Document, busy: bool) {
+    if let Some(body) = document.body() {
+        let _ = body.set_attribute("data-state", if busy { "busy" } else { "ready" });
+    }
+}
+
 pub fn start() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+    let Some(window) = web_sys::window() else {
         return;
     };
+    let Some(document) = window.document() else {
+        return;
+    };
+    let prefers_dark = window
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches());
+    let browser_lang = window
+        .navigator()
+        .language()
+        .and_then(|l| Lang::from_code(&l))
+        .unwrap_or(Lang::En);
+    let search = window.location().search().unwrap_or_default();
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(params) = &params {
+        for key in [
+            "a", "b", "pair", "layer", "head", "view", "token", "lang", "theme", "filter", "depth",
+        ] {
+            if let Some(value) = params.get(key) {
+                pairs.push((key.to_string(), value));
+            }
+        }
+    }
+    let state = PageState::from_query(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        browser_lang,
+        prefers_dark,
+    );
     let worker = match Worker::new(WORKER_SCRIPT) {
         Ok(worker) => worker,
         Err(_) => {
-            set_status(&document, "This browser cannot start a Web Worker.", true);
+            set_status(&document, text(state.lang, "no-worker"), true);
             return;
         }
     };
+    let toy = tokenscope_core::analysis::TOY_VECTORS
+        .iter()
+        .map(|(name, v)| (name.to_string(), *v))
+        .collect();
     let app = Rc::new(RefCell::new(App {
         document,
         worker,
-        ready: false,
+        state,
+        facts: None,
+        analysis: None,
+        chips: Vec::new(),
+        neuron: None,
+        positions: None,
+        visible_heads: Vec::new(),
+        hover: None,
+        all_lines: false,
+        toy,
+        hits: Vec::new(),
         seq: 0,
         pending: None,
     }));
+    {
+        let app = app.borrow();
+        if let Some(a) = typed::<HtmlTextAreaElement>(&app.document, "sentence-a") {
+            a.set_value(&app.state.a);
+        }
+        if let Some(b) = typed::<HtmlTextAreaElement>(&app.document, "sentence-b") {
+            b.set_value(&app.state.b);
+        }
+        if let Some(pair) = typed::<HtmlInputElement>(&app.document, "pair") {
+            pair.set_checked(app.state.pair);
+        }
+    }
+    set_busy(&app.borrow().document, true);
+    apply_language(&app.borrow());
+    apply_theme(&app.borrow());
+    show_view(&app.borrow());
+    build_downloads(&app);
+    build_toy(&app);
     wire_worker(&app);
-    wire_input(&app);
+    wire_controls(&app);
+    wire_canvases(&app);
 }
 
-fn send(app: &Shared, request: &Request) {
+fn send(app: &App, request: &Request) {
     let _ = app
-        .borrow()
         .worker
         .post_message(&JsValue::from_str(&request.to_json()));
+}
+
+fn on_event<E: JsCast + 'static>(
+    target: &Element,
+    event: &str,
+    app: &Shared,
+    mut handler: impl FnMut(&Shared, E) + 'static,
+) {
+    let app = app.clone();
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        if let Ok(event) = event.dyn_into::<E>() {
+            handler(&app, event);
+        }
+    });
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    // Handlers live as long as the page.
+    closure.forget();
+}
+
+fn by_id(app: &Shared, id: &str) -> Option<Element> {
+    element(&app.borrow().document, id)
 }
 
 fn wire_worker(app: &Shared) {
@@ -84,9 +353,10 @@ fn wire_worker(app: &Shared) {
     });
     let error_app = app.clone();
     let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+        let app = error_app.borrow();
         set_status(
-            &error_app.borrow().document,
-            &format!("The model worker failed: {}", e.message()),
+            &app.document,
+            &format!("{} {}", text(app.state.lang, "worker-failed"), e.message()),
             true,
         );
     });
@@ -95,35 +365,267 @@ fn wire_worker(app: &Shared) {
         .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     app.worker
         .set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    // Handlers live as long as the page.
     on_message.forget();
     on_error.forget();
 }
 
-fn wire_input(app: &Shared) {
-    let document = app.borrow().document.clone();
-    let Some(input) = element(&document, "sentence-a") else {
+/// Pushes the state into the address bar, so copying it shares this exact view.
+fn sync_url(app: &App) {
+    let Some(window) = web_sys::window() else {
         return;
     };
-    let handler_app = app.clone();
-    let on_input = Closure::<dyn FnMut()>::new(move || schedule_tokenize(&handler_app));
-    let _ = input.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
-    on_input.forget();
+    let Ok(params) = web_sys::UrlSearchParams::new() else {
+        return;
+    };
+    for (key, value) in app.state.to_query() {
+        params.append(key, &value);
+    }
+    let query: String = params.to_string().into();
+    let url = format!("?{query}");
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    }
 }
 
-/// Asks the worker once typing pauses briefly, so a fast typist does not queue a run per
-/// keystroke; the page itself never waits for the model.
-fn schedule_tokenize(app: &Shared) {
+fn wire_controls(app: &Shared) {
+    for id in ["sentence-a", "sentence-b"] {
+        if let Some(input) = by_id(app, id) {
+            on_event::<web_sys::Event>(&input, "input", app, |app, _| {
+                read_sentences(app);
+                schedule_analysis(app);
+            });
+        }
+    }
+    if let Some(pair) = by_id(app, "pair") {
+        on_event::<web_sys::Event>(&pair, "change", app, |app, _| {
+            let checked = typed::<HtmlInputElement>(&app.borrow().document, "pair")
+                .is_some_and(|p| p.checked());
+            {
+                let mut a = app.borrow_mut();
+                a.state.pair = checked;
+                a.state.token = None;
+                if !checked {
+                    a.state.filter = PairFilter::All;
+                }
+            }
+            request_analysis(app);
+        });
+    }
+    if let Some(examples) = by_id(app, "examples") {
+        on_event::<web_sys::Event>(&examples, "change", app, |app, _| {
+            let choice = typed::<HtmlSelectElement>(&app.borrow().document, "examples")
+                .map(|s| s.value())
+                .unwrap_or_default();
+            let (a, b) = match choice.as_str() {
+                "order" => (
+                    "Tim chased clouds all his life",
+                    "clouds chased Tim all his life",
+                ),
+                "animals" => ("cat dog car banana", ""),
+                _ => (crate::state::SEED_A, crate::state::SEED_B),
+            };
+            {
+                let mut app = app.borrow_mut();
+                app.state.a = a.into();
+                app.state.b = b.into();
+                app.state.token = None;
+                if let Some(t) = typed::<HtmlTextAreaElement>(&app.document, "sentence-a") {
+                    t.set_value(a);
+                }
+                if let Some(t) = typed::<HtmlTextAreaElement>(&app.document, "sentence-b") {
+                    t.set_value(b);
+                }
+            }
+            request_analysis(app);
+        });
+    }
+    if let Some(lang) = by_id(app, "lang") {
+        on_event::<web_sys::Event>(&lang, "change", app, |app, _| {
+            let value = typed::<HtmlSelectElement>(&app.borrow().document, "lang")
+                .map(|s| s.value())
+                .unwrap_or_default();
+            app.borrow_mut().state.lang = Lang::from_code(&value).unwrap_or(Lang::En);
+            apply_language(&app.borrow());
+            render(app);
+        });
+    }
+    if let Some(theme) = by_id(app, "theme") {
+        on_event::<web_sys::Event>(&theme, "click", app, |app, _| {
+            {
+                let mut a = app.borrow_mut();
+                a.state.dark = !a.state.dark;
+            }
+            apply_theme(&app.borrow());
+            render(app);
+        });
+    }
+    if let Some(share) = by_id(app, "share") {
+        on_event::<web_sys::Event>(&share, "click", app, |app, _| {
+            let app = app.borrow();
+            sync_url(&app);
+            let href = web_sys::window()
+                .and_then(|w| w.location().href().ok())
+                .unwrap_or_default();
+            let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
+            let copied = clipboard.is_some_and(|c| {
+                let _ = c.write_text(&href);
+                true
+            });
+            let key = if copied { "link-copied" } else { "link-in-bar" };
+            set_status(&app.document, text(app.state.lang, key), false);
+        });
+    }
+    for tab in all(&app.borrow().document, "nav.tabs button[data-view]") {
+        let name = tab.get_attribute("data-view").unwrap_or_default();
+        on_event::<web_sys::Event>(&tab, "click", app, move |app, _| {
+            if let Some(view) = View::from_name(&name) {
+                app.borrow_mut().state.view = view;
+                show_view(&app.borrow());
+                render(app);
+            }
+        });
+    }
+    for (id, which) in [("layer", 0), ("head", 1), ("depth", 2)] {
+        if let Some(select) = by_id(app, id) {
+            on_event::<web_sys::Event>(&select, "change", app, move |app, _| {
+                let value = typed::<HtmlSelectElement>(&app.borrow().document, id)
+                    .and_then(|s| s.value().parse::<usize>().ok())
+                    .unwrap_or(0);
+                {
+                    let mut a = app.borrow_mut();
+                    match which {
+                        0 => a.state.layer = value,
+                        1 => a.state.head = value,
+                        _ => a.state.depth = value,
+                    }
+                }
+                request_neuron(app);
+                render(app);
+            });
+        }
+    }
+    if let Some(filter) = by_id(app, "pair-filter") {
+        on_event::<web_sys::Event>(&filter, "change", app, |app, _| {
+            let value = typed::<HtmlSelectElement>(&app.borrow().document, "pair-filter")
+                .map(|s| s.value())
+                .unwrap_or_default();
+            let filter = PairFilter::from_name(&value).unwrap_or(PairFilter::All);
+            let needs_pair = {
+                let mut a = app.borrow_mut();
+                a.state.filter = filter;
+                let needs = filter != PairFilter::All && !a.state.pair;
+                if needs {
+                    // A filter over A and B only exists when they run as one pair.
+                    a.state.pair = true;
+                    a.state.token = None;
+                    if let Some(p) = typed::<HtmlInputElement>(&a.document, "pair") {
+                        p.set_checked(true);
+                    }
+                }
+                needs
+            };
+            if needs_pair {
+                request_analysis(app);
+            } else {
+                render(app);
+            }
+        });
+    }
+    // Arrow keys move the selection, except while typing or choosing in a control.
+    let document = app.borrow().document.clone();
+    if let Some(root) = document.document_element() {
+        on_event::<KeyboardEvent>(&root, "keydown", app, |app, event| {
+            let in_control = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .is_some_and(|t| {
+                    matches!(
+                        t.tag_name().to_ascii_lowercase().as_str(),
+                        "textarea" | "input" | "select"
+                    )
+                });
+            if in_control {
+                return;
+            }
+            let step: isize = match event.key().as_str() {
+                "ArrowLeft" => -1,
+                "ArrowRight" => 1,
+                _ => return,
+            };
+            event.prevent_default();
+            let moved = {
+                let mut a = app.borrow_mut();
+                let count = a.chips.len();
+                match a.selected() {
+                    Some(current) if count > 0 => {
+                        let next = (current as isize + step).clamp(0, count as isize - 1) as usize;
+                        a.state.token = Some(next);
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if moved {
+                request_neuron(app);
+                render(app);
+                focus_selected_chip(&app.borrow());
+            }
+        });
+    }
+    if let Some(lines) = by_id(app, "all-lines") {
+        on_event::<web_sys::Event>(&lines, "change", app, |app, _| {
+            let checked = typed::<HtmlInputElement>(&app.borrow().document, "all-lines")
+                .is_some_and(|p| p.checked());
+            app.borrow_mut().all_lines = checked;
+            render(app);
+        });
+    }
+    if let Some(window) = web_sys::window() {
+        let resize_app = app.clone();
+        let on_resize = Closure::<dyn FnMut()>::new(move || render_canvases(&resize_app));
+        let _ =
+            window.add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+        on_resize.forget();
+    }
+}
+
+fn focus_selected_chip(app: &App) {
+    if let Some(i) = app.selected() {
+        let selector = format!("[data-testid=token][data-index=\"{i}\"]");
+        if let Ok(Some(chip)) = app.document.query_selector(&selector) {
+            if let Some(chip) = chip.dyn_ref::<HtmlElement>() {
+                let _ = chip.focus();
+            }
+        }
+    }
+}
+
+fn read_sentences(app: &Shared) {
+    let mut a = app.borrow_mut();
+    let read = |id: &str| {
+        typed::<HtmlTextAreaElement>(&a.document, id)
+            .map(|t| t.value())
+            .unwrap_or_default()
+    };
+    let (first, second) = (read("sentence-a"), read("sentence-b"));
+    a.state.a = first;
+    a.state.b = second;
+}
+
+/// Asks the worker once typing pauses, so a fast typist does not queue a run per keystroke;
+/// the page itself never waits for the model.
+fn schedule_analysis(app: &Shared) {
     let Some(window) = web_sys::window() else {
         return;
     };
     if let Some(id) = app.borrow_mut().pending.take() {
         window.clear_timeout_with_handle(id);
     }
+    set_busy(&app.borrow().document, true);
     let later = app.clone();
     let callback = Closure::once_into_js(move || {
         later.borrow_mut().pending = None;
-        request_tokens(&later);
+        request_analysis(&later);
     });
     if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
         callback.unchecked_ref(),
@@ -133,36 +635,59 @@ fn schedule_tokenize(app: &Shared) {
     }
 }
 
-fn request_tokens(app: &Shared) {
-    if !app.borrow().ready {
+fn request_analysis(app: &Shared) {
+    let request = {
+        let mut a = app.borrow_mut();
+        if a.facts.is_none() {
+            return;
+        }
+        a.seq += 1;
+        Request::Analyze {
+            seq: a.seq,
+            a: a.state.a.clone(),
+            b: a.state.b.clone(),
+            pair: a.state.pair,
+        }
+    };
+    let a = app.borrow();
+    set_busy(&a.document, true);
+    sync_url(&a);
+    send(&a, &request);
+}
+
+fn request_neuron(app: &Shared) {
+    let a = app.borrow();
+    let Some((sentence, token)) = a.neuron_target() else {
+        return;
+    };
+    if a.current_neuron().is_some() {
         return;
     }
-    let text = element(&app.borrow().document, "sentence-a")
-        .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
-        .map(|t| t.value())
-        .unwrap_or_default();
-    let seq = {
-        let mut app = app.borrow_mut();
-        app.seq += 1;
-        app.seq
-    };
-    send(app, &Request::Tokenize { seq, text });
+    send(
+        &a,
+        &Request::Neuron {
+            seq: a.seq,
+            sentence,
+            layer: a.state.layer,
+            head: a.state.head,
+            token,
+        },
+    );
 }
 
 fn on_reply(app: &Shared, reply: Reply) {
     let document = app.borrow().document.clone();
-    let progress: Option<HtmlProgressElement> =
-        element(&document, "load-progress").and_then(|e| e.dyn_into().ok());
+    let lang = app.borrow().state.lang;
     match reply {
         Reply::Started => send(
-            app,
+            &app.borrow(),
             &Request::Load {
                 folder: MODEL_FOLDER.into(),
                 name: MODEL_NAME.into(),
             },
         ),
         Reply::Progress { fraction, message } => {
-            if let Some(bar) = &progress {
+            if let Some(bar) = typed::<HtmlProgressElement>(&document, "load-progress") {
                 bar.set_value(fraction);
             }
             set_status(&document, &message, false);
@@ -172,100 +697,1205 @@ fn on_reply(app: &Shared, reply: Reply) {
             model_type,
             num_layers,
             num_heads,
+            head_dim,
             hidden_size,
             vocab_size,
+            causal,
+            one_hot_table_bytes,
+            embedding_table_bytes,
             ..
         } => {
-            set_text(
-                &document,
-                "model-info",
-                &format!(
-                    "{name} · {model_type} · {num_layers} layers × {num_heads} heads · hidden {hidden_size} · vocabulary {vocab_size}"
-                ),
-            );
-            if let Some(bar) = &progress {
+            {
+                let mut a = app.borrow_mut();
+                a.state.clamp_to(num_layers, num_heads);
+                a.visible_heads = vec![true; num_heads];
+                a.facts = Some(Facts {
+                    name,
+                    model_type,
+                    num_layers,
+                    num_heads,
+                    head_dim,
+                    hidden_size,
+                    vocab_size,
+                    causal,
+                    one_hot_table_bytes,
+                    embedding_table_bytes,
+                });
+            }
+            if let Some(bar) = typed::<HtmlProgressElement>(&document, "load-progress") {
                 bar.set_value(1.0);
                 let _ = bar.set_attribute("hidden", "");
             }
-            set_status(&document, "Model ready.", false);
-            app.borrow_mut().ready = true;
+            set_status(&document, text(lang, "ready"), false);
             if let Some(body) = document.body() {
                 let _ = body.set_attribute("data-model-ready", "1");
             }
-            request_tokens(app);
+            fill_selects(&app.borrow());
+            build_swatches(app);
+            apply_language(&app.borrow());
+            send(&app.borrow(), &Request::Positions);
+            request_analysis(app);
         }
-        Reply::Tokens {
+        Reply::Analysis {
             seq,
-            tokens,
-            ids,
-            special,
+            num_layers,
+            num_heads,
             hidden_size,
-            max_positions,
-            truncated,
+            sentences,
+            similarity,
         } => {
             if seq != app.borrow().seq {
                 return;
             }
-            set_status(&document, "Model ready.", false);
-            render_tokens(&document, &tokens, &ids, &special);
-            let list = ids
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            set_text(&document, "ids-a", &format!("[{list}]"));
-            let count = ids.len();
-            let mut shape =
-                format!("{count} tokens → embeddings of shape [1, {count}, {hidden_size}]");
-            if truncated > 0 {
-                shape.push_str(&format!(
-                    " — the text was cut to the model's {max_positions} positions; {truncated} tokens were dropped"
-                ));
+            {
+                let mut a = app.borrow_mut();
+                let pair = a.state.pair && sentences.iter().any(|s| s.key == SentenceKey::Pair);
+                a.chips = chips(&sentences, pair);
+                if a.state.token.is_some_and(|t| t >= a.chips.len()) {
+                    a.state.token = None;
+                }
+                a.hover = None;
+                a.analysis = Some(Analysis {
+                    num_layers,
+                    num_heads,
+                    hidden_size,
+                    sentences,
+                    similarity,
+                });
             }
-            set_text(&document, "shape-a", &shape);
+            set_status(&document, text(lang, "ready"), false);
+            request_neuron(app);
+            render(app);
+            set_busy(&document, false);
+        }
+        Reply::Neuron {
+            sentence,
+            layer,
+            head,
+            token,
+            head_dim,
+            query,
+            keys,
+            values,
+            scores,
+            probs,
+            context,
+            masked_from,
+            seq,
+        } => {
+            if seq != app.borrow().seq {
+                return;
+            }
+            app.borrow_mut().neuron = Some(NeuronData {
+                sentence,
+                layer,
+                head,
+                token,
+                head_dim,
+                query,
+                keys,
+                values,
+                scores,
+                probs,
+                context,
+                masked_from,
+            });
+            render(app);
+        }
+        Reply::Positions { rows, cols, values } => {
+            app.borrow_mut().positions = Some((rows, cols, values));
+            render_canvases(app);
         }
         Reply::Error { seq, message } => {
             if seq.is_some_and(|s| s != app.borrow().seq) {
                 return;
             }
-            let prefix = if app.borrow().ready {
-                ""
+            let prefix = if app.borrow().facts.is_some() {
+                String::new()
             } else {
-                "Could not load the model: "
+                format!("{} ", text(lang, "load-failed"))
             };
             set_status(&document, &format!("{prefix}{message}"), true);
+            set_busy(&document, false);
         }
     }
 }
 
-fn render_tokens(document: &Document, tokens: &[String], ids: &[u32], special: &[bool]) {
-    let Some(list) = element(document, "tokens-a") else {
+fn fill_selects(app: &App) {
+    let Some(facts) = &app.facts else {
         return;
     };
-    list.set_inner_html("");
-    for (i, (token, id)) in tokens.iter().zip(ids).enumerate() {
-        let Ok(chip) = document.create_element("li") else {
+    let fill = |id: &str, count: usize, label: &dyn Fn(usize) -> String, value: usize| {
+        let Some(select) = typed::<HtmlSelectElement>(&app.document, id) else {
+            return;
+        };
+        select.set_inner_html("");
+        for i in 0..count {
+            if let Some(option) = create(&app.document, "option", "", Some(&label(i))) {
+                let _ = option.set_attribute("value", &i.to_string());
+                let _ = select.append_child(&option);
+            }
+        }
+        select.set_value(&value.to_string());
+    };
+    fill(
+        "layer",
+        facts.num_layers,
+        &|i| i.to_string(),
+        app.state.layer,
+    );
+    fill("head", facts.num_heads, &|i| i.to_string(), app.state.head);
+    let depths = facts.num_layers + 2;
+    let labels = depth_labels(app, depths);
+    fill(
+        "depth",
+        depths,
+        &|d| app.depth_name(d, &labels),
+        app.state.depth,
+    );
+    if let Some(filter) = typed::<HtmlSelectElement>(&app.document, "pair-filter") {
+        filter.set_value(app.state.filter.name());
+    }
+    if let Some(lang) = typed::<HtmlSelectElement>(&app.document, "lang") {
+        lang.set_value(app.state.lang.code());
+    }
+}
+
+/// One swatch per head in its line colour: click hides or shows it, double-click shows it
+/// alone (and makes it the head of the tables and the neuron view).
+fn build_swatches(app: &Shared) {
+    let document = app.borrow().document.clone();
+    let Some(box_) = element(&document, "head-swatches") else {
+        return;
+    };
+    box_.set_inner_html("");
+    let heads = app.borrow().visible_heads.len();
+    for head in 0..heads {
+        let Some(button) = create(&document, "button", "swatch", Some(&head.to_string())) else {
             continue;
         };
-        let is_special = special.get(i).copied().unwrap_or(false);
-        chip.set_class_name(if is_special {
-            "token-chip special"
-        } else {
-            "token-chip"
-        });
-        let _ = chip.set_attribute("data-index", &i.to_string());
-        let _ = chip.set_attribute("data-id", &id.to_string());
-        if let (Ok(word), Ok(number)) = (
-            document.create_element("span"),
-            document.create_element("span"),
-        ) {
-            word.set_class_name("token-text");
-            word.set_text_content(Some(token)); // text, never HTML
-            number.set_class_name("token-id");
-            number.set_text_content(Some(&id.to_string()));
-            let _ = chip.append_child(&word);
-            let _ = chip.append_child(&number);
+        let color = tokenscope_views::head_view::head_color(head);
+        let _ = button.set_attribute("type", "button");
+        let _ = button.set_attribute("data-head", &head.to_string());
+        // Through the CSSOM: the page's CSP refuses style attributes.
+        if let Some(button) = button.dyn_ref::<HtmlElement>() {
+            let _ = button.style().set_property(
+                "--swatch",
+                &format!("rgb({}, {}, {})", color.0, color.1, color.2),
+            );
         }
-        let _ = list.append_child(&chip);
+        on_event::<MouseEvent>(&button, "click", app, move |app, event| {
+            if event.detail() > 1 {
+                return; // the second click of a double-click
+            }
+            if let Some(v) = app.borrow_mut().visible_heads.get_mut(head) {
+                *v = !*v;
+            }
+            render(app);
+        });
+        on_event::<MouseEvent>(&button, "dblclick", app, move |app, _| {
+            {
+                let mut a = app.borrow_mut();
+                for (i, v) in a.visible_heads.iter_mut().enumerate() {
+                    *v = i == head;
+                }
+                a.state.head = head;
+                if let Some(select) = typed::<HtmlSelectElement>(&a.document, "head") {
+                    select.set_value(&head.to_string());
+                }
+            }
+            request_neuron(app);
+            render(app);
+        });
+        let _ = box_.append_child(&button);
+    }
+    if let Some(all_button) = create(&document, "button", "swatch-all", Some("✓ 0–11")) {
+        all_button.set_text_content(Some(&format!("✓ 0–{}", heads.saturating_sub(1))));
+        let _ = all_button.set_attribute("type", "button");
+        let _ = all_button.set_attribute("data-head", "all");
+        on_event::<MouseEvent>(&all_button, "click", app, |app, _| {
+            for v in app.borrow_mut().visible_heads.iter_mut() {
+                *v = true;
+            }
+            render(app);
+        });
+        let _ = box_.append_child(&all_button);
+    }
+}
+
+/// Download buttons under each canvas: PNG from the canvas itself, SVG by drawing the same
+/// view again into an SVG string.
+fn build_downloads(app: &Shared) {
+    let document = app.borrow().document.clone();
+    for holder in all(&document, ".downloads[data-view]") {
+        let name = holder.get_attribute("data-view").unwrap_or_default();
+        add_download_buttons(app, &holder, &name);
+    }
+}
+
+fn add_download_buttons(app: &Shared, holder: &Element, name: &str) {
+    let document = app.borrow().document.clone();
+    holder.set_inner_html("");
+    let Some(kind) = CanvasKind::from_name(name) else {
+        return;
+    };
+    for format in ["png", "svg"] {
+        let Some(button) = create(
+            &document,
+            "button",
+            "download",
+            Some(&format.to_uppercase()),
+        ) else {
+            continue;
+        };
+        let _ = button.set_attribute("type", "button");
+        let _ = button.set_attribute("data-download", format);
+        let _ = button.set_attribute("data-canvas", name);
+        let _ = button.set_attribute(
+            "aria-label",
+            &format!(
+                "{} {} ({})",
+                text(app.borrow().state.lang, "download-label"),
+                name,
+                format
+            ),
+        );
+        on_event::<web_sys::Event>(&button, "click", app, move |app, _| {
+            download(&app.borrow(), kind, format);
+        });
+        let _ = holder.append_child(&button);
+    }
+}
+
+fn download(app: &App, kind: CanvasKind, format: &str) {
+    let Some(canvas) = typed::<HtmlCanvasElement>(&app.document, &kind.element_id()) else {
+        return;
+    };
+    let file = format!("tokenscope-{}.{format}", kind.name());
+    let href = if format == "png" {
+        canvas.to_data_url_with_type("image/png").ok()
+    } else {
+        let mut svg = String::new();
+        {
+            let backend = SVGBackend::with_string(&mut svg, (canvas.width(), canvas.height()));
+            let area = backend.into_drawing_area();
+            let _ = paint(app, kind, &area);
+        }
+        let parts = js_sys::Array::of1(&JsValue::from_str(&svg));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("image/svg+xml");
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+            .ok()
+            .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob).ok())
+    };
+    let Some(href) = href else {
+        return;
+    };
+    if let Some(link) = create(&app.document, "a", "", None) {
+        let _ = link.set_attribute("href", &href);
+        let _ = link.set_attribute("download", &file);
+        if let Some(body) = app.document.body() {
+            let _ = body.append_child(&link);
+            if let Some(link) = link.dyn_ref::<HtmlElement>() {
+                link.click();
+            }
+            let _ = body.remove_child(&link);
+        }
+    }
+}
+
+fn apply_language(app: &App) {
+    let lang = app.state.lang;
+    let doc = &app.document;
+    if let Some(root) = doc.document_element() {
+        let _ = root.set_attribute(
+            "lang",
+            match lang {
+                Lang::En => "en",
+                Lang::Zh => "zh-Hans",
+            },
+        );
+    }
+    for el in all(doc, "[data-i18n]") {
+        if let Some(key) = el.get_attribute("data-i18n") {
+            el.set_text_content(Some(text(lang, &key)));
+        }
+    }
+    for el in all(doc, "[data-i18n-label]") {
+        if let Some(key) = el.get_attribute("data-i18n-label") {
+            let _ = el.set_attribute("aria-label", text(lang, &key));
+        }
+    }
+    if let Some(select) = typed::<HtmlSelectElement>(doc, "lang") {
+        select.set_value(lang.code());
+    }
+    fill_selects(app);
+}
+
+fn apply_theme(app: &App) {
+    if let Some(body) = app.document.body() {
+        let _ = body.class_list().toggle_with_force("dark", app.state.dark);
+    }
+    if let Some(button) = element(&app.document, "theme") {
+        let _ = button.set_attribute(
+            "aria-pressed",
+            if app.state.dark { "true" } else { "false" },
+        );
+    }
+    if let Some(root) = app.document.document_element() {
+        let _ = root.set_attribute("data-theme", app.theme_name());
+    }
+}
+
+fn show_view(app: &App) {
+    let current = app.state.view.name();
+    for tab in all(&app.document, "nav.tabs button[data-view]") {
+        let on = tab.get_attribute("data-view").as_deref() == Some(current);
+        let _ = tab.set_attribute("aria-selected", if on { "true" } else { "false" });
+        let _ = tab.class_list().toggle_with_force("active", on);
+    }
+    for panel in all(&app.document, "section.view[data-view]") {
+        let on = panel.get_attribute("data-view").as_deref() == Some(current);
+        set_hidden(&panel, !on);
+    }
+    let uses_layer = matches!(app.state.view, View::Head | View::Model | View::Neuron);
+    if let Some(bar) = element(&app.document, "layer-head") {
+        let _ = bar.class_list().toggle_with_force("dim", !uses_layer);
+    }
+}
+
+/// Redraws everything that depends on the state: chips, texts, tables and the canvases of
+/// the view on screen.
+fn render(app: &Shared) {
+    {
+        let a = app.borrow();
+        sync_url(&a);
+        render_chips(app);
+        render_texts(&a);
+        render_tables(&a);
+        render_swatch_states(&a);
+        if let Some(filter) = element(&a.document, "filter-box") {
+            let has_b = !a.state.b.trim().is_empty();
+            set_hidden(&filter, !has_b);
+        }
+        if let Some(select) = typed::<HtmlSelectElement>(&a.document, "pair-filter") {
+            select.set_value(a.state.filter.name());
+        }
+        for (id, value) in [
+            ("layer", a.state.layer),
+            ("head", a.state.head),
+            ("depth", a.state.depth),
+        ] {
+            if let Some(select) = typed::<HtmlSelectElement>(&a.document, id) {
+                select.set_value(&value.to_string());
+            }
+        }
+    }
+    render_canvases(app);
+}
+
+fn canvases_of(app: &App) -> Vec<CanvasKind> {
+    match app.state.view {
+        View::Tokens => vec![CanvasKind::Ids],
+        View::OneHot => vec![CanvasKind::OneHot, CanvasKind::Embedding],
+        View::Similarity => vec![CanvasKind::Similarity, CanvasKind::Drift],
+        View::Head => head_keys(app).into_iter().map(CanvasKind::Head).collect(),
+        View::Model => vec![CanvasKind::Model],
+        View::Neuron => vec![CanvasKind::Neuron],
+        View::Position => vec![CanvasKind::Position, CanvasKind::Order],
+    }
+}
+
+/// The head views shown: the pair in pair mode, else A and (when given) B side by side.
+fn head_keys(app: &App) -> Vec<SentenceKey> {
+    let Some(analysis) = &app.analysis else {
+        return Vec::new();
+    };
+    if app.state.pair
+        && analysis
+            .sentences
+            .iter()
+            .any(|s| s.key == SentenceKey::Pair)
+    {
+        vec![SentenceKey::Pair]
+    } else {
+        analysis
+            .sentences
+            .iter()
+            .map(|s| s.key)
+            .filter(|k| *k != SentenceKey::Pair)
+            .collect()
+    }
+}
+
+fn head_canvas_height(app: &App, key: SentenceKey) -> u32 {
+    let rows = app.sentence(key).map(|s| s.ids.len()).unwrap_or(10);
+    (rows as u32 * 28 + 90).clamp(320, 2000)
+}
+
+/// Makes sure the head view has one canvas (with download buttons) per shown sentence.
+fn ensure_head_canvases(app: &Shared) {
+    let (document, keys) = {
+        let a = app.borrow();
+        (a.document.clone(), head_keys(&a))
+    };
+    let Some(holder) = element(&document, "head-canvases") else {
+        return;
+    };
+    let wanted: Vec<String> = keys
+        .iter()
+        .map(|k| CanvasKind::Head(*k).element_id())
+        .collect();
+    let present: Vec<String> = all(&document, "#head-canvases canvas")
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    if present == wanted {
+        return;
+    }
+    holder.set_inner_html("");
+    for key in keys {
+        let kind = CanvasKind::Head(key);
+        let Some(wrap) = create(&document, "div", "canvas-wrap head-wrap", None) else {
+            continue;
+        };
+        if let Some(canvas) = create(&document, "canvas", "", None) {
+            canvas.set_id(&kind.element_id());
+            let _ = canvas.set_attribute("role", "img");
+            let _ = canvas.set_attribute("aria-describedby", "attention-tables");
+            let _ = wrap.append_child(&canvas);
+        }
+        if let Some(downloads) = create(&document, "div", "downloads", None) {
+            let _ = downloads.set_attribute("data-view", kind.name());
+            let _ = wrap.append_child(&downloads);
+            add_download_buttons(app, &downloads, kind.name());
+        }
+        let _ = holder.append_child(&wrap);
+        wire_head_canvas(app, key);
+    }
+}
+
+fn render_canvases(app: &Shared) {
+    if app.borrow().state.view == View::Head {
+        ensure_head_canvases(app);
+    }
+    let mut hits = Vec::new();
+    {
+        let a = app.borrow();
+        for kind in canvases_of(&a) {
+            let Some(canvas) = typed::<HtmlCanvasElement>(&a.document, &kind.element_id()) else {
+                continue;
+            };
+            let width = canvas
+                .parent_element()
+                .map(|p| p.client_width())
+                .unwrap_or(0);
+            if width <= 0 {
+                continue; // not on screen
+            }
+            let height = match kind {
+                CanvasKind::Head(key) => head_canvas_height(&a, key),
+                CanvasKind::Neuron => a
+                    .focus_sentence()
+                    .map(|s| (s.ids.len() as u32 * 30 + 170).clamp(360, 2400))
+                    .unwrap_or(520),
+                CanvasKind::Model => a
+                    .facts
+                    .as_ref()
+                    .map(|f| (f.num_layers as u32 * 92 + 60).min(1400))
+                    .unwrap_or(560),
+                _ => canvas.height(),
+            };
+            canvas.set_width(width as u32);
+            canvas.set_height(height);
+            let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+                continue;
+            };
+            let area = backend.into_drawing_area();
+            match paint(&a, kind, &area) {
+                Ok(hit) => hits.push((kind, hit)),
+                Err(e) => set_status(&a.document, &e.to_string(), true),
+            }
+        }
+    }
+    app.borrow_mut().hits = hits;
+}
+
+fn hit_of(app: &App, kind: CanvasKind) -> Option<Hit> {
+    app.hits
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, h)| h.clone())
+}
+
+fn canvas_point(event: &MouseEvent) -> (i32, i32) {
+    (event.offset_x(), event.offset_y())
+}
+
+/// Pointer over a head view: hovering a token shows only its lines; clicking selects it.
+fn wire_head_canvas(app: &Shared, key: SentenceKey) {
+    let Some(canvas) = by_id(app, &CanvasKind::Head(key).element_id()) else {
+        return;
+    };
+    let chip_at = move |app: &App, event: &MouseEvent| -> Option<usize> {
+        let Some(Hit::Head(layout, rows, cols)) = hit_of(app, CanvasKind::Head(key)) else {
+            return None;
+        };
+        let (x, y) = canvas_point(event);
+        let (side, i) = layout.token_at(x, y)?;
+        let index = match side {
+            tokenscope_views::head_view::Side::Query => *rows.get(i)?,
+            tokenscope_views::head_view::Side::Key => *cols.get(i)?,
+        };
+        app.chips
+            .iter()
+            .position(|c| c.source == key && c.index == index)
+    };
+    on_event::<MouseEvent>(&canvas, "mousemove", app, move |app, event| {
+        let hover = chip_at(&app.borrow(), &event);
+        if hover != app.borrow().hover {
+            app.borrow_mut().hover = hover;
+            render_canvases(app);
+            render_chip_states(&app.borrow());
+        }
+    });
+    on_event::<MouseEvent>(&canvas, "mouseleave", app, |app, _| {
+        if app.borrow().hover.is_some() {
+            app.borrow_mut().hover = None;
+            render_canvases(app);
+            render_chip_states(&app.borrow());
+        }
+    });
+    on_event::<MouseEvent>(&canvas, "click", app, move |app, event| {
+        let Some(chip) = chip_at(&app.borrow(), &event) else {
+            return;
+        };
+        select_chip(app, chip);
+    });
+}
+
+fn wire_canvases(app: &Shared) {
+    if let Some(canvas) = by_id(app, "canvas-model") {
+        on_event::<MouseEvent>(&canvas, "click", app, |app, event| {
+            let cell = match hit_of(&app.borrow(), CanvasKind::Model) {
+                Some(Hit::Model(layout)) => {
+                    let (x, y) = canvas_point(&event);
+                    layout.cell_at(x, y)
+                }
+                _ => None,
+            };
+            let Some((layer, head)) = cell else {
+                return;
+            };
+            {
+                let mut a = app.borrow_mut();
+                a.state.layer = layer;
+                a.state.head = head;
+                a.state.view = View::Head;
+                for (i, v) in a.visible_heads.iter_mut().enumerate() {
+                    *v = i == head;
+                }
+            }
+            show_view(&app.borrow());
+            request_neuron(app);
+            render(app);
+        });
+    }
+    if let Some(canvas) = by_id(app, "canvas-similarity") {
+        on_event::<MouseEvent>(&canvas, "click", app, |app, event| {
+            let target = {
+                let a = app.borrow();
+                match hit_of(&a, CanvasKind::Similarity) {
+                    Some(Hit::Similarity(layout)) => {
+                        let (x, y) = canvas_point(&event);
+                        layout.cell_at(x, y).and_then(|(row, _)| {
+                            // Rows are A's tokens, each encoded alone: find the matching chip.
+                            a.chips
+                                .iter()
+                                .position(|c| c.side == Side::A && c.index == row)
+                        })
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(chip) = target {
+                select_chip(app, chip);
+            }
+        });
+    }
+}
+
+fn select_chip(app: &Shared, chip: usize) {
+    app.borrow_mut().state.token = Some(chip);
+    request_neuron(app);
+    render(app);
+}
+
+fn render_chips(app: &Shared) {
+    let document = app.borrow().document.clone();
+    for side in [Side::A, Side::B] {
+        let Some(list) = element(&document, &format!("tokens-{}", side.as_str())) else {
+            continue;
+        };
+        list.set_inner_html("");
+        let chips: Vec<(usize, Chip)> = app
+            .borrow()
+            .chips
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.side == side)
+            .map(|(i, c)| (i, c.clone()))
+            .collect();
+        for (index, chip) in chips {
+            let class = if chip.special {
+                "token-chip special"
+            } else {
+                "token-chip"
+            };
+            let Some(li) = create(&document, "li", class, Some(&chip.token)) else {
+                continue;
+            };
+            let _ = li.set_attribute("data-testid", "token");
+            let _ = li.set_attribute("data-sentence", side.as_str());
+            let _ = li.set_attribute("data-id", &chip.id.to_string());
+            let _ = li.set_attribute("data-index", &index.to_string());
+            let _ = li.set_attribute("tabindex", "0");
+            let _ = li.set_attribute("role", "button");
+            let _ = li.set_attribute("title", &format!("{} → id {}", chip.token, chip.id));
+            on_event::<MouseEvent>(&li, "click", app, move |app, _| select_chip(app, index));
+            on_event::<KeyboardEvent>(&li, "keydown", app, move |app, event| {
+                if event.key() == "Enter" || event.key() == " " {
+                    event.prevent_default();
+                    select_chip(app, index);
+                }
+            });
+            on_event::<MouseEvent>(&li, "mouseenter", app, move |app, _| {
+                app.borrow_mut().hover = Some(index);
+                render_canvases(app);
+                render_chip_states(&app.borrow());
+            });
+            on_event::<MouseEvent>(&li, "mouseleave", app, |app, _| {
+                app.borrow_mut().hover = None;
+                render_canvases(app);
+                render_chip_states(&app.borrow());
+            });
+            let _ = list.append_child(&li);
+        }
+    }
+    render_chip_states(&app.borrow());
+}
+
+fn render_chip_states(app: &App) {
+    let selected = app.selected();
+    for chip in all(&app.document, "[data-testid=token]") {
+        let index = chip
+            .get_attribute("data-index")
+            .and_then(|i| i.parse::<usize>().ok());
+        let is_selected = index.is_some() && index == selected;
+        let _ = chip.class_list().toggle_with_force("selected", is_selected);
+        let _ = chip
+            .class_list()
+            .toggle_with_force("hovered", index.is_some() && index == app.hover);
+        let _ = chip.set_attribute("aria-pressed", if is_selected { "true" } else { "false" });
+    }
+}
+
+fn render_swatch_states(app: &App) {
+    for swatch in all(&app.document, "#head-swatches button[data-head]") {
+        let Some(head) = swatch
+            .get_attribute("data-head")
+            .and_then(|h| h.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let on = app.visible_heads.get(head).copied().unwrap_or(false);
+        let _ = swatch.set_attribute("aria-pressed", if on { "true" } else { "false" });
+        let _ = swatch
+            .class_list()
+            .toggle_with_force("current", head == app.state.head);
+    }
+}
+
+fn render_texts(app: &App) {
+    let lang = app.state.lang;
+    let doc = &app.document;
+    if let Some(facts) = &app.facts {
+        set_text(
+            doc,
+            "model-info",
+            &format!(
+                "{} · {} · {} {} × {} {} · {} {} · {} {}",
+                facts.name,
+                facts.model_type,
+                facts.num_layers,
+                text(lang, "layers"),
+                facts.num_heads,
+                text(lang, "heads"),
+                text(lang, "hidden"),
+                facts.hidden_size,
+                text(lang, "vocabulary"),
+                grouped(facts.vocab_size as u64),
+            ),
+        );
+    }
+    let selected = app.selected().and_then(|i| app.chips.get(i));
+    let selection = selected
+        .map(|c| {
+            format!(
+                "{} “{}” (id {}, {} {})",
+                text(lang, "selected"),
+                c.token,
+                c.id,
+                text(lang, "sentence"),
+                c.side.as_str().to_uppercase()
+            )
+        })
+        .unwrap_or_default();
+    set_text(doc, "selection", &selection);
+
+    // Tokens view: the ids as lists and the shape of the embeddings.
+    if let (Some(holder), Some(analysis)) = (element(doc, "ids-list"), &app.analysis) {
+        holder.set_inner_html("");
+        let pair = app.state.pair
+            && analysis
+                .sentences
+                .iter()
+                .any(|s| s.key == SentenceKey::Pair);
+        for sentence in &analysis.sentences {
+            if pair != (sentence.key == SentenceKey::Pair) {
+                continue;
+            }
+            let name = match sentence.key {
+                SentenceKey::A => "A".to_string(),
+                SentenceKey::B => "B".to_string(),
+                SentenceKey::Pair => text(lang, "pair").to_string(),
+            };
+            let ids = sentence
+                .ids
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Some(p) = create(doc, "p", "id-line", None) {
+                let _ = p.set_attribute("data-sentence", sentence.key.as_str());
+                if let Some(b) = create(doc, "strong", "", Some(&format!("{name}: "))) {
+                    let _ = p.append_child(&b);
+                }
+                if let Some(code) = create(doc, "code", "", Some(&format!("[{ids}]"))) {
+                    let _ = code.set_attribute("data-testid", "ids");
+                    let _ = p.append_child(&code);
+                }
+                let count = sentence.ids.len();
+                let mut shape = format!(
+                    " — {count} {} → {} [1, {count}, {}]",
+                    text(lang, "tokens-count"),
+                    text(lang, "shape"),
+                    analysis.hidden_size
+                );
+                if sentence.truncated > 0 {
+                    shape.push_str(&format!(
+                        " · {} {}",
+                        text(lang, "truncated"),
+                        sentence.truncated
+                    ));
+                }
+                if sentence.too_long {
+                    shape.push_str(&format!(" · {name} {}", text(lang, "too-long")));
+                }
+                if let Some(s) = create(doc, "span", "shape", Some(&shape)) {
+                    let _ = p.append_child(&s);
+                }
+                let _ = holder.append_child(&p);
+            }
+        }
+    }
+
+    // One-hot facts: where the single 1 is and what the two tables cost.
+    if let (Some(facts), Some(chip), Some(holder)) =
+        (&app.facts, selected, element(doc, "onehot-facts"))
+    {
+        holder.set_inner_html("");
+        let lines = [
+            format!(
+                "“{}”: {} {} — {} {}: 1 {} {}",
+                chip.token,
+                text(lang, "one-in"),
+                chip.id,
+                text(lang, "nonzero"),
+                "",
+                text(lang, "of"),
+                grouped(facts.vocab_size as u64)
+            ),
+            format!(
+                "{}: {} = {} ({} B)",
+                text(lang, "memory-onehot"),
+                format_args!(
+                    "{} × {}",
+                    grouped(facts.vocab_size as u64),
+                    grouped(facts.vocab_size as u64)
+                ),
+                human_bytes(facts.one_hot_table_bytes),
+                grouped(facts.one_hot_table_bytes)
+            ),
+            format!(
+                "{}: {} = {} ({} B)",
+                text(lang, "memory-embedding"),
+                format_args!(
+                    "{} × {}",
+                    grouped(facts.vocab_size as u64),
+                    facts.hidden_size
+                ),
+                human_bytes(facts.embedding_table_bytes),
+                grouped(facts.embedding_table_bytes)
+            ),
+            format!(
+                "{}: {:.0}× {}",
+                text(lang, "memory"),
+                facts.one_hot_table_bytes as f64 / facts.embedding_table_bytes.max(1) as f64,
+                text(lang, "memory-ratio")
+            ),
+        ];
+        for line in lines {
+            if let Some(p) = create(doc, "p", "", Some(&line)) {
+                let _ = holder.append_child(&p);
+            }
+        }
+        if let Some(bar) = create(doc, "div", "memory-bars", None) {
+            let ratio =
+                facts.embedding_table_bytes as f64 / facts.one_hot_table_bytes.max(1) as f64;
+            for (label, share, class) in [
+                (text(lang, "memory-onehot"), 1.0, "bar onehot"),
+                (text(lang, "memory-embedding"), ratio, "bar embedding"),
+            ] {
+                if let Some(row) = create(doc, "div", class, None) {
+                    let width = (share * 100.0).max(0.4);
+                    if let Some(row) = row.dyn_ref::<HtmlElement>() {
+                        let _ = row.style().set_property("--share", &format!("{width:.2}%"));
+                    }
+                    let _ = row.set_attribute("title", label);
+                    let _ = bar.append_child(&row);
+                }
+            }
+            let _ = holder.append_child(&bar);
+        }
+    }
+
+    // Drift in words, for whoever cannot see the chart.
+    let drift = app.similarity().and_then(|(sim, rows, cols)| {
+        let selected = app.selected_separate()?;
+        let cell = crate::page_data::partner(sim, rows.len(), cols.len(), rows, cols, selected)?;
+        let values = crate::page_data::series(sim, rows.len(), cols.len(), cell);
+        let labels = depth_labels(app, sim.depths);
+        let parts: Vec<String> = labels
+            .iter()
+            .zip(&values)
+            .map(|(l, v)| format!("{l} {v:.4}"))
+            .collect();
+        Some(format!(
+            "“{}” · “{}” ({}): {} {}",
+            rows[cell.0],
+            cols[cell.1],
+            text(lang, "partner"),
+            text(lang, "drift-says"),
+            parts.join(", ")
+        ))
+    });
+    set_text(doc, "drift-text", &drift.unwrap_or_default());
+
+    if let Some((rows, cols, _)) = &app.positions {
+        let used = app.focus_sentence().map(|s| s.ids.len()).unwrap_or(0);
+        set_text(
+            doc,
+            "position-text",
+            &format!(
+                "{rows} × {cols}. {} {}.",
+                text(lang, "position-uses"),
+                used.saturating_sub(1)
+            ),
+        );
+    }
+    let order = app.similarity().map(|(sim, rows, cols)| {
+        if sim.rows == sim.cols {
+            return text(lang, "no-b").to_string();
+        }
+        let shared = crate::page_data::shared_words(rows, cols);
+        if shared.is_empty() {
+            return text(lang, "order-none").to_string();
+        }
+        shared
+            .iter()
+            .map(|(w, i, j)| {
+                let s = crate::page_data::series(sim, rows.len(), cols.len(), (*i, *j));
+                let first = s.first().copied().unwrap_or(0.0);
+                let last = s.last().copied().unwrap_or(0.0);
+                format!("{w}: {first:.4} → {last:.4}")
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    });
+    set_text(doc, "order-text", &order.unwrap_or_default());
+}
+
+fn render_tables(app: &App) {
+    let lang = app.state.lang;
+    let doc = &app.document;
+    let Some(analysis) = &app.analysis else {
+        return;
+    };
+    // Attention of the current layer and head, one table per shown sentence.
+    if let Some(holder) = element(doc, "attention-tables") {
+        holder.set_inner_html("");
+        for key in head_keys(app) {
+            let Some(sentence) = app.sentence(key) else {
+                continue;
+            };
+            let Some(layer) = layer_attention(
+                sentence,
+                analysis.num_layers,
+                analysis.num_heads,
+                app.state.layer,
+            ) else {
+                continue;
+            };
+            let head =
+                layer.index_axis(ndarray::Axis(0), app.state.head.min(analysis.num_heads - 1));
+            let caption = format!(
+                "{} · {} · {} {} · {} {} ({} ↓, {} →)",
+                text(lang, "attention-caption"),
+                match key {
+                    SentenceKey::Pair => text(lang, "pair").to_string(),
+                    other => other.as_str().to_uppercase(),
+                },
+                text(lang, "layer"),
+                app.state.layer,
+                text(lang, "head"),
+                app.state.head,
+                text(lang, "query-token"),
+                text(lang, "key-token"),
+            );
+            let cells = |r: usize, c: usize| format!("{:.4}", head[[r, c]]);
+            let focus = app.focus_in(key);
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: &caption,
+                    corner: "",
+                    col_labels: &sentence.tokens,
+                    row_labels: &sentence.tokens,
+                    cells: &cells,
+                    highlight_row: focus,
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "attention-table");
+                let _ = t.set_attribute("data-sentence", key.as_str());
+                let _ = t.set_attribute("data-layer", &app.state.layer.to_string());
+                let _ = t.set_attribute("data-head", &app.state.head.to_string());
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
+    // Cosine similarity at the chosen depth.
+    if let Some(holder) = element(doc, "similarity-table-box") {
+        holder.set_inner_html("");
+        if let Some((sim, rows, cols)) = app.similarity() {
+            let depth = app.state.depth.min(sim.depths.saturating_sub(1));
+            if let Some(values) = similarity_at(sim, rows.len(), cols.len(), depth) {
+                let labels = depth_labels(app, sim.depths);
+                let caption = format!(
+                    "{} · {} (A ↓, {} →)",
+                    text(lang, "similarity-caption"),
+                    app.depth_name(depth, &labels),
+                    if sim.rows == sim.cols { "A" } else { "B" }
+                );
+                let cells = |r: usize, c: usize| format!("{:.4}", values[[r, c]]);
+                if let Some(t) = table(
+                    doc,
+                    &TableSpec {
+                        caption: &caption,
+                        corner: "",
+                        col_labels: cols,
+                        row_labels: rows,
+                        cells: &cells,
+                        highlight_row: None,
+                    },
+                ) {
+                    let _ = t.set_attribute("data-testid", "similarity-table");
+                    let _ = t.set_attribute("data-depth", &depth.to_string());
+                    let _ = holder.append_child(&t);
+                }
+            }
+        }
+    }
+    // The selected token's embedding, eight numbers per row.
+    if let Some(holder) = element(doc, "embedding-table") {
+        holder.set_inner_html("");
+        if let Some(values) = app.selected_embedding() {
+            let per_row = 8;
+            let rows: Vec<String> = (0..values.len().div_ceil(per_row))
+                .map(|r| {
+                    format!(
+                        "{}–{}",
+                        r * per_row,
+                        (r * per_row + per_row - 1).min(values.len() - 1)
+                    )
+                })
+                .collect();
+            let cols: Vec<String> = (0..per_row).map(|c| format!("+{c}")).collect();
+            let cells = |r: usize, c: usize| {
+                values
+                    .get(r * per_row + c)
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_default()
+            };
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: text(lang, "embedding-title"),
+                    corner: text(lang, "dimension"),
+                    col_labels: &cols,
+                    row_labels: &rows,
+                    cells: &cells,
+                    highlight_row: None,
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "embedding-table");
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
+    // The neuron view's numbers: one row per key.
+    if let Some(holder) = element(doc, "neuron-table") {
+        holder.set_inner_html("");
+        if let (Some(neuron), Some(sentence)) = (
+            app.current_neuron(),
+            app.current_neuron().and_then(|n| app.sentence(n.sentence)),
+        ) {
+            let d = neuron.head_dim;
+            let cols: Vec<String> = vec![
+                text(lang, "n-score").to_string(),
+                text(lang, "n-softmax").to_string(),
+                "q·k".to_string(),
+            ];
+            let cells = |r: usize, c: usize| match c {
+                0 => format!("{:.4}", neuron.scores[r]),
+                1 => format!("{:.4}", neuron.probs[r]),
+                _ => {
+                    let dot: f32 = (0..d)
+                        .map(|k| neuron.query[k] * neuron.keys[r * d + k])
+                        .sum();
+                    format!("{dot:.4}")
+                }
+            };
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: &format!(
+                        "“{}” · {} {} · {} {}",
+                        sentence
+                            .tokens
+                            .get(neuron.token)
+                            .cloned()
+                            .unwrap_or_default(),
+                        text(lang, "layer"),
+                        neuron.layer,
+                        text(lang, "head"),
+                        neuron.head
+                    ),
+                    corner: text(lang, "key-token"),
+                    col_labels: &cols,
+                    row_labels: &sentence.tokens,
+                    cells: &cells,
+                    highlight_row: None,
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "neuron-table");
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
+}
+
+/// The seed's 4-number vectors as inputs, with their cosine matrix recomputed on every edit.
+fn build_toy(app: &Shared) {
+    let document = app.borrow().document.clone();
+    let Some(holder) = element(&document, "toy") else {
+        return;
+    };
+    holder.set_inner_html("");
+    let Some(grid) = create(&document, "div", "toy-inputs", None) else {
+        return;
+    };
+    let toy = app.borrow().toy.clone();
+    for (row, (name, values)) in toy.iter().enumerate() {
+        let Some(line) = create(&document, "div", "toy-row", None) else {
+            continue;
+        };
+        if let Some(label) = create(&document, "span", "toy-name", Some(name)) {
+            let _ = line.append_child(&label);
+        }
+        for (col, value) in values.iter().enumerate() {
+            let Some(input) = create(&document, "input", "", None) else {
+                continue;
+            };
+            let _ = input.set_attribute("type", "number");
+            let _ = input.set_attribute("step", "0.1");
+            let _ = input.set_attribute("value", &value.to_string());
+            let _ = input.set_attribute("aria-label", &format!("{name} [{col}]"));
+            let _ = input.set_attribute("data-toy", &format!("{row},{col}"));
+            on_event::<web_sys::Event>(&input, "input", app, move |app, event| {
+                let value = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                    .map(|i| i.value_as_number())
+                    .filter(|v| v.is_finite());
+                if let Some(value) = value {
+                    if let Some(entry) = app.borrow_mut().toy.get_mut(row) {
+                        entry.1[col] = value as f32;
+                    }
+                    render_toy_table(&app.borrow());
+                }
+            });
+            let _ = line.append_child(&input);
+        }
+        let _ = grid.append_child(&line);
+    }
+    let _ = holder.append_child(&grid);
+    if let Some(result) = create(&document, "div", "toy-result", None) {
+        result.set_id("toy-result");
+        let _ = holder.append_child(&result);
+    }
+    render_toy_table(&app.borrow());
+}
+
+fn render_toy_table(app: &App) {
+    let Some(holder) = element(&app.document, "toy-result") else {
+        return;
+    };
+    holder.set_inner_html("");
+    let names: Vec<String> = app.toy.iter().map(|(n, _)| n.clone()).collect();
+    let vectors: Vec<ndarray::Array1<f32>> = app
+        .toy
+        .iter()
+        .map(|(_, v)| ndarray::Array1::from(v.to_vec()))
+        .collect();
+    let cells = |r: usize, c: usize| {
+        format!(
+            "{:.4}",
+            tokenscope_core::analysis::cosine(vectors[r].view(), vectors[c].view())
+        )
+    };
+    if let Some(t) = table(
+        &app.document,
+        &TableSpec {
+            caption: text(app.state.lang, "similarity-caption"),
+            corner: "cos",
+            col_labels: &names,
+            row_labels: &names,
+            cells: &cells,
+            highlight_row: None,
+        },
+    ) {
+        let _ = t.set_attribute("data-testid", "toy-table");
+        let _ = holder.append_child(&t);
     }
 }

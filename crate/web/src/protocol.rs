@@ -3,14 +3,81 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which token sequence a piece of data belongs to: sentence A or B encoded on its own,
+/// or both run as one BERT sentence pair.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum SentenceKey {
+    A,
+    B,
+    Pair,
+}
+
+impl SentenceKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentenceKey::A => "a",
+            SentenceKey::B => "b",
+            SentenceKey::Pair => "pair",
+        }
+    }
+}
+
 /// Page → worker.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum Request {
     /// Fetch `config.json`, `tokenizer.json` and `model.safetensors` from `folder` (same
     /// origin) and make that the worker's model.
     Load { folder: String, name: String },
-    /// Tokenize `text`; `seq` lets the page drop answers to text it has since replaced.
-    Tokenize { seq: u64, text: String },
+    /// Run the model on A (and B: separately, and as a pair when `pair`). `seq` lets the
+    /// page drop answers to text it has since replaced.
+    Analyze {
+        seq: u64,
+        a: String,
+        b: String,
+        pair: bool,
+    },
+    /// The q/k/v detail of one head for one query token of the last analysis.
+    Neuron {
+        seq: u64,
+        sentence: SentenceKey,
+        layer: usize,
+        head: usize,
+        token: usize,
+    },
+    /// The model's whole position-embedding table.
+    Positions,
+}
+
+/// One token sequence the model ran on, with what every view draws. Heavy per-head q/k/v
+/// stay in the worker and come one head at a time ([`Reply::Neuron`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SentenceData {
+    pub key: SentenceKey,
+    pub tokens: Vec<String>,
+    pub ids: Vec<u32>,
+    pub special: Vec<bool>,
+    /// 0 for sentence A's tokens, 1 for B's in a pair.
+    pub type_ids: Vec<u32>,
+    /// Tokens dropped because the text was longer than the model's positions.
+    pub truncated: usize,
+    /// More tokens than the views draw legibly: `attention` is then empty.
+    pub too_long: bool,
+    /// Attention probabilities, row = query, column = key. (layers, heads, S, S) row-major
+    pub attention: Vec<f32>,
+    /// Each token's static word-embedding row. (S, hidden) row-major
+    pub embeddings: Vec<f32>,
+}
+
+/// Cosine similarity of every token of `rows` with every token of `cols` at every depth:
+/// depth 0 = static word embeddings, 1 = embedding-layer output, 1 + k = after layer k.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Similarity {
+    pub rows: SentenceKey,
+    pub cols: SentenceKey,
+    pub depths: usize,
+    /// (depths, rows, cols) row-major
+    pub values: Vec<f32>,
 }
 
 /// Worker → page.
@@ -26,18 +93,53 @@ pub enum Reply {
         model_type: String,
         num_layers: usize,
         num_heads: usize,
+        head_dim: usize,
         hidden_size: usize,
         vocab_size: usize,
         max_positions: usize,
+        causal: bool,
+        /// Memory of a vocab × vocab one-hot table and of the vocab × hidden embedding
+        /// table, both as 32-bit floats.
+        one_hot_table_bytes: u64,
+        embedding_table_bytes: u64,
     },
-    Tokens {
+    Analysis {
         seq: u64,
-        tokens: Vec<String>,
-        ids: Vec<u32>,
-        special: Vec<bool>,
+        num_layers: usize,
+        num_heads: usize,
         hidden_size: usize,
-        max_positions: usize,
-        truncated: usize,
+        /// A, then B when given, then the pair when asked for.
+        sentences: Vec<SentenceData>,
+        /// A × B (or A × A when there is no B), each encoded on its own.
+        similarity: Option<Similarity>,
+    },
+    Neuron {
+        seq: u64,
+        sentence: SentenceKey,
+        layer: usize,
+        head: usize,
+        token: usize,
+        head_dim: usize,
+        /// (d)
+        query: Vec<f32>,
+        /// (S, d) row-major
+        keys: Vec<f32>,
+        /// (S, d) row-major
+        values: Vec<f32>,
+        /// q·k scaled as the model scales it. (S)
+        scores: Vec<f32>,
+        /// (S)
+        probs: Vec<f32>,
+        /// Σ probs_j · v_j, the head's output for this token. (d)
+        context: Vec<f32>,
+        /// Causal models hide keys from this index on.
+        masked_from: Option<usize>,
+    },
+    Positions {
+        rows: usize,
+        cols: usize,
+        /// (rows, cols) row-major
+        values: Vec<f32>,
     },
     /// Something failed; the worker keeps whatever model it had.
     Error { seq: Option<u64>, message: String },
@@ -54,8 +156,16 @@ impl Request {
 }
 
 impl Reply {
+    /// Non-finite floats have no JSON form; serde_json writes them as null, which would
+    /// then fail to parse, so the page would see an error rather than a wrong number.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            serde_json::to_string(&Reply::Error {
+                seq: None,
+                message: format!("the worker could not encode its answer: {e}"),
+            })
+            .unwrap_or_default()
+        })
     }
 
     pub fn from_json(text: &str) -> Result<Self, String> {
@@ -74,24 +184,60 @@ mod tests {
                 folder: "models/x".into(),
                 name: "x".into(),
             },
-            Request::Tokenize {
+            Request::Analyze {
                 seq: 7,
-                text: "a \"quoted\" <b>text</b> 派对".into(),
+                a: "a \"quoted\" <b>text</b> 派对".into(),
+                b: String::new(),
+                pair: true,
             },
+            Request::Neuron {
+                seq: 8,
+                sentence: SentenceKey::Pair,
+                layer: 2,
+                head: 5,
+                token: 3,
+            },
+            Request::Positions,
         ];
         for r in requests {
             assert_eq!(Request::from_json(&r.to_json()), Ok(r));
         }
-        let reply = Reply::Tokens {
+        let reply = Reply::Analysis {
             seq: 3,
-            tokens: vec!["[CLS]".into()],
-            ids: vec![101],
-            special: vec![true],
-            hidden_size: 384,
-            max_positions: 512,
-            truncated: 0,
+            num_layers: 1,
+            num_heads: 1,
+            hidden_size: 2,
+            sentences: vec![SentenceData {
+                key: SentenceKey::A,
+                tokens: vec!["[CLS]".into()],
+                ids: vec![101],
+                special: vec![true],
+                type_ids: vec![0],
+                truncated: 0,
+                too_long: false,
+                attention: vec![1.0],
+                embeddings: vec![0.25, -0.5],
+            }],
+            similarity: Some(Similarity {
+                rows: SentenceKey::A,
+                cols: SentenceKey::A,
+                depths: 1,
+                values: vec![1.0],
+            }),
         };
         assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
         assert!(Reply::from_json("{}").is_err());
+        assert!(serde_json::to_string(&SentenceKey::Pair).is_ok_and(|s| s == "\"pair\""));
+    }
+
+    #[test]
+    fn a_non_finite_number_never_reaches_the_page_as_a_number() {
+        let reply = Reply::Positions {
+            rows: 1,
+            cols: 1,
+            values: vec![f32::NAN],
+        };
+        // serde_json writes NaN as null; the page must refuse it rather than draw a 0.
+        assert!(Reply::from_json(&reply.to_json()).is_err());
     }
 }

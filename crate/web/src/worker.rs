@@ -4,17 +4,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use tokenscope_core::{Model, Segment};
+use tokenscope_core::Model;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::analysis::{analyze, positions, ready, Session};
 use crate::fetch::fetch_bytes;
 use crate::protocol::{Reply, Request};
 
 struct Loaded {
     name: String,
     model: Model,
+    /// The traces of the last analysis, for per-head detail requests.
+    session: Session,
 }
 
 fn scope() -> Option<DedicatedWorkerGlobalScope> {
@@ -52,56 +55,67 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
             wasm_bindgen_futures::spawn_local(async move {
                 match load(&folder, &name).await {
                     Ok(loaded) => {
-                        post(&ready(&loaded));
+                        post(&ready(&loaded.name, &loaded.model));
                         *state.borrow_mut() = Some(loaded);
                     }
                     Err(message) => post(&Reply::Error { seq: None, message }),
                 }
             });
         }
-        Request::Tokenize { seq, text } => {
-            let state = state.borrow();
-            let Some(loaded) = state.as_ref() else {
-                post(&Reply::Error {
-                    seq: Some(seq),
-                    message: "the model is still loading".into(),
-                });
+        Request::Analyze { seq, a, b, pair } => {
+            let mut state = state.borrow_mut();
+            let Some(loaded) = state.as_mut() else {
+                post(&still_loading(seq));
                 return;
             };
-            let info = loaded.model.info();
-            post(&match loaded.model.tokenize(&text, None) {
-                Ok(tokens) => Reply::Tokens {
-                    seq,
-                    special: tokens
-                        .segments
-                        .iter()
-                        .map(|s| *s == Segment::Special)
-                        .collect(),
-                    tokens: tokens.tokens,
-                    ids: tokens.ids,
-                    hidden_size: info.hidden_size,
-                    max_positions: info.max_positions,
-                    truncated: tokens.truncated,
-                },
-                Err(e) => Reply::Error {
+            match analyze(&loaded.model, seq, &a, &b, pair) {
+                Ok((reply, session)) => {
+                    loaded.session = session;
+                    post(&reply);
+                }
+                Err(message) => post(&Reply::Error {
                     seq: Some(seq),
-                    message: e.to_string(),
+                    message,
+                }),
+            }
+        }
+        Request::Neuron {
+            seq,
+            sentence,
+            layer,
+            head,
+            token,
+        } => {
+            let state = state.borrow();
+            let Some(loaded) = state.as_ref() else {
+                post(&still_loading(seq));
+                return;
+            };
+            let causal = loaded.model.info().causal;
+            post(&match loaded
+                .session
+                .neuron(seq, sentence, layer, head, token, causal)
+            {
+                Ok(reply) => reply,
+                Err(message) => Reply::Error {
+                    seq: Some(seq),
+                    message,
                 },
             });
+        }
+        Request::Positions => {
+            let state = state.borrow();
+            if let Some(loaded) = state.as_ref() {
+                post(&positions(&loaded.model));
+            }
         }
     }
 }
 
-fn ready(loaded: &Loaded) -> Reply {
-    let info = loaded.model.info();
-    Reply::Ready {
-        name: loaded.name.clone(),
-        model_type: info.model_type.to_string(),
-        num_layers: info.num_layers,
-        num_heads: info.num_heads,
-        hidden_size: info.hidden_size,
-        vocab_size: info.vocab_size,
-        max_positions: info.max_positions,
+fn still_loading(seq: u64) -> Reply {
+    Reply::Error {
+        seq: Some(seq),
+        message: "the model is still loading".into(),
     }
 }
 
@@ -143,5 +157,6 @@ async fn load(folder: &str, name: &str) -> Result<Loaded, String> {
     Ok(Loaded {
         name: name.to_string(),
         model,
+        session: Session::default(),
     })
 }

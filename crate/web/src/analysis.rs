@@ -1,0 +1,343 @@
+//! What the worker computes for the page: runs the model on the sentences, flattens what the
+//! views draw into protocol messages, and keeps the traces for per-head detail requests.
+
+use ndarray::{Array2, Axis};
+use tokenscope_core::analysis::{cosine_matrix, head_context};
+use tokenscope_core::{Model, Segment, Trace};
+
+use crate::protocol::{Reply, SentenceData, SentenceKey, Similarity};
+
+/// Beyond this many tokens a head view or a heatmap is a blur and the attention tensor
+/// (layers × heads × S²) makes messages of many megabytes, so views ask for shorter text.
+pub const MAX_VIEW_TOKENS: usize = 128;
+
+/// The traces of the last analysis, kept in the worker so the page can ask for one head's
+/// q/k/v without the worker sending every head of every layer.
+#[derive(Default)]
+pub struct Session {
+    traces: Vec<(SentenceKey, Trace)>,
+}
+
+/// The model facts the page shows once it is loaded.
+pub fn ready(name: &str, model: &Model) -> Reply {
+    let info = model.info();
+    let facts = model.one_hot_facts(0);
+    Reply::Ready {
+        name: name.to_string(),
+        model_type: info.model_type.to_string(),
+        num_layers: info.num_layers,
+        num_heads: info.num_heads,
+        head_dim: info.head_dim,
+        hidden_size: info.hidden_size,
+        vocab_size: info.vocab_size,
+        max_positions: info.max_positions,
+        causal: info.causal,
+        one_hot_table_bytes: facts.one_hot_table_bytes,
+        embedding_table_bytes: facts.embedding_table_bytes,
+    }
+}
+
+pub fn positions(model: &Model) -> Reply {
+    let table = model.position_embeddings();
+    Reply::Positions {
+        rows: table.nrows(),
+        cols: table.ncols(),
+        values: table.iter().copied().collect(),
+    }
+}
+
+fn sentence_data(key: SentenceKey, trace: &Trace) -> SentenceData {
+    let input = &trace.input;
+    let too_long = trace.len() > MAX_VIEW_TOKENS;
+    let attention = if too_long {
+        Vec::new()
+    } else {
+        trace
+            .layers
+            .iter()
+            .flat_map(|layer| layer.attention.iter().copied())
+            .collect()
+    };
+    SentenceData {
+        key,
+        tokens: input.tokens.clone(),
+        ids: input.ids.clone(),
+        special: input
+            .segments
+            .iter()
+            .map(|s| *s == Segment::Special)
+            .collect(),
+        type_ids: input.type_ids.clone(),
+        truncated: input.truncated,
+        too_long,
+        attention,
+        embeddings: trace.embeddings.word.iter().copied().collect(),
+    }
+}
+
+/// Cosine of every row of `rows` with every row of `cols`, at every depth.
+fn similarity(rows: (SentenceKey, &Trace), cols: (SentenceKey, &Trace)) -> Option<Similarity> {
+    let (row_key, a) = rows;
+    let (col_key, b) = cols;
+    if a.len() > MAX_VIEW_TOKENS || b.len() > MAX_VIEW_TOKENS {
+        return None;
+    }
+    let mut matrices: Vec<Array2<f32>> = vec![cosine_matrix(
+        a.embeddings.word.view(),
+        b.embeddings.word.view(),
+    )];
+    for (x, y) in a.hidden_states.iter().zip(&b.hidden_states) {
+        matrices.push(cosine_matrix(x.view(), y.view())); // (Sa, Sb)
+    }
+    Some(Similarity {
+        rows: row_key,
+        cols: col_key,
+        depths: matrices.len(),
+        values: matrices.iter().flat_map(|m| m.iter().copied()).collect(),
+    })
+}
+
+/// Runs the model on A, on B when it is not empty, and on the pair A+B when `pair` asks.
+/// A and B are always also encoded on their own: similarity compares those, as the seed does.
+pub fn analyze(
+    model: &Model,
+    seq: u64,
+    a: &str,
+    b: &str,
+    pair: bool,
+) -> Result<(Reply, Session), String> {
+    let info = model.info();
+    let mut traces = vec![(
+        SentenceKey::A,
+        model.trace(a, None).map_err(|e| e.to_string())?,
+    )];
+    let has_b = !b.trim().is_empty();
+    if has_b {
+        traces.push((
+            SentenceKey::B,
+            model.trace(b, None).map_err(|e| e.to_string())?,
+        ));
+        if pair {
+            traces.push((
+                SentenceKey::Pair,
+                model.trace(a, Some(b)).map_err(|e| e.to_string())?,
+            ));
+        }
+    }
+    let sentences = traces
+        .iter()
+        .map(|(key, trace)| sentence_data(*key, trace))
+        .collect();
+    let first = (SentenceKey::A, &traces[0].1);
+    let similarity = match traces.get(1) {
+        Some((SentenceKey::B, b)) => similarity(first, (SentenceKey::B, b)),
+        _ => similarity(first, first),
+    };
+    let reply = Reply::Analysis {
+        seq,
+        num_layers: info.num_layers,
+        num_heads: info.num_heads,
+        hidden_size: info.hidden_size,
+        sentences,
+        similarity,
+    };
+    Ok((reply, Session { traces }))
+}
+
+impl Session {
+    /// The q/k/v detail of one head for one query token.
+    pub fn neuron(
+        &self,
+        seq: u64,
+        sentence: SentenceKey,
+        layer: usize,
+        head: usize,
+        token: usize,
+        causal: bool,
+    ) -> Result<Reply, String> {
+        let trace = self
+            .traces
+            .iter()
+            .find(|(key, _)| *key == sentence)
+            .map(|(_, trace)| trace)
+            .ok_or_else(|| format!("no sentence {} in the last analysis", sentence.as_str()))?;
+        let layer_trace = trace
+            .layers
+            .get(layer)
+            .ok_or_else(|| format!("the model has no layer {layer}"))?;
+        let (heads, len, head_dim) = layer_trace.query.dim();
+        if head >= heads {
+            return Err(format!("the model has no head {head}"));
+        }
+        if token >= len {
+            return Err(format!("the sentence has no token {token}"));
+        }
+        let head_slice = |tensor: &ndarray::Array3<f32>| -> Vec<f32> {
+            tensor.index_axis(Axis(0), head).iter().copied().collect() // (S, d)
+        };
+        let context = head_context(layer_trace, head, token)
+            .map(|c| c.to_vec())
+            .unwrap_or_default();
+        Ok(Reply::Neuron {
+            seq,
+            sentence,
+            layer,
+            head,
+            token,
+            head_dim,
+            query: layer_trace
+                .query
+                .index_axis(Axis(0), head)
+                .row(token)
+                .to_vec(),
+            keys: head_slice(&layer_trace.key),
+            values: head_slice(&layer_trace.value),
+            scores: layer_trace
+                .scores
+                .index_axis(Axis(0), head)
+                .row(token)
+                .to_vec(),
+            probs: layer_trace
+                .attention
+                .index_axis(Axis(0), head)
+                .row(token)
+                .to_vec(),
+            context,
+            masked_from: causal.then_some(token + 1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn minilm() -> Model {
+        Model::from_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models/all-MiniLM-L6-v2"),
+        )
+        .expect("embedded model loads")
+    }
+
+    const CELEBRATION: &str = "students celebrate the graduation with a big party";
+    const POLITICS: &str = "deputy leader is highly respected in the party";
+
+    #[test]
+    fn analysis_carries_every_sentence_and_the_party_similarity() {
+        let model = minilm();
+        let (reply, session) = analyze(&model, 4, CELEBRATION, POLITICS, true).expect("runs");
+        let Reply::Analysis {
+            seq,
+            num_layers,
+            num_heads,
+            sentences,
+            similarity,
+            ..
+        } = reply
+        else {
+            panic!("not an analysis");
+        };
+        assert_eq!(seq, 4);
+        let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
+        assert_eq!(keys, [SentenceKey::A, SentenceKey::B, SentenceKey::Pair]);
+        let a = &sentences[0];
+        assert_eq!(
+            a.ids,
+            [101, 2493, 8439, 1996, 7665, 2007, 1037, 2502, 2283, 102]
+        );
+        assert_eq!(a.attention.len(), num_layers * num_heads * 10 * 10);
+        assert_eq!(a.embeddings.len(), 10 * 384);
+        let pair = &sentences[2];
+        assert_eq!(pair.ids.len(), 10 + 9);
+        assert_eq!(pair.type_ids.iter().filter(|&&t| t == 1).count(), 9);
+        // Every attention row is a probability distribution.
+        for row in a.attention.chunks(10) {
+            let sum: f32 = row.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+        }
+        let similarity = similarity.expect("both short");
+        assert_eq!(
+            (similarity.rows, similarity.cols),
+            (SentenceKey::A, SentenceKey::B)
+        );
+        assert_eq!(similarity.depths, num_layers + 2);
+        let (rows, cols) = (10, 10);
+        let party = |depth: usize| similarity.values[depth * rows * cols + 8 * cols + 8];
+        assert!(
+            (party(0) - 1.0).abs() < 1e-6,
+            "static party·party = {}",
+            party(0)
+        );
+        assert!(
+            party(num_layers + 1) < 0.8,
+            "contextual party·party = {}",
+            party(num_layers + 1)
+        );
+
+        // The neuron view's numbers are the trace's: probabilities sum to 1 and the context
+        // is their weighted sum of values.
+        let Ok(Reply::Neuron {
+            probs,
+            values,
+            context,
+            head_dim,
+            masked_from,
+            ..
+        }) = session.neuron(5, SentenceKey::A, 0, 3, 8, false)
+        else {
+            panic!("no neuron reply");
+        };
+        assert_eq!(masked_from, None);
+        assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        for k in 0..head_dim {
+            let want: f32 = (0..10).map(|j| probs[j] * values[j * head_dim + k]).sum();
+            assert!((context[k] - want).abs() < 1e-5);
+        }
+        assert!(session.neuron(5, SentenceKey::A, 9, 0, 0, false).is_err());
+        assert!(session.neuron(5, SentenceKey::A, 0, 12, 0, false).is_err());
+        assert!(session.neuron(5, SentenceKey::A, 0, 0, 10, false).is_err());
+    }
+
+    #[test]
+    fn one_sentence_compares_with_itself_and_has_no_pair() {
+        let model = minilm();
+        let (reply, session) = analyze(&model, 1, CELEBRATION, "   ", true).expect("runs");
+        let Reply::Analysis {
+            sentences,
+            similarity,
+            ..
+        } = reply
+        else {
+            panic!("not an analysis");
+        };
+        assert_eq!(sentences.len(), 1);
+        let similarity = similarity.expect("short");
+        assert_eq!(
+            (similarity.rows, similarity.cols),
+            (SentenceKey::A, SentenceKey::A)
+        );
+        assert!(session
+            .neuron(2, SentenceKey::Pair, 0, 0, 0, false)
+            .is_err());
+    }
+
+    #[test]
+    fn long_text_keeps_its_tokens_but_sends_no_attention() {
+        let model = minilm();
+        let long = "word ".repeat(MAX_VIEW_TOKENS + 5);
+        let (reply, _) = analyze(&model, 1, &long, "", false).expect("runs");
+        let Reply::Analysis {
+            sentences,
+            similarity,
+            ..
+        } = reply
+        else {
+            panic!("not an analysis");
+        };
+        assert!(sentences[0].too_long);
+        assert!(sentences[0].attention.is_empty());
+        assert_eq!(sentences[0].ids.len(), MAX_VIEW_TOKENS + 7);
+        assert!(similarity.is_none());
+    }
+}

@@ -1,0 +1,173 @@
+//! Every word the page shows, in English and Simplified Chinese: the seed's readers are
+//! Chinese, so both languages are complete and switchable.
+
+use crate::state::Lang;
+
+/// (key, English, 简体中文). Keys used in `www/index.html` as `data-i18n` or
+/// `data-i18n-label` must be here; a test checks it.
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("tagline", "See, with a real model's real numbers, how text becomes tokens, ids and vectors.", "用真实模型的真实数字，看文本如何变成词元、ID 和向量。"),
+    ("language", "Language", "语言"),
+    ("dark-mode", "Dark", "深色"),
+    ("copy-link", "Copy link", "复制链接"),
+    ("link-copied", "Link copied — it opens exactly this view.", "链接已复制——打开它会显示完全相同的视图。"),
+    ("link-in-bar", "The address bar holds the link to this exact view.", "地址栏中就是这个视图的链接。"),
+    ("input-heading", "Sentences", "句子"),
+    ("download", "Model download", "模型下载"),
+    ("sentence-a", "Sentence A", "句子 A"),
+    ("sentence-b", "Sentence B (optional)", "句子 B（可选）"),
+    ("tokens-a", "Tokens of sentence A and their ids", "句子 A 的词元及其 ID"),
+    ("tokens-b", "Tokens of sentence B and their ids", "句子 B 的词元及其 ID"),
+    ("examples", "Examples", "示例"),
+    ("example-party", "“party”: a celebration / a political party", "“party”：庆祝聚会 / 政党"),
+    ("example-order", "Word order: Tim chased clouds / clouds chased Tim", "词序：Tim chased clouds / clouds chased Tim"),
+    ("example-animals", "cat, dog, car, banana", "cat、dog、car、banana"),
+    ("pair-mode", "Run A and B as one BERT pair ([CLS] A [SEP] B [SEP])", "把 A 和 B 作为一个 BERT 句子对运行（[CLS] A [SEP] B [SEP]）"),
+    ("select-hint", "Click a token (or use ← →) to select it in every view.", "点击一个词元（或按 ← →）即可在所有视图中选中它。"),
+    ("views", "Views", "视图"),
+    ("tab-tokens", "1 · Tokens & IDs", "1 · 词元与 ID"),
+    ("tab-onehot", "2 · One-hot vs embedding", "2 · 独热编码与嵌入"),
+    ("tab-similarity", "3 · Cosine similarity", "3 · 余弦相似度"),
+    ("tab-head", "4 · Attention: heads", "4 · 注意力：各个头"),
+    ("tab-model", "5 · All layers × heads", "5 · 所有层 × 头"),
+    ("tab-neuron", "6 · Query, key, value", "6 · 查询、键、值"),
+    ("tab-position", "7 · Position", "7 · 位置"),
+    ("layer", "Layer", "层"),
+    ("head", "Head", "头"),
+    ("heads", "Heads", "注意力头"),
+    ("filter", "Show", "显示"),
+    ("filter-all", "All", "全部"),
+    ("h-tokens", "Tokens and token IDs", "词元与词元 ID"),
+    ("lead-tokens", "The tokenizer splits text into tokens; each token has a unique ID in the model's vocabulary.", "分词器把文本切分成词元（token），每个词元在模型词表中都有唯一的 ID。"),
+    ("h-raw-ids", "Why the model does not use the IDs as numbers", "为什么模型不直接把 ID 当作数字使用"),
+    ("lead-raw-ids", "IDs are only names. On a number line, “party” would sit far from “the” and close to unrelated tokens — an order that means nothing. The model looks each ID up instead.", "ID 只是名字。放在数轴上，“party” 会离 “the” 很远、却靠近毫不相关的词元——这种顺序毫无意义。模型改为用 ID 去查表。"),
+    ("ids-canvas", "The token IDs on a number line", "数轴上的词元 ID"),
+    ("ids-title", "Token IDs on a number line from 0 to the vocabulary size", "从 0 到词表大小的数轴上的词元 ID"),
+    ("h-onehot", "One-hot vector vs embedding", "独热向量与嵌入向量"),
+    ("lead-onehot", "A one-hot vector is as long as the vocabulary with a single 1. The embedding is a short dense vector the model learned.", "独热向量和词表一样长，只有一个 1。嵌入向量是模型学到的一个短而稠密的向量。"),
+    ("onehot-title", "One-hot vector of", "独热向量："),
+    ("embedding-title", "Embedding (static word vector) of", "嵌入向量（静态词向量）："),
+    ("numbers", "Numbers", "数字"),
+    ("h-similarity", "Cosine similarity", "余弦相似度"),
+    ("lead-similarity", "cos θ = a·b / (|a| |b|): 1 means the same direction. Static embeddings give every “party” the same vector; contextual vectors (after each layer) tell them apart.", "cos θ = a·b / (|a| |b|)：1 表示方向相同。静态嵌入给每个 “party” 同一个向量；上下文向量（每层之后）能把它们区分开。"),
+    ("depth", "Vectors from", "向量来自"),
+    ("depth-static", "static embeddings (the lookup table)", "静态嵌入（查表结果）"),
+    ("depth-embeddings", "embedding layer output (+ position)", "嵌入层输出（加上位置）"),
+    ("depth-layer", "after layer", "第几层之后："),
+    ("similarity-title", "Cosine similarity", "余弦相似度"),
+    ("h-drift", "The selected token vs its partner, layer by layer", "选中的词元与它的对应词元，逐层比较"),
+    ("drift-title", "cosine by depth", "各深度的余弦相似度"),
+    ("h-toy", "Toy vectors (edit them)", "玩具向量（可以编辑）"),
+    ("lead-toy", "The article's 4-number “embeddings”. Change a number and watch the similarities change.", "文章中的 4 维“嵌入”。改动一个数字，看相似度如何变化。"),
+    ("h-head", "Attention, head by head", "注意力，逐个头查看"),
+    ("lead-head", "Each line joins a token (left) to a token it attends to (right); the stronger the attention, the darker the line. One colour per head. Hover a token to see only its lines.", "每条线把一个词元（左）连到它关注的词元（右）；注意力越强，线越深。每个头一种颜色。把鼠标停在词元上只看它的连线。"),
+    ("swatch-hint", "Click a colour to hide or show that head; double-click to show it alone.", "单击颜色可隐藏或显示该头；双击只显示这一个头。"),
+    ("h-model", "Every layer and head at once", "一次看全部层和头"),
+    ("lead-model", "Each square is one head's attention (rows: queries, columns: keys). Click one to open it in the head view.", "每个小方块是一个头的注意力（行：查询，列：键）。点击可在头视图中打开。"),
+    ("model-canvas", "Attention of every layer and head", "每一层每个头的注意力"),
+    ("h-neuron", "Query, key and value", "查询、键与值"),
+    ("lead-neuron", "The selected token's query meets every key: multiply element by element, add up, scale by 1/√d, softmax. The probabilities weight the values; their sum is the token's new vector from this head.", "选中词元的查询向量与每个键相遇：逐元素相乘、求和、乘以 1/√d、再做 softmax。得到的概率给值向量加权，加权和就是这个头为该词元给出的新向量。"),
+    ("n-key", "key", "键"),
+    ("n-k", "k", "k"),
+    ("n-qk", "q × k", "q × k"),
+    ("n-score", "q·k/√d", "q·k/√d"),
+    ("n-softmax", "softmax", "softmax"),
+    ("n-value", "value v", "值 v"),
+    ("n-context", "Σ softmax·v", "Σ softmax·v"),
+    ("n-query", "query q", "查询 q"),
+    ("h-position", "Position embeddings and word order", "位置嵌入与词序"),
+    ("lead-position", "The model adds a learned vector for each position, so the same word at another place gets another input. Rows marked on the left are the positions this sentence uses.", "模型为每个位置加上一个学到的向量，所以同一个词出现在别的位置，输入就不同。左侧标出的行是本句用到的位置。"),
+    ("position-title", "Position embeddings", "位置嵌入"),
+    ("position-axis", "position", "位置"),
+    ("dimension-axis", "dimension", "维度"),
+    ("h-order", "Same words, different order", "同样的词，不同的顺序"),
+    ("lead-order", "Words that appear in both A and B: their vectors are identical before context and drift apart once position and attention mix in. Try the “Tim chased clouds” example.", "同时出现在 A 和 B 中的词：加入上下文之前它们的向量完全相同，位置和注意力混入后就逐渐分开。试试 “Tim chased clouds” 示例。"),
+    ("order-title", "cosine of the same word in A and in B", "同一个词在 A 与 B 中的余弦相似度"),
+    ("order-none", "A and B share no word; type the same words in another order.", "A 和 B 没有相同的词；请用另一种顺序输入同样的词。"),
+    ("footer", "Runs entirely in your browser with WebAssembly; nothing is sent anywhere. Model: all-MiniLM-L6-v2 (Apache-2.0), bert-base-uncased vocabulary.", "完全在你的浏览器中用 WebAssembly 运行，不向任何地方发送数据。模型：all-MiniLM-L6-v2（Apache-2.0），bert-base-uncased 词表。"),
+    ("loading", "Loading", "正在加载"),
+    ("preparing", "Preparing the model…", "正在准备模型……"),
+    ("ready", "Model ready.", "模型已就绪。"),
+    ("running", "Running the model…", "正在运行模型……"),
+    ("load-failed", "Could not load the model:", "无法加载模型："),
+    ("no-worker", "This browser cannot start a Web Worker.", "此浏览器无法启动 Web Worker。"),
+    ("worker-failed", "The model worker failed:", "模型工作线程出错："),
+    ("layers", "layers", "层"),
+    ("hidden", "hidden", "隐藏维度"),
+    ("vocabulary", "vocabulary", "词表"),
+    ("tokens-count", "tokens", "个词元"),
+    ("shape", "embeddings of shape", "嵌入张量形状"),
+    ("truncated", "The text was cut to the model's positions; tokens dropped:", "文本超出模型的位置数而被截断；丢弃的词元数："),
+    ("too-long", "is too long for the views (at most 128 tokens); shorten it to see attention and similarity.", "太长，视图无法显示（最多 128 个词元）；请缩短后查看注意力和相似度。"),
+    ("selected", "Selected:", "已选中："),
+    ("one-in", "1 at index", "1 位于下标"),
+    ("memory", "Memory as 32-bit floats", "以 32 位浮点数计的内存"),
+    ("memory-onehot", "one-hot table (vocabulary × vocabulary)", "独热表（词表 × 词表）"),
+    ("memory-embedding", "embedding table (vocabulary × hidden)", "嵌入表（词表 × 隐藏维度）"),
+    ("memory-ratio", "times smaller", "倍更小"),
+    ("nonzero", "non-zero numbers", "非零数字"),
+    ("all-lines", "Show every token's lines", "显示所有词元的连线"),
+    ("of", "of", "/"),
+    ("query-token", "query", "查询"),
+    ("key-token", "key", "键"),
+    ("attention-caption", "Attention probabilities", "注意力概率"),
+    ("similarity-caption", "Cosine similarity", "余弦相似度"),
+    ("partner", "partner", "对应词元"),
+    ("drift-says", "cosine of the selected token and its partner:", "选中词元与其对应词元的余弦相似度："),
+    ("no-b", "Type sentence B to compare two sentences; now A is compared with itself.", "输入句子 B 可比较两个句子；现在 A 与自身比较。"),
+    ("dimension", "dimension", "维度"),
+    ("value", "value", "数值"),
+    ("download-png", "PNG", "PNG"),
+    ("download-svg", "SVG", "SVG"),
+    ("download-label", "Download", "下载"),
+    ("pair-needed", "The filter needs pair mode; it is switched on.", "筛选需要句子对模式，已为你打开。"),
+    ("position-uses", "This sentence uses positions 0 to", "本句使用的位置：0 到"),
+    ("sentence", "Sentence", "句子"),
+    ("pair", "Pair", "句子对"),
+    ("static", "static", "静态"),
+    ("emb", "emb", "嵌入"),
+];
+
+/// The text for `key` in `lang`; the key itself when missing, so a gap shows up on screen
+/// (and in the test below) instead of an empty label.
+pub fn text(lang: Lang, key: &str) -> &str {
+    TEXTS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, zh)| match lang {
+            Lang::En => *en,
+            Lang::Zh => *zh,
+        })
+        .unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_are_filled() {
+        let mut seen = HashSet::new();
+        for (key, en, zh) in TEXTS {
+            assert!(seen.insert(*key), "duplicate key {key}");
+            assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_key_the_page_uses_has_a_text() {
+        let html = include_str!("../../../www/index.html");
+        let mut used = 0;
+        for attr in ["data-i18n=\"", "data-i18n-label=\""] {
+            for part in html.split(attr).skip(1) {
+                let key = part.split('"').next().unwrap_or_default();
+                assert_ne!(text(Lang::Zh, key), key, "no text for {key}");
+                used += 1;
+            }
+        }
+        assert!(used > 40, "only {used} keys found in the page");
+        assert_eq!(text(Lang::Zh, "layer"), "层");
+        assert_eq!(text(Lang::En, "no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,506 @@
+//! Draws each of the page's canvases from the model's numbers with the views crate. Generic
+//! over the plotters backend: the page paints a canvas, the SVG download paints a string.
+
+use ndarray::{ArrayView2, ArrayView3, Axis};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use tokenscope_views::dense_map::{draw_dense_map, DenseLayout, DenseMap};
+use tokenscope_views::head_view::{draw_head_view, head_color, HeadView, HeadViewLayout};
+use tokenscope_views::heatmap::HeatmapLayout;
+use tokenscope_views::id_line::{draw_id_line, IdLine, IdMark};
+use tokenscope_views::line_chart::{draw_line_chart, LineChart, Series};
+use tokenscope_views::model_view::{draw_model_view, ModelLayout, ModelView};
+use tokenscope_views::neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
+use tokenscope_views::vector::{draw_one_hot, draw_vector, OneHot, VectorStrip};
+use tokenscope_views::{draw_heatmap, Heatmap, Palette, Theme, ViewError};
+
+use crate::app::App;
+use crate::i18n::text;
+use crate::page_data::{
+    filter_indices, layer_attention, partner, series, shared_words, similarity_at, Side,
+};
+use crate::protocol::SentenceKey;
+use crate::state::PairFilter;
+
+/// Every canvas on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanvasKind {
+    Ids,
+    OneHot,
+    Embedding,
+    Similarity,
+    Drift,
+    Head(SentenceKey),
+    Model,
+    Neuron,
+    Position,
+    Order,
+}
+
+impl CanvasKind {
+    pub fn element_id(self) -> String {
+        match self {
+            CanvasKind::Head(key) => format!("canvas-head-{}", key.as_str()),
+            other => format!("canvas-{}", other.name()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CanvasKind::Ids => "ids",
+            CanvasKind::OneHot => "onehot",
+            CanvasKind::Embedding => "embedding",
+            CanvasKind::Similarity => "similarity",
+            CanvasKind::Drift => "drift",
+            CanvasKind::Head(SentenceKey::A) => "head-a",
+            CanvasKind::Head(SentenceKey::B) => "head-b",
+            CanvasKind::Head(SentenceKey::Pair) => "head-pair",
+            CanvasKind::Model => "model",
+            CanvasKind::Neuron => "neuron",
+            CanvasKind::Position => "position",
+            CanvasKind::Order => "order",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CanvasKind> {
+        [
+            CanvasKind::Ids,
+            CanvasKind::OneHot,
+            CanvasKind::Embedding,
+            CanvasKind::Similarity,
+            CanvasKind::Drift,
+            CanvasKind::Head(SentenceKey::A),
+            CanvasKind::Head(SentenceKey::B),
+            CanvasKind::Head(SentenceKey::Pair),
+            CanvasKind::Model,
+            CanvasKind::Neuron,
+            CanvasKind::Position,
+            CanvasKind::Order,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+}
+
+/// What a drawn canvas remembers so pointer positions map back to tokens and heads.
+#[derive(Debug, Clone)]
+pub enum Hit {
+    None,
+    /// The layout and, for each drawn row and column, its index in the sentence.
+    Head(HeadViewLayout, Vec<usize>, Vec<usize>),
+    Model(ModelLayout),
+    Similarity(HeatmapLayout),
+    Neuron(NeuronLayout),
+    Position(DenseLayout),
+}
+
+const FONT: &str = "sans-serif";
+
+fn theme(app: &App) -> Theme {
+    if app.state.dark {
+        Theme::Dark
+    } else {
+        Theme::Light
+    }
+}
+
+/// A sentence in place of a chart: what is missing and why.
+fn message<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    theme: Theme,
+    line: &str,
+) -> Result<Hit, ViewError> {
+    area.fill(&theme.background())?;
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        line.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        (FONT, 17.0)
+            .into_font()
+            .color(&theme.text())
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    area.present()?;
+    Ok(Hit::None)
+}
+
+/// Labels for depths: static, emb, L0 … L(n-1).
+pub fn depth_labels(app: &App, depths: usize) -> Vec<String> {
+    let lang = app.state.lang;
+    (0..depths)
+        .map(|d| match d {
+            0 => text(lang, "static").to_string(),
+            1 => text(lang, "emb").to_string(),
+            k => format!("L{}", k - 2),
+        })
+        .collect()
+}
+
+pub fn paint<DB: DrawingBackend>(
+    app: &App,
+    kind: CanvasKind,
+    area: &DrawingArea<DB, Shift>,
+) -> Result<Hit, ViewError> {
+    let theme = theme(app);
+    let lang = app.state.lang;
+    let (Some(facts), Some(analysis)) = (&app.facts, &app.analysis) else {
+        return message(area, theme, text(lang, "loading"));
+    };
+    let selected = app.selected();
+    let chip = selected.and_then(|i| app.chips.get(i));
+    match kind {
+        CanvasKind::Ids => {
+            let marks: Vec<IdMark> = app
+                .chips
+                .iter()
+                .enumerate()
+                .map(|(i, c)| IdMark {
+                    token: &c.token,
+                    id: c.id,
+                    selected: Some(i) == selected,
+                })
+                .collect();
+            draw_id_line(
+                area,
+                &IdLine {
+                    title: text(lang, "ids-title"),
+                    vocab_size: facts.vocab_size,
+                    marks: &marks,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        CanvasKind::OneHot => {
+            let Some(chip) = chip else {
+                return message(area, theme, "—");
+            };
+            let title = format!(
+                "{} “{}” (id {})",
+                text(lang, "onehot-title"),
+                chip.token,
+                chip.id
+            );
+            draw_one_hot(
+                area,
+                &OneHot {
+                    title: &title,
+                    vocab_size: facts.vocab_size,
+                    index: chip.id as usize,
+                    token: &chip.token,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        CanvasKind::Embedding => {
+            let Some(values) = app.selected_embedding() else {
+                return message(area, theme, "—");
+            };
+            let Some(chip) = chip else {
+                return message(area, theme, "—");
+            };
+            let title = format!(
+                "{} “{}” — {} {}",
+                text(lang, "embedding-title"),
+                chip.token,
+                values.len(),
+                text(lang, "dimension"),
+            );
+            draw_vector(
+                area,
+                &VectorStrip {
+                    title: &title,
+                    values,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        CanvasKind::Similarity => {
+            let Some((sim, rows, cols)) = app.similarity() else {
+                return message(area, theme, &app.too_long_message());
+            };
+            let depth = app.state.depth.min(sim.depths.saturating_sub(1));
+            let Some(values) = similarity_at(sim, rows.len(), cols.len(), depth) else {
+                return message(area, theme, "—");
+            };
+            let values = values.to_owned();
+            let labels = depth_labels(app, sim.depths);
+            let title = format!(
+                "{} · {}",
+                text(lang, "similarity-title"),
+                app.depth_name(depth, &labels)
+            );
+            let highlight_row = app
+                .selected_separate()
+                .and_then(|(side, i)| (side == Side::A).then_some(i));
+            let layout = draw_heatmap(
+                area,
+                &Heatmap {
+                    title: &title,
+                    row_labels: rows,
+                    col_labels: cols,
+                    values: &values,
+                    palette: Palette::Diverging,
+                    mask_upper: false,
+                    highlight_row,
+                    theme,
+                },
+            )?;
+            Ok(Hit::Similarity(layout))
+        }
+        CanvasKind::Drift => {
+            let Some((sim, rows, cols)) = app.similarity() else {
+                return message(area, theme, &app.too_long_message());
+            };
+            let Some(selected) = app.selected_separate() else {
+                return message(area, theme, "—");
+            };
+            let Some(cell) = partner(sim, rows.len(), cols.len(), rows, cols, selected) else {
+                return message(area, theme, "—");
+            };
+            let values = series(sim, rows.len(), cols.len(), cell);
+            let labels = depth_labels(app, sim.depths);
+            let b_side = if sim.rows == sim.cols { "A" } else { "B" };
+            let name = format!("“{}” (A) · “{}” ({b_side})", rows[cell.0], cols[cell.1]);
+            let title = format!("{name}: {}", text(lang, "drift-title"));
+            draw_line_chart(
+                area,
+                &LineChart {
+                    title: &title,
+                    x_labels: &labels,
+                    y_label: "cos",
+                    y_range: (values.iter().copied().fold(0.0f32, f32::min).min(0.0), 1.0),
+                    series: &[Series {
+                        label: &name,
+                        values: &values,
+                        color: head_color(0),
+                    }],
+                    highlight_x: Some(app.state.depth.min(labels.len().saturating_sub(1))),
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        CanvasKind::Head(key) => {
+            let Some(sentence) = analysis.sentences.iter().find(|s| s.key == key) else {
+                return message(area, theme, "—");
+            };
+            let Some(layer) = layer_attention(
+                sentence,
+                analysis.num_layers,
+                analysis.num_heads,
+                app.state.layer,
+            ) else {
+                return message(area, theme, &app.too_long_message());
+            };
+            let filter = if key == SentenceKey::Pair {
+                app.state.filter
+            } else {
+                PairFilter::All
+            };
+            let (rows, cols) = filter_indices(&sentence.type_ids, filter);
+            let block = layer.select(Axis(1), &rows).select(Axis(2), &cols); // (heads, rows, cols)
+            let label = |i: &usize| sentence.tokens[*i].clone();
+            let query_labels: Vec<String> = rows.iter().map(label).collect();
+            let key_labels: Vec<String> = cols.iter().map(label).collect();
+            let focus = app
+                .focus_in(key)
+                .and_then(|i| rows.iter().position(|&r| r == i));
+            let title = format!(
+                "{} {} · {} {}",
+                match key {
+                    SentenceKey::A => "A".to_string(),
+                    SentenceKey::B => "B".to_string(),
+                    SentenceKey::Pair => format!("{} A + B", text(lang, "pair")),
+                },
+                if filter == PairFilter::All {
+                    String::new()
+                } else {
+                    format!("({})", filter_label(filter))
+                },
+                text(lang, "layer"),
+                app.state.layer
+            );
+            let layout = draw_head_view(
+                area,
+                &HeadView {
+                    title: &title,
+                    query_labels: &query_labels,
+                    key_labels: &key_labels,
+                    attention: block.view(),
+                    visible_heads: &app.visible_heads,
+                    focus,
+                    theme,
+                },
+            )?;
+            Ok(Hit::Head(layout, rows, cols))
+        }
+        CanvasKind::Model => {
+            let Some(sentence) = app.focus_sentence() else {
+                return message(area, theme, "—");
+            };
+            let layers: Vec<ArrayView3<f32>> = (0..analysis.num_layers)
+                .filter_map(|l| {
+                    layer_attention(sentence, analysis.num_layers, analysis.num_heads, l)
+                })
+                .collect();
+            if layers.is_empty() {
+                return message(area, theme, &app.too_long_message());
+            }
+            let layout = draw_model_view(
+                area,
+                &ModelView {
+                    attention: &layers,
+                    selected: Some((app.state.layer, app.state.head)),
+                    mask_upper: facts.causal,
+                    theme,
+                    layer_label: text(lang, "layer"),
+                    head_label: text(lang, "head"),
+                },
+            )?;
+            Ok(Hit::Model(layout))
+        }
+        CanvasKind::Neuron => {
+            let Some(neuron) = app.current_neuron() else {
+                return message(area, theme, text(lang, "running"));
+            };
+            let Some(sentence) = analysis.sentences.iter().find(|s| s.key == neuron.sentence)
+            else {
+                return message(area, theme, "—");
+            };
+            let s = neuron.probs.len();
+            let d = neuron.head_dim;
+            let (Ok(keys), Ok(values)) = (
+                ArrayView2::from_shape((s, d), &neuron.keys),
+                ArrayView2::from_shape((s, d), &neuron.values),
+            ) else {
+                return message(area, theme, "—");
+            };
+            let query_label = sentence
+                .tokens
+                .get(neuron.token)
+                .cloned()
+                .unwrap_or_default();
+            let title = format!(
+                "“{query_label}” · {} {} · {} {} · d = {d}",
+                text(lang, "layer"),
+                neuron.layer,
+                text(lang, "head"),
+                neuron.head
+            );
+            let headers = NeuronHeaders {
+                key: text(lang, "n-key"),
+                k: text(lang, "n-k"),
+                product: text(lang, "n-qk"),
+                score: text(lang, "n-score"),
+                softmax: text(lang, "n-softmax"),
+                value: text(lang, "n-value"),
+                query: text(lang, "n-query"),
+                context: text(lang, "n-context"),
+            };
+            let layout = draw_neuron_view(
+                area,
+                &NeuronView {
+                    title: &title,
+                    headers,
+                    query_label: &query_label,
+                    key_labels: &sentence.tokens,
+                    query: &neuron.query,
+                    keys,
+                    values,
+                    scores: &neuron.scores,
+                    probs: &neuron.probs,
+                    context: &neuron.context,
+                    masked_from: neuron.masked_from,
+                    theme,
+                },
+            )?;
+            Ok(Hit::Neuron(layout))
+        }
+        CanvasKind::Position => {
+            let Some((rows, cols, values)) = &app.positions else {
+                return message(area, theme, text(lang, "loading"));
+            };
+            let Ok(table) = ArrayView2::from_shape((*rows, *cols), values) else {
+                return message(area, theme, "—");
+            };
+            let used = app.focus_sentence().map(|s| s.ids.len()).unwrap_or(0);
+            let highlight: Vec<usize> = (0..used.min(*rows)).collect();
+            let title = format!("{} ({rows} × {cols})", text(lang, "position-title"));
+            let layout = draw_dense_map(
+                area,
+                &DenseMap {
+                    title: &title,
+                    values: table,
+                    row_axis: text(lang, "position-axis"),
+                    col_axis: text(lang, "dimension-axis"),
+                    highlight_rows: &highlight,
+                    theme,
+                },
+            )?;
+            Ok(Hit::Position(layout))
+        }
+        CanvasKind::Order => {
+            let Some((sim, rows, cols)) = app.similarity() else {
+                return message(area, theme, &app.too_long_message());
+            };
+            if sim.rows == sim.cols {
+                return message(area, theme, text(lang, "no-b"));
+            }
+            let shared = shared_words(rows, cols);
+            if shared.is_empty() {
+                return message(area, theme, text(lang, "order-none"));
+            }
+            let all: Vec<(String, Vec<f32>)> = shared
+                .iter()
+                .take(12)
+                .map(|(word, i, j)| {
+                    (
+                        format!("{word} (A{i}, B{j})"),
+                        series(sim, rows.len(), cols.len(), (*i, *j)),
+                    )
+                })
+                .collect();
+            let lines: Vec<Series> = all
+                .iter()
+                .enumerate()
+                .map(|(n, (label, values))| Series {
+                    label,
+                    values,
+                    color: head_color(n),
+                })
+                .collect();
+            let labels = depth_labels(app, sim.depths);
+            let low = all
+                .iter()
+                .flat_map(|(_, v)| v.iter().copied())
+                .fold(0.0f32, f32::min);
+            draw_line_chart(
+                area,
+                &LineChart {
+                    title: text(lang, "order-title"),
+                    x_labels: &labels,
+                    y_label: "cos",
+                    y_range: (low, 1.0),
+                    series: &lines,
+                    highlight_x: None,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+    }
+}
+
+pub fn filter_label(filter: PairFilter) -> &'static str {
+    match filter {
+        PairFilter::All => "A+B",
+        PairFilter::AToA => "A → A",
+        PairFilter::AToB => "A → B",
+        PairFilter::BToA => "B → A",
+        PairFilter::BToB => "B → B",
+    }
+}

@@ -1,0 +1,280 @@
+//! What the page shows, as it lives in the URL query: sentences, pair mode, layer, head,
+//! view, selected token, language and theme. A link reproduces the view exactly.
+
+/// The page's views, in the seed article's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Tokens,
+    OneHot,
+    Similarity,
+    Head,
+    Model,
+    Neuron,
+    Position,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [
+        View::Tokens,
+        View::OneHot,
+        View::Similarity,
+        View::Head,
+        View::Model,
+        View::Neuron,
+        View::Position,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Tokens => "tokens",
+            View::OneHot => "onehot",
+            View::Similarity => "similarity",
+            View::Head => "head",
+            View::Model => "model",
+            View::Neuron => "neuron",
+            View::Position => "position",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// "zh", "zh-CN", "zh-Hans" … all mean Chinese; anything else English.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let code = code.trim().to_ascii_lowercase();
+        if code == "en" || code.starts_with("en-") {
+            Some(Lang::En)
+        } else if code == "zh" || code.starts_with("zh-") {
+            Some(Lang::Zh)
+        } else {
+            None
+        }
+    }
+}
+
+/// The head view's filter when A and B run as one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairFilter {
+    All,
+    AToA,
+    AToB,
+    BToA,
+    BToB,
+}
+
+impl PairFilter {
+    pub const ALL: [PairFilter; 5] = [
+        PairFilter::All,
+        PairFilter::AToA,
+        PairFilter::AToB,
+        PairFilter::BToA,
+        PairFilter::BToB,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PairFilter::All => "all",
+            PairFilter::AToA => "aa",
+            PairFilter::AToB => "ab",
+            PairFilter::BToA => "ba",
+            PairFilter::BToB => "bb",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PairFilter> {
+        PairFilter::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Which type ids (0 = A, 1 = B) the query rows and key columns keep; None keeps all.
+    pub fn sides(self) -> (Option<u32>, Option<u32>) {
+        match self {
+            PairFilter::All => (None, None),
+            PairFilter::AToA => (Some(0), Some(0)),
+            PairFilter::AToB => (Some(0), Some(1)),
+            PairFilter::BToA => (Some(1), Some(0)),
+            PairFilter::BToB => (Some(1), Some(1)),
+        }
+    }
+}
+
+pub const SEED_A: &str = "students celebrate the graduation with a big party";
+pub const SEED_B: &str = "deputy leader is highly respected in the party";
+
+/// Everything a link has to carry to reproduce the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageState {
+    pub a: String,
+    pub b: String,
+    pub pair: bool,
+    pub layer: usize,
+    pub head: usize,
+    pub view: View,
+    /// Index into the token chips in order (A's, then B's); None → the page picks one.
+    pub token: Option<usize>,
+    pub lang: Lang,
+    pub dark: bool,
+    pub filter: PairFilter,
+    /// Similarity depth: 0 static embeddings, 1 embedding output, 1 + k after layer k.
+    pub depth: usize,
+}
+
+impl PageState {
+    pub fn new(lang: Lang, dark: bool) -> Self {
+        PageState {
+            a: SEED_A.to_string(),
+            b: SEED_B.to_string(),
+            pair: false,
+            layer: 0,
+            head: 0,
+            view: View::Tokens,
+            token: None,
+            lang,
+            dark,
+            filter: PairFilter::All,
+            depth: 0,
+        }
+    }
+
+    /// Reads URL query pairs over the defaults. Unknown keys and unreadable values are
+    /// ignored rather than refused: an old or hand-edited link still opens.
+    pub fn from_query<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        lang: Lang,
+        dark: bool,
+    ) -> Self {
+        let mut state = PageState::new(lang, dark);
+        for (key, value) in pairs {
+            match key {
+                "a" => state.a = value.to_string(),
+                "b" => state.b = value.to_string(),
+                "pair" => state.pair = value == "1" || value == "true",
+                "layer" => state.layer = value.parse().unwrap_or(state.layer),
+                "head" => state.head = value.parse().unwrap_or(state.head),
+                "view" => state.view = View::from_name(value).unwrap_or(state.view),
+                "token" => state.token = value.parse().ok(),
+                "lang" => state.lang = Lang::from_code(value).unwrap_or(state.lang),
+                "theme" => state.dark = value == "dark",
+                "filter" => state.filter = PairFilter::from_name(value).unwrap_or(state.filter),
+                "depth" => state.depth = value.parse().unwrap_or(state.depth),
+                _ => {}
+            }
+        }
+        state
+    }
+
+    /// The query pairs of this state, defaults left out so links stay short.
+    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![("a", self.a.clone()), ("b", self.b.clone())];
+        if self.pair {
+            pairs.push(("pair", "1".into()));
+        }
+        pairs.push(("layer", self.layer.to_string()));
+        pairs.push(("head", self.head.to_string()));
+        pairs.push(("view", self.view.name().into()));
+        if let Some(token) = self.token {
+            pairs.push(("token", token.to_string()));
+        }
+        pairs.push(("lang", self.lang.code().into()));
+        if self.dark {
+            pairs.push(("theme", "dark".into()));
+        }
+        if self.filter != PairFilter::All {
+            pairs.push(("filter", self.filter.name().into()));
+        }
+        if self.depth != 0 {
+            pairs.push(("depth", self.depth.to_string()));
+        }
+        pairs
+    }
+
+    /// Keeps layer, head and depth inside the loaded model, so a link made for a bigger
+    /// model still opens on this one.
+    pub fn clamp_to(&mut self, num_layers: usize, num_heads: usize) {
+        self.layer = self.layer.min(num_layers.saturating_sub(1));
+        self.head = self.head.min(num_heads.saturating_sub(1));
+        self.depth = self.depth.min(num_layers + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_round_trips() {
+        let mut state = PageState::new(Lang::En, false);
+        state.a = "Tim chased clouds & all his life".into();
+        state.b = String::new();
+        state.pair = true;
+        state.layer = 2;
+        state.head = 5;
+        state.view = View::Neuron;
+        state.token = Some(3);
+        state.lang = Lang::Zh;
+        state.dark = true;
+        state.filter = PairFilter::AToB;
+        state.depth = 4;
+        let query = state.to_query();
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(PageState::from_query(pairs, Lang::En, false), state);
+    }
+
+    #[test]
+    fn defaults_are_the_seed_sentences_and_bad_values_are_ignored() {
+        let state = PageState::from_query(
+            [
+                ("layer", "two"),
+                ("view", "nonsense"),
+                ("lang", "fr"),
+                ("head", "-1"),
+                ("token", "x"),
+                ("unknown", "1"),
+            ],
+            Lang::En,
+            false,
+        );
+        assert_eq!(state, PageState::new(Lang::En, false));
+        assert_eq!(state.a, SEED_A);
+        assert_eq!(state.b, SEED_B);
+        let zh = PageState::from_query([("lang", "zh-CN")], Lang::En, false);
+        assert_eq!(zh.lang, Lang::Zh);
+    }
+
+    #[test]
+    fn clamping_keeps_a_big_models_link_inside_a_small_model() {
+        let mut state = PageState::from_query(
+            [("layer", "11"), ("head", "40"), ("depth", "99")],
+            Lang::En,
+            false,
+        );
+        state.clamp_to(6, 12);
+        assert_eq!((state.layer, state.head, state.depth), (5, 11, 7));
+    }
+
+    #[test]
+    fn pair_filters_pick_sides() {
+        assert_eq!(PairFilter::AToB.sides(), (Some(0), Some(1)));
+        for f in PairFilter::ALL {
+            assert_eq!(PairFilter::from_name(f.name()), Some(f));
+        }
+        for v in View::ALL {
+            assert_eq!(View::from_name(v.name()), Some(v));
+        }
+    }
+}
