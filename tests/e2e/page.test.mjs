@@ -1,26 +1,29 @@
-// The first page in headless Chromium: it loads the embedded model from its own origin,
-// shows the seed's token ids, follows typing, and agrees with `tokenscope inspect`.
+// The page in headless Chromium: it loads the embedded model from its own origin, opens the
+// view a link describes, and every number it shows agrees with `tokenscope inspect`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUT = join(ROOT, 'tests', 'e2e', 'out');
+const SHOTS = join(ROOT, 'target', 'screenshots');
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
+const CELEBRATION = 'students celebrate the graduation with a big party';
+const POLITICS = 'deputy leader is highly respected in the party';
+const VIEWS = ['tokens', 'onehot', 'similarity', 'head', 'model', 'neuron', 'position'];
 
 let server;
 let browser;
 
 before(async () => {
-  mkdirSync(OUT, { recursive: true });
+  mkdirSync(SHOTS, { recursive: true });
   server = await serve(join(ROOT, 'dist'));
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 });
@@ -30,64 +33,282 @@ after(async () => {
   await server?.close();
 });
 
-async function openPage(url = server.url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+function link(params) {
+  return `${server.url}?${new URLSearchParams(params)}`;
+}
+
+/** Opens the page and waits until the model ran on the sentences and every view is drawn. */
+async function openPage(url = server.url, { viewport = { width: 1280, height: 720 } } = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
   const problems = [];
   const foreign = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(server.url)) foreign.push(r.url()); });
+  context.on('request', (r) => { if (!r.url().startsWith(server.url)) foreign.push(r.url()); });
   await page.goto(url);
-  return { page, problems, foreign };
+  await ready(page);
+  return { page, context, problems, foreign };
 }
 
-async function chipIds(page) {
-  return page.$$eval('#tokens-a .token-chip', (chips) => chips.map((c) => Number(c.dataset.id)));
+async function ready(page) {
+  await page.waitForSelector('body[data-model-ready="1"][data-state="ready"]', { timeout: 90_000 });
+}
+
+/** Waits until the analysis of a change has arrived and been drawn. */
+async function settle(page) {
+  await page.waitForTimeout(250); // longer than the page's typing debounce
+  await ready(page);
 }
 
 // `cargo test` (run before these tests) leaves the CLI here; building it again would cost minutes.
 const CLI = join(ROOT, 'target', 'debug', 'tokenscope');
 
-function inspectIds(text) {
-  const args = ['inspect', '--text', text, '--fields', 'ids,tokens'];
+function inspect(text, { pair, fields = 'ids,tokens,attentions' } = {}) {
+  const args = ['inspect', '--text', text, '--fields', fields];
+  if (pair !== undefined) args.push('--pair', pair);
   const out = existsSync(CLI)
-    ? execFileSync(CLI, args, { cwd: ROOT })
-    : execFileSync('cargo', ['run', '-q', '--bin', 'tokenscope', '--', ...args], { cwd: ROOT });
+    ? execFileSync(CLI, args, { cwd: ROOT, maxBuffer: 1 << 28 })
+    : execFileSync('cargo', ['run', '-q', '--bin', 'tokenscope', '--', ...args], { cwd: ROOT, maxBuffer: 1 << 28 });
   return JSON.parse(out.toString());
 }
 
-test('loads the embedded model and shows the seed token ids', async () => {
-  const { page, problems, foreign } = await openPage();
-  await page.waitForSelector('body[data-model-ready="1"]', { timeout: 60_000 });
-  assert.deepEqual(await chipIds(page), [101, 2493, 8439, 1996, 7665, 2007, 1037, 2502, 2283, 102]);
-  const texts = await page.$$eval('#tokens-a .token-text', (els) => els.map((e) => e.textContent));
-  assert.deepEqual(texts, ['[CLS]', 'students', 'celebrate', 'the', 'graduation', 'with', 'a', 'big', 'party', '[SEP]']);
-  assert.match(await page.textContent('#shape-a'), /\[1, 10, 384\]/);
+async function chips(page, sentence) {
+  return page.$$eval(`[data-testid=token][data-sentence=${sentence}]`, (els) =>
+    els.map((e) => ({ id: Number(e.dataset.id), text: e.textContent })));
+}
+
+async function readTable(page, selector) {
+  return page.$eval(selector, (t) => ({
+    cols: [...t.querySelectorAll('thead th')].slice(1).map((th) => th.textContent),
+    rows: [...t.querySelectorAll('tbody tr')].map((tr) => tr.querySelector('th').textContent),
+    cells: [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+  }));
+}
+
+/** Every cell shows the CLI's number to 4 decimals. */
+function assertMatrix(table, matrix, what) {
+  assert.equal(table.cells.length, matrix.length, `${what}: rows`);
+  let largest = 0;
+  table.cells.forEach((row, r) => {
+    assert.equal(row.length, matrix[r].length, `${what}: columns of row ${r}`);
+    row.forEach((cell, c) => {
+      assert.match(cell, /^-?\d+\.\d{4,}$/, `${what}: cell (${r}, ${c}) has at least 4 decimals`);
+      largest = Math.max(largest, Math.abs(Number(cell) - matrix[r][c]));
+    });
+  });
+  assert.ok(largest <= 0.00005 + 1e-6, `${what}: largest difference ${largest}`);
+}
+
+function cosine(a, b) {
+  let dot = 0; let aa = 0; let bb = 0;
+  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  return dot / Math.sqrt(aa * bb);
+}
+
+test('a link opens exactly its view, and the numbers are the CLI\'s', async () => {
+  const { page, problems, foreign, context } = await openPage(
+    link({ a: CELEBRATION, b: POLITICS, layer: 2, head: 5, view: 'head' }),
+  );
+  const a = inspect(CELEBRATION);
+  const b = inspect(POLITICS);
+  assert.deepEqual((await chips(page, 'a')).map((c) => c.id), [101, 2493, 8439, 1996, 7665, 2007, 1037, 2502, 2283, 102]);
+  assert.deepEqual(await chips(page, 'a'), a.ids.map((id, i) => ({ id, text: a.tokens[i] })));
+  assert.deepEqual(await chips(page, 'b'), b.ids.map((id, i) => ({ id, text: b.tokens[i] })));
+  assert.equal(await page.inputValue('#layer'), '2');
+  assert.equal(await page.inputValue('#head'), '5');
+  assert.equal(await page.getAttribute('nav.tabs button[data-view=head]', 'aria-selected'), 'true');
+  assert.ok(await page.isVisible('#canvas-head-a'));
+  assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), a.attentions[2][5], 'A, layer 2, head 5');
+  assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=b]'), b.attentions[2][5], 'B, layer 2, head 5');
   assert.equal(page.workers().length, 1, 'the model runs in a Web Worker, not on the page');
-  await page.screenshot({ path: join(OUT, 'tokens.png') });
+  assert.ok(server.requests.includes('/models/all-MiniLM-L6-v2/model.safetensors'));
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, [], 'no request leaves the page origin');
-  assert.ok(server.requests.includes('/models/all-MiniLM-L6-v2/model.safetensors'));
-  await page.close();
+  await context.close();
 });
 
-test('typing updates the tokens to what the CLI says', async () => {
-  const { page, problems } = await openPage();
-  await page.waitForSelector('body[data-model-ready="1"]', { timeout: 60_000 });
-  for (const text of ['deputy leader is highly respected in the party', 'Tim chased clouds all his life', '<b>bold</b> 派对 🎉']) {
+test('"party" attends to "celebrate" in A and "deputy" in B, and the link keeps the selection', async () => {
+  const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'head' }));
+  // The default selection is the last word of A: "party", and B follows it on the same word.
+  assert.equal(await page.getAttribute('[data-testid=token][data-sentence=a].selected', 'data-id'), '2283');
+  assert.equal(await page.getAttribute('#canvas-head-a', 'data-focus'), '8');
+  assert.equal(await page.getAttribute('#canvas-head-b', 'data-focus'), '8');
+  // Layer 0, averaged over the heads as the seed does: party's strongest partner.
+  const strongest = (trace) => {
+    const heads = trace.attentions[0];
+    const row = heads[0][8].map((_, k) => heads.reduce((s, h) => s + h[8][k], 0) / heads.length);
+    const candidates = row.map((p, k) => [p, k]).filter(([, k]) => k !== 8 && k !== 0 && k !== row.length - 1);
+    return trace.tokens[candidates.sort((x, y) => y[0] - x[0])[0][1]];
+  };
+  assert.equal(strongest(inspect(CELEBRATION)), 'celebrate');
+  assert.equal(strongest(inspect(POLITICS)), 'deputy');
+  // Arrow keys move the selection and the URL follows.
+  await page.click('body', { position: { x: 5, y: 5 } });
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('token') === '7');
+  assert.equal(await page.getAttribute('#canvas-head-a', 'data-focus'), '7');
+  const shared = page.url();
+  const again = await openPage(shared);
+  assert.equal(await again.page.getAttribute('[data-testid=token].selected', 'data-index'), '7');
+  assert.deepEqual(problems, []);
+  await again.context.close();
+  await context.close();
+});
+
+test('heads toggle, solo, and hovering a token shows only its lines', async () => {
+  const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'head', layer: 1 }));
+  assert.equal(await page.getAttribute('#canvas-head-a', 'data-heads'), '0,1,2,3,4,5,6,7,8,9,10,11');
+  await page.click('#head-swatches button[data-head="3"]');
+  await page.waitForFunction(() => document.querySelector('#canvas-head-a').dataset.heads === '0,1,2,4,5,6,7,8,9,10,11');
+  assert.equal(await page.getAttribute('#head-swatches button[data-head="3"]', 'aria-pressed'), 'false');
+  await page.dblclick('#head-swatches button[data-head="5"]');
+  await page.waitForFunction(() => document.querySelector('#canvas-head-a').dataset.heads === '5');
+  assert.equal(await page.inputValue('#head'), '5', 'the soloed head becomes the current head');
+  const a = inspect(CELEBRATION);
+  assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), a.attentions[1][5], 'A, layer 1, head 5');
+  await page.click('#head-swatches button[data-head="all"]');
+  await page.waitForFunction(() => document.querySelector('#canvas-head-a').dataset.heads.split(',').length === 12);
+  // Hover a chip: its lines only; leave: back to the selection.
+  await page.hover('[data-testid=token][data-sentence=a][data-index="2"]');
+  await page.waitForFunction(() => document.querySelector('#canvas-head-a').dataset.focus === '2');
+  await page.mouse.move(5, 5);
+  await page.waitForFunction(() => document.querySelector('#canvas-head-a').dataset.focus === '8');
+  // Show every token's lines.
+  await page.check('#all-lines');
+  await page.waitForFunction(() => document.querySelector('#canvas-head-a').dataset.focus === '');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('pair mode runs [CLS] A [SEP] B [SEP] and the filter picks A→B', async () => {
+  const { page, context, problems } = await openPage(
+    link({ a: CELEBRATION, b: POLITICS, pair: 1, layer: 3, head: 7, view: 'head' }),
+  );
+  const pair = inspect(CELEBRATION, { pair: POLITICS, fields: 'ids,tokens,type_ids,attentions' });
+  const shown = [...await chips(page, 'a'), ...await chips(page, 'b')];
+  assert.deepEqual(shown.map((c) => c.id), pair.ids, 'the chips are exactly the pair\'s ids');
+  assert.deepEqual(shown.map((c) => c.text), pair.tokens);
+  assert.equal((await chips(page, 'b')).length, pair.type_ids.filter((t) => t === 1).length);
+  assert.equal(await page.$$eval('[data-testid=attention-table]', (ts) => ts.map((t) => t.dataset.sentence).join()), 'pair');
+  assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=pair]'), pair.attentions[3][7], 'pair, layer 3, head 7');
+  const s = pair.ids.length;
+  assert.equal(await page.getAttribute('#canvas-head-pair', 'data-queries'), String(s));
+  await page.selectOption('#pair-filter', 'ab');
+  const aCount = pair.type_ids.filter((t) => t === 0).length;
+  await page.waitForFunction((n) => document.querySelector('#canvas-head-pair').dataset.queries === String(n), aCount);
+  assert.equal(await page.getAttribute('#canvas-head-pair', 'data-keys'), String(s - aCount));
+  assert.match(page.url(), /filter=ab/);
+  // Choosing a filter without pair mode switches pair mode on.
+  const separate = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'head' }));
+  await separate.page.selectOption('#pair-filter', 'ba');
+  await separate.page.waitForSelector('#canvas-head-pair[data-queries]');
+  assert.ok(await separate.page.isChecked('#pair'));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(separate.problems, []);
+  await separate.context.close();
+  await context.close();
+});
+
+test('typing updates every view live, and the HTML in a sentence stays text', async () => {
+  const { page, context, problems } = await openPage(link({ view: 'head', layer: 4, head: 2 }));
+  for (const text of ['Tim chased clouds all his life', '<b>bold</b> 派对 🎉']) {
     await page.fill('#sentence-a', text);
-    const expected = inspectIds(text);
+    const expected = inspect(text);
     await page.waitForFunction(
-      (n) => document.querySelectorAll('#tokens-a .token-chip').length === n,
-      expected.ids.length,
+      (ids) => [...document.querySelectorAll('[data-testid=token][data-sentence=a]')].map((e) => Number(e.dataset.id)).join() === ids.join(),
+      expected.ids,
     );
-    assert.deepEqual(await chipIds(page), expected.ids, text);
-    const texts = await page.$$eval('#tokens-a .token-text', (els) => els.map((e) => e.textContent));
-    assert.deepEqual(texts, expected.tokens, 'tokens are shown as text, never parsed as HTML');
+    await settle(page);
+    assert.deepEqual((await chips(page, 'a')).map((c) => c.text), expected.tokens, 'tokens are shown as text');
+    assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), expected.attentions[4][2], text);
   }
   assert.equal(await page.$$eval('#tokens-a b', (els) => els.length), 0);
+  assert.match(page.url(), /a=%3Cb%3Ebold/);
+  // An empty B means one sentence.
+  await page.fill('#sentence-b', '');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=token][data-sentence=b]').length === 0);
+  await settle(page);
+  assert.equal(await page.$$eval('[data-testid=attention-table]', (ts) => ts.length), 1);
   assert.deepEqual(problems, []);
-  await page.close();
+  await context.close();
+});
+
+test('the similarity table is the cosine of the CLI\'s vectors: static 1.0, contextual lower', async () => {
+  const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'similarity' }));
+  const fields = 'tokens,embeddings.word,hidden_states';
+  const a = inspect(CELEBRATION, { fields });
+  const b = inspect(POLITICS, { fields });
+  const expect = (va, vb) => va.map((x) => vb.map((y) => cosine(x, y)));
+  let table = await readTable(page, '[data-testid=similarity-table]');
+  assert.deepEqual(table.rows, a.tokens);
+  assert.deepEqual(table.cols, b.tokens);
+  assertMatrix(table, expect(a.embeddings.word, b.embeddings.word), 'static');
+  assert.equal(table.cells[8][8], '1.0000', 'party·party on static embeddings');
+  const last = a.hidden_states.length - 1;
+  await page.selectOption('#depth', String(last + 1));
+  await page.waitForFunction((d) => document.querySelector('[data-testid=similarity-table]').dataset.depth === String(d), last + 1);
+  table = await readTable(page, '[data-testid=similarity-table]');
+  assertMatrix(table, expect(a.hidden_states[last], b.hidden_states[last]), 'after the last layer');
+  assert.ok(Number(table.cells[8][8]) < 0.8, `contextual party·party ${table.cells[8][8]}`);
+  assert.match(await page.textContent('#drift-text'), /party.*party.*0\.7386/);
+  // The toy playground: the seed's numbers, then an edit.
+  const toy = await readTable(page, '[data-testid=toy-table]');
+  assert.equal(toy.cells[0][1], '0.9832');
+  assert.equal(toy.cells[2][3], '0.1511');
+  await page.fill('input[data-toy="1,0"]', '-0.6');
+  await page.waitForFunction(() => document.querySelector('[data-testid=toy-table] tbody tr td:nth-of-type(2)').textContent !== '0.9832');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('Chinese interface, dark theme, and PNG and SVG downloads', async () => {
+  const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'head' }));
+  await page.selectOption('#lang', 'zh');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-Hans');
+  assert.match(await page.textContent('nav.tabs button[data-view=tokens]'), /词元/);
+  assert.match(await page.textContent('#model-info'), /层/);
+  assert.match(page.url(), /lang=zh/);
+  await page.click('#theme');
+  await page.waitForFunction(() => document.body.classList.contains('dark'));
+  assert.match(page.url(), /theme=dark/);
+  for (const format of ['png', 'svg']) {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`button[data-canvas="head-a"][data-download=${format}]`),
+    ]);
+    assert.equal(download.suggestedFilename(), `tokenscope-head-a.${format}`);
+    const bytes = readFileSync(await download.path());
+    if (format === 'png') {
+      assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+      assert.ok(bytes.length > 5000, `PNG of ${bytes.length} bytes`);
+    } else {
+      const svg = bytes.toString();
+      assert.match(svg, /^<svg/);
+      assert.match(svg, /celebrate/);
+    }
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a screenshot of every view, light and dark, English and Chinese', async () => {
+  for (const [suffix, extra] of [['', {}], ['-dark-zh', { theme: 'dark', lang: 'zh' }]]) {
+    for (const view of VIEWS) {
+      const { page, context, problems, foreign } = await openPage(
+        link({ a: CELEBRATION, b: POLITICS, view, layer: 0, head: 0, ...extra }),
+      );
+      await page.waitForSelector(`section.view[data-view=${view}] canvas[data-drawn="1"]`);
+      await page.screenshot({ path: join(SHOTS, `${view}${suffix}.png`), fullPage: true });
+      assert.deepEqual(problems, [], view);
+      assert.deepEqual(foreign, [], view);
+      await context.close();
+    }
+  }
+  const order = await openPage(link({ a: 'Tim chased clouds all his life', b: 'clouds chased Tim all his life', view: 'position' }));
+  assert.match(await order.page.textContent('#order-text'), /tim: 1\.0000 →/);
+  await order.page.screenshot({ path: join(SHOTS, 'position-word-order.png'), fullPage: true });
+  await order.context.close();
 });
 
 test('a missing model file gives a clear message, not a frozen page', async () => {

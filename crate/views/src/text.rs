@@ -36,7 +36,9 @@ mod tests {
 
     #[test]
     fn wider_text_measures_wider_and_cjk_takes_a_full_em() {
-        let style = ("sans-serif", 10.0).into_font().color(&plotters::style::BLACK);
+        let style = ("sans-serif", 10.0)
+            .into_font()
+            .color(&plotters::style::BLACK);
         let (narrow, h) = measure("ill", &style).expect("measures");
         let (wide, _) = measure("WWW", &style).expect("measures");
         assert!(narrow < wide);

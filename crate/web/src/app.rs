@@ -144,7 +144,14 @@ impl App {
             None => self.selected(),
         }?;
         let chip = self.chips.get(chip_index)?;
-        (chip.source == key).then_some(chip.index)
+        if chip.source == key {
+            return Some(chip.index);
+        }
+        // The other sentence follows along on the same word, so both "party"s show at once.
+        self.chips
+            .iter()
+            .find(|c| c.source == key && !c.special && c.token == chip.token)
+            .map(|c| c.index)
     }
 
     /// The similarity and the tokens of its rows and columns.
@@ -1208,17 +1215,41 @@ fn render_canvases(app: &Shared) {
             };
             canvas.set_width(width as u32);
             canvas.set_height(height);
-            let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+            let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
                 continue;
             };
             let area = backend.into_drawing_area();
             match paint(&a, kind, &area) {
-                Ok(hit) => hits.push((kind, hit)),
+                Ok(hit) => {
+                    describe_canvas(&a, &canvas, kind, &hit);
+                    hits.push((kind, hit));
+                }
                 Err(e) => set_status(&a.document, &e.to_string(), true),
             }
         }
     }
     app.borrow_mut().hits = hits;
+}
+
+/// What a canvas shows, as attributes: tests (and curious users) read which rows, columns,
+/// heads and token a head view drew without decoding pixels.
+fn describe_canvas(app: &App, canvas: &HtmlCanvasElement, kind: CanvasKind, hit: &Hit) {
+    let _ = canvas.set_attribute("data-drawn", "1");
+    if let (CanvasKind::Head(key), Hit::Head(_, rows, cols)) = (kind, hit) {
+        let heads: Vec<String> = app
+            .visible_heads
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v)
+            .map(|(h, _)| h.to_string())
+            .collect();
+        let focus = app.focus_in(key).map(|f| f.to_string()).unwrap_or_default();
+        let _ = canvas.set_attribute("data-queries", &rows.len().to_string());
+        let _ = canvas.set_attribute("data-keys", &cols.len().to_string());
+        let _ = canvas.set_attribute("data-heads", &heads.join(","));
+        let _ = canvas.set_attribute("data-focus", &focus);
+        let _ = canvas.set_attribute("data-layer", &app.state.layer.to_string());
+    }
 }
 
 fn hit_of(app: &App, kind: CanvasKind) -> Option<Hit> {
@@ -1430,7 +1461,7 @@ fn render_texts(app: &App) {
                 facts.num_layers,
                 text(lang, "layers"),
                 facts.num_heads,
-                text(lang, "heads"),
+                text(lang, "heads-count"),
                 text(lang, "hidden"),
                 facts.hidden_size,
                 text(lang, "vocabulary"),

@@ -35,6 +35,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("layer", "Layer", "层"),
     ("head", "Head", "头"),
     ("heads", "Heads", "注意力头"),
+    ("heads-count", "heads", "个头"),
+    ("position-zoom", "positions shown", "显示的位置"),
     ("filter", "Show", "显示"),
     ("filter-all", "All", "全部"),
     ("h-tokens", "Tokens and token IDs", "词元与词元 ID"),

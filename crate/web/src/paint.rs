@@ -151,16 +151,19 @@ pub fn paint<DB: DrawingBackend>(
     let chip = selected.and_then(|i| app.chips.get(i));
     match kind {
         CanvasKind::Ids => {
-            let marks: Vec<IdMark> = app
-                .chips
-                .iter()
-                .enumerate()
-                .map(|(i, c)| IdMark {
-                    token: &c.token,
-                    id: c.id,
-                    selected: Some(i) == selected,
-                })
-                .collect();
+            // One mark per distinct id: a token that appears twice has one place on the line.
+            let mut marks: Vec<IdMark> = Vec::new();
+            for (i, c) in app.chips.iter().enumerate() {
+                let is_selected = Some(i) == selected;
+                match marks.iter_mut().find(|m| m.id == c.id) {
+                    Some(mark) => mark.selected |= is_selected,
+                    None => marks.push(IdMark {
+                        token: &c.token,
+                        id: c.id,
+                        selected: is_selected,
+                    }),
+                }
+            }
             draw_id_line(
                 area,
                 &IdLine {
@@ -428,8 +431,17 @@ pub fn paint<DB: DrawingBackend>(
                 return message(area, theme, "—");
             };
             let used = app.focus_sentence().map(|s| s.ids.len()).unwrap_or(0);
-            let highlight: Vec<usize> = (0..used.min(*rows)).collect();
-            let title = format!("{} ({rows} × {cols})", text(lang, "position-title"));
+            // A 10-token sentence is 10 rows of 512: show the first 64 positions (or twice
+            // what the sentence uses) so its rows are big enough to see.
+            let shown = (used * 2).max(64).min(*rows);
+            let table = table.slice(ndarray::s![..shown, ..]);
+            let highlight: Vec<usize> = (0..used.min(shown)).collect();
+            let title = format!(
+                "{} ({rows} × {cols}) · {} 0–{}",
+                text(lang, "position-title"),
+                text(lang, "position-zoom"),
+                shown - 1
+            );
             let layout = draw_dense_map(
                 area,
                 &DenseMap {
