@@ -234,6 +234,22 @@ test('typing updates every view live, and the HTML in a sentence stays text', as
   await context.close();
 });
 
+test('text longer than the views can draw gives a clear message, and the tokens still show', async () => {
+  const { page, context, problems } = await openPage(link({ b: '', view: 'head' }));
+  await page.fill('#sentence-a', 'word '.repeat(300));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=token][data-sentence=a]').length === 302);
+  await settle(page);
+  assert.match(await page.textContent('#ids-list'), /too long for the views/);
+  assert.equal(await page.$$eval('[data-testid=attention-table]', (ts) => ts.length), 0);
+  assert.equal(await page.getAttribute('#canvas-head-a', 'data-drawn'), '1', 'the canvas says why it is empty');
+  assert.ok(!(await page.getAttribute('#status', 'class') ?? '').includes('error'));
+  // Back to a short text: every view returns.
+  await page.fill('#sentence-a', CELEBRATION);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=attention-table]').length === 1);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('the similarity table is the cosine of the CLI\'s vectors: static 1.0, contextual lower', async () => {
   const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'similarity' }));
   const fields = 'tokens,embeddings.word,hidden_states';
@@ -260,6 +276,33 @@ test('the similarity table is the cosine of the CLI\'s vectors: static 1.0, cont
   await page.waitForFunction(() => document.querySelector('[data-testid=toy-table] tbody tr td:nth-of-type(2)').textContent !== '0.9832');
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('every canvas has its numbers as text, and the position rows are the model\'s', async () => {
+  for (const view of VIEWS) {
+    const { page, context } = await openPage(link({ a: CELEBRATION, b: POLITICS, view }));
+    await page.waitForSelector(`section.view[data-view=${view}] canvas[data-drawn="1"]`);
+    const canvases = await page.$$eval(`section.view[data-view=${view}] canvas`, (cs) => cs.map((c) => ({
+      id: c.id,
+      label: c.getAttribute('aria-label'),
+      described: (c.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean)
+        .map((id) => document.getElementById(id)?.textContent ?? null),
+    })));
+    assert.ok(canvases.length > 0, view);
+    for (const c of canvases) {
+      assert.equal(await page.getAttribute(`#${c.id}`, 'role'), 'img', c.id);
+      assert.ok(c.label || c.described.length > 0, `${c.id} has a text alternative`);
+      for (const text of c.described) {
+        assert.ok(text !== null, `${c.id} points at an element that exists`);
+        assert.match(text, /\d/, `${c.id}'s text alternative carries numbers`);
+      }
+    }
+    if (view === 'position') {
+      const table = await readTable(page, '[data-testid=position-table]');
+      assertMatrix(table, inspect(CELEBRATION, { fields: 'embeddings.position' }).embeddings.position, 'position rows');
+    }
+    await context.close();
+  }
 });
 
 test('Chinese interface, dark theme, and PNG and SVG downloads', async () => {

@@ -1106,7 +1106,11 @@ fn canvases_of(app: &App) -> Vec<CanvasKind> {
         View::Tokens => vec![CanvasKind::Ids],
         View::OneHot => vec![CanvasKind::OneHot, CanvasKind::Embedding],
         View::Similarity => vec![CanvasKind::Similarity, CanvasKind::Drift],
-        View::Head => head_keys(app).into_iter().map(CanvasKind::Head).collect(),
+        View::Head => head_keys(app)
+            .into_iter()
+            .map(CanvasKind::Head)
+            .chain([CanvasKind::Matrix])
+            .collect(),
         View::Model => vec![CanvasKind::Model],
         View::Neuron => vec![CanvasKind::Neuron],
         View::Position => vec![CanvasKind::Position, CanvasKind::Order],
@@ -1206,6 +1210,10 @@ fn render_canvases(app: &Shared) {
                     .focus_sentence()
                     .map(|s| (s.ids.len() as u32 * 30 + 170).clamp(360, 2400))
                     .unwrap_or(520),
+                CanvasKind::Matrix => a
+                    .focus_sentence()
+                    .map(|s| (s.ids.len() as u32 * 34 + 150).clamp(360, 1400))
+                    .unwrap_or(480),
                 CanvasKind::Model => a
                     .facts
                     .as_ref()
@@ -1330,6 +1338,28 @@ fn wire_canvases(app: &Shared) {
             show_view(&app.borrow());
             request_neuron(app);
             render(app);
+        });
+    }
+    if let Some(canvas) = by_id(app, "canvas-matrix") {
+        on_event::<MouseEvent>(&canvas, "click", app, |app, event| {
+            let target = {
+                let a = app.borrow();
+                let source = a.selected().and_then(|i| a.chips.get(i)).map(|c| c.source);
+                match (hit_of(&a, CanvasKind::Matrix), source) {
+                    (Some(Hit::Similarity(layout)), Some(source)) => {
+                        let (x, y) = canvas_point(&event);
+                        layout.cell_at(x, y).and_then(|(row, _)| {
+                            a.chips
+                                .iter()
+                                .position(|c| c.source == source && c.index == row)
+                        })
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(chip) = target {
+                select_chip(app, chip);
+            }
         });
     }
     if let Some(canvas) = by_id(app, "canvas-similarity") {
@@ -1790,6 +1820,39 @@ fn render_tables(app: &App) {
                 },
             ) {
                 let _ = t.set_attribute("data-testid", "embedding-table");
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
+    // The position rows this sentence uses: what the top of the position map draws.
+    if let Some(holder) = element(doc, "position-table") {
+        holder.set_inner_html("");
+        if let Some((rows, cols, values)) = &app.positions {
+            let used = app
+                .focus_sentence()
+                .map(|s| s.ids.len())
+                .unwrap_or(0)
+                .min(*rows);
+            let row_labels: Vec<String> = (0..used).map(|r| r.to_string()).collect();
+            let col_labels: Vec<String> = (0..*cols).map(|c| c.to_string()).collect();
+            let cells = |r: usize, c: usize| {
+                values
+                    .get(r * cols + c)
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_default()
+            };
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: text(lang, "position-title"),
+                    corner: text(lang, "position-axis"),
+                    col_labels: &col_labels,
+                    row_labels: &row_labels,
+                    cells: &cells,
+                    highlight_row: None,
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "position-table");
                 let _ = holder.append_child(&t);
             }
         }

@@ -64,6 +64,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("h-head", "Attention, head by head", "注意力，逐个头查看"),
     ("lead-head", "Each line joins a token (left) to a token it attends to (right); the stronger the attention, the darker the line. One colour per head. Hover a token to see only its lines.", "每条线把一个词元（左）连到它关注的词元（右）；注意力越强，线越深。每个头一种颜色。把鼠标停在词元上只看它的连线。"),
     ("swatch-hint", "Click a colour to hide or show that head; double-click to show it alone.", "单击颜色可隐藏或显示该头；双击只显示这一个头。"),
+    ("h-matrix", "The current head as a matrix (click a row to select that token)", "当前注意力头的矩阵（点击一行即可选中该词元）"),
     ("h-model", "Every layer and head at once", "一次看全部层和头"),
     ("lead-model", "Each square is one head's attention (rows: queries, columns: keys). Click one to open it in the head view.", "每个小方块是一个头的注意力（行：查询，列：键）。点击可在头视图中打开。"),
     ("model-canvas", "Attention of every layer and head", "每一层每个头的注意力"),

@@ -32,6 +32,8 @@ pub enum CanvasKind {
     Similarity,
     Drift,
     Head(SentenceKey),
+    /// The current layer and head as a large query × key matrix.
+    Matrix,
     Model,
     Neuron,
     Position,
@@ -56,6 +58,7 @@ impl CanvasKind {
             CanvasKind::Head(SentenceKey::A) => "head-a",
             CanvasKind::Head(SentenceKey::B) => "head-b",
             CanvasKind::Head(SentenceKey::Pair) => "head-pair",
+            CanvasKind::Matrix => "matrix",
             CanvasKind::Model => "model",
             CanvasKind::Neuron => "neuron",
             CanvasKind::Position => "position",
@@ -73,6 +76,7 @@ impl CanvasKind {
             CanvasKind::Head(SentenceKey::A),
             CanvasKind::Head(SentenceKey::B),
             CanvasKind::Head(SentenceKey::Pair),
+            CanvasKind::Matrix,
             CanvasKind::Model,
             CanvasKind::Neuron,
             CanvasKind::Position,
@@ -312,21 +316,12 @@ pub fn paint<DB: DrawingBackend>(
             let focus = app
                 .focus_in(key)
                 .and_then(|i| rows.iter().position(|&r| r == i));
-            let title = format!(
-                "{} {} · {} {}",
-                match key {
-                    SentenceKey::A => "A".to_string(),
-                    SentenceKey::B => "B".to_string(),
-                    SentenceKey::Pair => format!("{} A + B", text(lang, "pair")),
-                },
-                if filter == PairFilter::All {
-                    String::new()
-                } else {
-                    format!("({})", filter_label(filter))
-                },
-                text(lang, "layer"),
-                app.state.layer
-            );
+            let name = match key {
+                SentenceKey::A => format!("{} A", text(lang, "sentence")),
+                SentenceKey::B => format!("{} B", text(lang, "sentence")),
+                SentenceKey::Pair => format!("{} {}", text(lang, "pair"), filter_label(filter)),
+            };
+            let title = format!("{name} · {} {}", text(lang, "layer"), app.state.layer);
             let layout = draw_head_view(
                 area,
                 &HeadView {
@@ -340,6 +335,46 @@ pub fn paint<DB: DrawingBackend>(
                 },
             )?;
             Ok(Hit::Head(layout, rows, cols))
+        }
+        CanvasKind::Matrix => {
+            let Some(sentence) = app.focus_sentence() else {
+                return message(area, theme, "—");
+            };
+            let Some(layer) = layer_attention(
+                sentence,
+                analysis.num_layers,
+                analysis.num_heads,
+                app.state.layer,
+            ) else {
+                return message(area, theme, &app.too_long_message());
+            };
+            let head = app.state.head.min(analysis.num_heads.saturating_sub(1));
+            let values = layer.index_axis(Axis(0), head).to_owned(); // (S, S)
+            let title = format!(
+                "{} · {} {} · {} {} ({} ↓, {} →)",
+                text(lang, "attention-caption"),
+                text(lang, "layer"),
+                app.state.layer,
+                text(lang, "head"),
+                head,
+                text(lang, "query-token"),
+                text(lang, "key-token"),
+            );
+            let highlight_row = chip.filter(|c| c.source == sentence.key).map(|c| c.index);
+            let layout = draw_heatmap(
+                area,
+                &Heatmap {
+                    title: &title,
+                    row_labels: &sentence.tokens,
+                    col_labels: &sentence.tokens,
+                    values: &values,
+                    palette: Palette::Sequential { max: 1.0 },
+                    mask_upper: facts.causal,
+                    highlight_row,
+                    theme,
+                },
+            )?;
+            Ok(Hit::Similarity(layout))
         }
         CanvasKind::Model => {
             let Some(sentence) = app.focus_sentence() else {
