@@ -143,6 +143,9 @@ test('"party" attends to "celebrate" in A and "deputy" in B, and the link keeps 
   };
   assert.equal(strongest(inspect(CELEBRATION)), 'celebrate');
   assert.equal(strongest(inspect(POLITICS)), 'deputy');
+  // The page says it in words, from its own numbers.
+  assert.match(await page.textContent('#attends p[data-sentence=a]'), /“party” → celebrate 0\.\d{3}/);
+  assert.match(await page.textContent('#attends p[data-sentence=b]'), /“party” → deputy 0\.\d{3}/);
   // Arrow keys move the selection and the URL follows.
   await page.click('body', { position: { x: 5, y: 5 } });
   await page.keyboard.press('ArrowLeft');

@@ -16,7 +16,9 @@ use web_sys::{
 use crate::dom::{all, create, element, set_hidden, set_text, table, typed, TableSpec};
 use crate::format::{grouped, human_bytes};
 use crate::i18n::text;
-use crate::page_data::{chips, default_token, layer_attention, similarity_at, Chip, Side};
+use crate::page_data::{
+    chips, default_token, layer_attention, similarity_at, strongest_keys, Chip, Side,
+};
 use crate::paint::{depth_labels, paint, CanvasKind, Hit};
 use crate::protocol::{Reply, Request, SentenceData, SentenceKey, Similarity};
 use crate::state::{Lang, PageState, PairFilter, View};
@@ -1662,6 +1664,58 @@ fn render_texts(app: &App) {
         ))
     });
     set_text(doc, "drift-text", &drift.unwrap_or_default());
+
+    // In words: whom the selected token attends to in this layer, per shown sentence.
+    if let (Some(holder), Some(analysis)) = (element(doc, "attends"), &app.analysis) {
+        holder.set_inner_html("");
+        let shown = app.visible_heads.iter().filter(|v| **v).count();
+        for key in head_keys(app) {
+            let Some(sentence) = app.sentence(key) else {
+                continue;
+            };
+            let (Some(query), Some(layer)) = (
+                app.focus_in(key),
+                layer_attention(
+                    sentence,
+                    analysis.num_layers,
+                    analysis.num_heads,
+                    app.state.layer,
+                ),
+            ) else {
+                continue;
+            };
+            let keys = strongest_keys(layer, &app.visible_heads, query, &sentence.special, 3);
+            if keys.is_empty() {
+                continue;
+            }
+            let list = keys
+                .iter()
+                .map(|(k, w)| format!("{} {w:.3}", sentence.tokens[*k]))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let line = format!(
+                "{} · “{}” → {list} ({} {}, {} {shown} {})",
+                match key {
+                    SentenceKey::Pair => text(lang, "pair").to_string(),
+                    other => other.as_str().to_uppercase(),
+                },
+                sentence.tokens[query],
+                text(lang, "layer"),
+                app.state.layer,
+                text(lang, "mean-of"),
+                text(lang, "heads-count"),
+            );
+            if let Some(p) = create(doc, "p", "", Some(&line)) {
+                let _ = p.set_attribute("data-sentence", key.as_str());
+                let _ = holder.append_child(&p);
+            }
+        }
+        if holder.child_element_count() > 0 {
+            if let Some(note) = create(doc, "p", "hint", Some(text(lang, "attends-note"))) {
+                let _ = holder.append_child(&note);
+            }
+        }
+    }
 
     if let Some((rows, cols, _)) = &app.positions {
         let used = app.focus_sentence().map(|s| s.ids.len()).unwrap_or(0);

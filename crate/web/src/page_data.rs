@@ -184,6 +184,35 @@ pub fn series(similarity: &Similarity, rows: usize, cols: usize, cell: (usize, u
         .collect()
 }
 
+/// The keys a query attends to most in one layer, averaged over the visible heads, leaving
+/// out special tokens and the query itself (they soak up attention in every sentence and
+/// hide the words a class is looking for). (key index, mean weight), strongest first.
+pub fn strongest_keys(
+    layer: ArrayView3<f32>, // (heads, S, S)
+    visible_heads: &[bool],
+    query: usize,
+    special: &[bool],
+    count: usize,
+) -> Vec<(usize, f32)> {
+    let (heads, seq, _) = layer.dim();
+    let shown: Vec<usize> = (0..heads)
+        .filter(|&h| visible_heads.get(h).copied().unwrap_or(false))
+        .collect();
+    if shown.is_empty() || query >= seq {
+        return Vec::new();
+    }
+    let mut keys: Vec<(usize, f32)> = (0..seq)
+        .filter(|&k| k != query && !special.get(k).copied().unwrap_or(false))
+        .map(|k| {
+            let sum: f32 = shown.iter().map(|&h| layer[[h, query, k]]).sum();
+            (k, sum / shown.len() as f32)
+        })
+        .collect();
+    keys.sort_by(|x, y| y.1.total_cmp(&x.1));
+    keys.truncate(count);
+    keys
+}
+
 /// Words found in both A and B (special tokens left out), each with its first position
 /// in A and in B, in A's order.
 pub fn shared_words(a: &[String], b: &[String]) -> Vec<(String, usize, usize)> {
@@ -274,6 +303,29 @@ mod tests {
         assert_eq!(partner(&sim, 4, 4, &a, &b, (Side::B, 2)), Some((2, 2)));
         assert_eq!(series(&sim, 4, 4, (2, 2)), vec![0.0, 0.7]);
         assert!(similarity_at(&sim, 4, 4, 2).is_none());
+    }
+
+    #[test]
+    fn strongest_keys_average_visible_heads_and_skip_specials() {
+        // Two heads, three tokens: [CLS] word other.
+        let layer = ndarray::Array3::from_shape_vec(
+            (2, 3, 3),
+            vec![
+                0.5, 0.25, 0.25, 0.9, 0.05, 0.05, 0.1, 0.1, 0.8, //
+                0.5, 0.25, 0.25, 0.1, 0.1, 0.8, 0.1, 0.1, 0.8,
+            ],
+        )
+        .expect("shape");
+        let special = [true, false, false];
+        // Query 1 ("word"): only "other" remains; mean over both heads (0.05 + 0.8) / 2.
+        let both = strongest_keys(layer.view(), &[true, true], 1, &special, 3);
+        assert_eq!(both.len(), 1);
+        assert_eq!(both[0].0, 2);
+        assert!((both[0].1 - 0.425).abs() < 1e-6);
+        let first = strongest_keys(layer.view(), &[true, false], 1, &special, 3);
+        assert!((first[0].1 - 0.05).abs() < 1e-6);
+        assert!(strongest_keys(layer.view(), &[false, false], 1, &special, 3).is_empty());
+        assert!(strongest_keys(layer.view(), &[true, true], 3, &special, 3).is_empty());
     }
 
     #[test]
