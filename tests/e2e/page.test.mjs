@@ -302,7 +302,12 @@ test('every canvas has its numbers as text, and the position rows are the model\
     }
     if (view === 'position') {
       const table = await readTable(page, '[data-testid=position-table]');
-      assertMatrix(table, inspect(CELEBRATION, { fields: 'embeddings.position' }).embeddings.position, 'position rows');
+      const rows = inspect(CELEBRATION, { fields: 'embeddings.position,embeddings.word' }).embeddings;
+      assertMatrix(table, rows.position, 'position rows');
+      // The selected "party" (index 8): its word row, position row and their sum.
+      const word = rows.word[8];
+      const place = rows.position[8];
+      assertMatrix(await readTable(page, '[data-testid=sum-table]'), [word, place, word.map((w, i) => w + place[i])], 'word + position');
     }
     await context.close();
   }

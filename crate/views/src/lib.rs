@@ -22,6 +22,7 @@ pub mod line_chart;
 pub mod model_view;
 pub mod neuron_view;
 pub mod palette;
+pub mod strips;
 pub mod text;
 mod ticks;
 pub mod vector;

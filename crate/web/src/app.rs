@@ -17,7 +17,8 @@ use crate::dom::{all, create, element, set_hidden, set_text, table, typed, Table
 use crate::format::{grouped, human_bytes};
 use crate::i18n::text;
 use crate::page_data::{
-    chips, default_token, layer_attention, similarity_at, strongest_keys, Chip, Side,
+    chips, default_token, filter_indices, layer_attention, similarity_at, strongest_keys, Chip,
+    Side,
 };
 use crate::paint::{depth_labels, paint, CanvasKind, Hit};
 use crate::protocol::{Reply, Request, SentenceData, SentenceKey, Similarity};
@@ -135,6 +136,20 @@ impl App {
         sentence
             .embeddings
             .get(chip.index * hidden..(chip.index + 1) * hidden)
+    }
+
+    /// The selected token's word row, its position row and their sum: what goes into the
+    /// model before token type and LayerNorm. [(H); 3]
+    pub fn word_position_rows(&self) -> Option<[Vec<f32>; 3]> {
+        let chip = self.chips.get(self.selected()?)?;
+        let word = self.selected_embedding()?.to_vec();
+        let (rows, cols, values) = self.positions.as_ref()?;
+        if chip.index >= *rows || *cols != word.len() {
+            return None;
+        }
+        let place = values[chip.index * cols..(chip.index + 1) * cols].to_vec();
+        let sum = word.iter().zip(&place).map(|(w, p)| w + p).collect();
+        Some([word, place, sum])
     }
 
     /// The token whose lines a head view of `key` shows: the hovered one, else the selected
@@ -1115,7 +1130,7 @@ fn canvases_of(app: &App) -> Vec<CanvasKind> {
             .collect(),
         View::Model => vec![CanvasKind::Model],
         View::Neuron => vec![CanvasKind::Neuron],
-        View::Position => vec![CanvasKind::Position, CanvasKind::Order],
+        View::Position => vec![CanvasKind::Position, CanvasKind::Sum, CanvasKind::Order],
     }
 }
 
@@ -1142,8 +1157,23 @@ fn head_keys(app: &App) -> Vec<SentenceKey> {
 }
 
 fn head_canvas_height(app: &App, key: SentenceKey) -> u32 {
-    let rows = app.sentence(key).map(|s| s.ids.len()).unwrap_or(10);
+    let rows = app
+        .sentence(key)
+        .map(|s| {
+            let (rows, cols) = filter_indices(&s.type_ids, pair_filter(app, key));
+            rows.len().max(cols.len())
+        })
+        .unwrap_or(10);
     (rows as u32 * 28 + 90).clamp(320, 2000)
+}
+
+/// The filter a head view of `key` uses: only the pair has A and B to filter.
+pub fn pair_filter(app: &App, key: SentenceKey) -> PairFilter {
+    if key == SentenceKey::Pair {
+        app.state.filter
+    } else {
+        PairFilter::All
+    }
 }
 
 /// Makes sure the head view has one canvas (with download buttons) per shown sentence.
@@ -1684,7 +1714,12 @@ fn render_texts(app: &App) {
             ) else {
                 continue;
             };
-            let keys = strongest_keys(layer, &app.visible_heads, query, &sentence.special, 3);
+            // Keys the pair filter hides do not count either.
+            let (_, shown_keys) = filter_indices(&sentence.type_ids, pair_filter(app, key));
+            let excluded: Vec<bool> = (0..sentence.ids.len())
+                .map(|k| sentence.special[k] || !shown_keys.contains(&k))
+                .collect();
+            let keys = strongest_keys(layer, &app.visible_heads, query, &excluded, 3);
             if keys.is_empty() {
                 continue;
             }
@@ -1907,6 +1942,33 @@ fn render_tables(app: &App) {
                 },
             ) {
                 let _ = t.set_attribute("data-testid", "position-table");
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
+    // Word + position for the selected token.
+    if let Some(holder) = element(doc, "sum-table") {
+        holder.set_inner_html("");
+        if let Some(rows) = app.word_position_rows() {
+            let row_labels = vec![
+                text(lang, "word-row").to_string(),
+                text(lang, "position-axis").to_string(),
+                text(lang, "sum-row").to_string(),
+            ];
+            let col_labels: Vec<String> = (0..rows[0].len()).map(|c| c.to_string()).collect();
+            let cells = |r: usize, c: usize| format!("{:.4}", rows[r][c]);
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: text(lang, "sum-title"),
+                    corner: "",
+                    col_labels: &col_labels,
+                    row_labels: &row_labels,
+                    cells: &cells,
+                    highlight_row: None,
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "sum-table");
                 let _ = holder.append_child(&t);
             }
         }

@@ -12,6 +12,7 @@ use tokenscope_views::id_line::{draw_id_line, IdLine, IdMark};
 use tokenscope_views::line_chart::{draw_line_chart, LineChart, Series};
 use tokenscope_views::model_view::{draw_model_view, ModelLayout, ModelView};
 use tokenscope_views::neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
+use tokenscope_views::strips::{draw_strips, Strip, Strips};
 use tokenscope_views::vector::{draw_one_hot, draw_vector, OneHot, VectorStrip};
 use tokenscope_views::{draw_heatmap, Heatmap, Palette, Theme, ViewError};
 
@@ -37,6 +38,8 @@ pub enum CanvasKind {
     Model,
     Neuron,
     Position,
+    /// The selected token's word vector, its position vector, and their sum.
+    Sum,
     Order,
 }
 
@@ -62,6 +65,7 @@ impl CanvasKind {
             CanvasKind::Model => "model",
             CanvasKind::Neuron => "neuron",
             CanvasKind::Position => "position",
+            CanvasKind::Sum => "sum",
             CanvasKind::Order => "order",
         }
     }
@@ -80,6 +84,7 @@ impl CanvasKind {
             CanvasKind::Model,
             CanvasKind::Neuron,
             CanvasKind::Position,
+            CanvasKind::Sum,
             CanvasKind::Order,
         ]
         .into_iter()
@@ -303,11 +308,7 @@ pub fn paint<DB: DrawingBackend>(
             ) else {
                 return message(area, theme, &app.too_long_message());
             };
-            let filter = if key == SentenceKey::Pair {
-                app.state.filter
-            } else {
-                PairFilter::All
-            };
+            let filter = crate::app::pair_filter(app, key);
             let (rows, cols) = filter_indices(&sentence.type_ids, filter);
             let block = layer.select(Axis(1), &rows).select(Axis(2), &cols); // (heads, rows, cols)
             let label = |i: &usize| sentence.tokens[*i].clone();
@@ -489,6 +490,34 @@ pub fn paint<DB: DrawingBackend>(
                 },
             )?;
             Ok(Hit::Position(layout))
+        }
+        CanvasKind::Sum => {
+            let Some(rows) = app.word_position_rows() else {
+                return message(area, theme, text(lang, "loading"));
+            };
+            let Some(chip) = chip else {
+                return message(area, theme, "—");
+            };
+            let labels = [
+                format!("{} “{}”", text(lang, "word-row"), chip.token),
+                format!("+ {} {}", text(lang, "position-axis"), chip.index),
+                format!("= {}", text(lang, "sum-row")),
+            ];
+            let strips: Vec<Strip> = labels
+                .iter()
+                .zip(&rows)
+                .map(|(label, values)| Strip { label, values })
+                .collect();
+            let title = format!("“{}” {}", chip.token, text(lang, "sum-title"));
+            draw_strips(
+                area,
+                &Strips {
+                    title: &title,
+                    strips: &strips,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
         }
         CanvasKind::Order => {
             let Some((sim, rows, cols)) = app.similarity() else {
