@@ -43,3 +43,11 @@ if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq chromium chromium-driver
 fi
+
+# The Chinese interface's screenshots need a CJK font; the page itself uses the system's.
+if [ "${1:-}" = "--browser" ] && ! fc-list 2>/dev/null | grep -qi "cjk"; then
+  say "installing a CJK font for the Chinese screenshots"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq fonts-noto-cjk
+fi

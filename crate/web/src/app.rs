@@ -1610,12 +1610,11 @@ fn render_texts(app: &App) {
         holder.set_inner_html("");
         let lines = [
             format!(
-                "“{}”: {} {} — {} {}: 1 {} {}",
+                "“{}”: {} {} — {}: 1 {} {}",
                 chip.token,
                 text(lang, "one-in"),
                 chip.id,
                 text(lang, "nonzero"),
-                "",
                 text(lang, "of"),
                 grouped(facts.vocab_size as u64)
             ),
@@ -1642,10 +1641,16 @@ fn render_texts(app: &App) {
                 grouped(facts.embedding_table_bytes)
             ),
             format!(
-                "{}: {:.0}× {}",
+                "{}: {}",
                 text(lang, "memory"),
-                facts.one_hot_table_bytes as f64 / facts.embedding_table_bytes.max(1) as f64,
-                text(lang, "memory-ratio")
+                text(lang, "memory-ratio").replace(
+                    "{n}",
+                    &format!(
+                        "{:.0}",
+                        facts.one_hot_table_bytes as f64
+                            / facts.embedding_table_bytes.max(1) as f64
+                    )
+                )
             ),
         ];
         for line in lines {
@@ -1660,13 +1665,18 @@ fn render_texts(app: &App) {
                 (text(lang, "memory-onehot"), 1.0, "bar onehot"),
                 (text(lang, "memory-embedding"), ratio, "bar embedding"),
             ] {
-                if let Some(row) = create(doc, "div", class, None) {
+                if let (Some(line), Some(row), Some(name)) = (
+                    create(doc, "div", "bar-row", None),
+                    create(doc, "div", class, None),
+                    create(doc, "span", "bar-label", Some(label)),
+                ) {
                     let width = (share * 100.0).max(0.4);
                     if let Some(row) = row.dyn_ref::<HtmlElement>() {
                         let _ = row.style().set_property("--share", &format!("{width:.2}%"));
                     }
-                    let _ = row.set_attribute("title", label);
-                    let _ = bar.append_child(&row);
+                    let _ = line.append_child(&name);
+                    let _ = line.append_child(&row);
+                    let _ = bar.append_child(&line);
                 }
             }
             let _ = holder.append_child(&bar);
@@ -1695,6 +1705,23 @@ fn render_texts(app: &App) {
     });
     set_text(doc, "drift-text", &drift.unwrap_or_default());
 
+    // Which sentence the model view and the neuron view show.
+    if let Some(sentence) = app.focus_sentence() {
+        let name = match sentence.key {
+            SentenceKey::Pair => text(lang, "pair").to_string(),
+            other => format!(
+                "{} {}",
+                text(lang, "sentence"),
+                other.as_str().to_uppercase()
+            ),
+        };
+        let line = format!(
+            "{name}: {} — {}",
+            sentence.tokens.join(" "),
+            text(lang, "which-hint")
+        );
+        set_text(doc, "model-which", &line);
+    }
     // In words: whom the selected token attends to in this layer, per shown sentence.
     if let (Some(holder), Some(analysis)) = (element(doc, "attends"), &app.analysis) {
         holder.set_inner_html("");

@@ -218,7 +218,7 @@ pub fn paint<DB: DrawingBackend>(
                 text(lang, "embedding-title"),
                 chip.token,
                 values.len(),
-                text(lang, "dimension"),
+                text(lang, "dimensions"),
             );
             draw_vector(
                 area,
