@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use ndarray::{ArrayBase, Data, Dimension};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::json;
+use tokenscope_core::generate::Generation;
 use tokenscope_core::{Model, Trace};
 
 /// Serialises an n-dimensional array as nested JSON lists, outermost axis first.
@@ -270,5 +271,43 @@ pub fn write_trace<W: Write>(
         obj.field("one_hot", &facts)?;
     }
     obj.close()?;
+    out.write_all(b"\n")
+}
+
+/// `tokenscope generate --json`: the prompt and generated ids, the continuation as text, and
+/// per step the chosen token and the candidates it was drawn from.
+pub fn write_generation<W: Write>(
+    out: &mut W,
+    model: &Model,
+    run: &Generation,
+    continuation: &str,
+) -> io::Result<()> {
+    let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
+    let steps: Vec<serde_json::Value> = run
+        .steps
+        .iter()
+        .map(|step| {
+            json!({
+                "id": step.id,
+                "token": token(step.id),
+                "prob": step.prob,
+                "kept": step.kept,
+                "draw": step.draw,
+                "top": step.top.iter().map(|c| json!({
+                    "id": c.id,
+                    "token": token(c.id),
+                    "prob": c.prob,
+                    "kept": c.kept,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let value = json!({
+        "prompt_ids": run.prompt_ids,
+        "generated_ids": run.generated_ids,
+        "text": continuation,
+        "steps": steps,
+    });
+    serde_json::to_writer(&mut *out, &value).map_err(io::Error::other)?;
     out.write_all(b"\n")
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
 use tokenscope_core::bundle::{convert_safetensors, BundleDtype};
+use tokenscope_core::generate::{generate, Sampling};
 use tokenscope_core::Model;
 
 /// The embedded default model, found from the source tree so the binary works from any cwd.
@@ -52,6 +53,38 @@ enum Command {
         #[arg(long)]
         fields: Option<String>,
     },
+    /// Continue a text with a GPT model, greedy or sampled; prints the continuation.
+    Generate {
+        /// GPT-2 model folder with config.json, model.safetensors and tokenizer.json.
+        #[arg(long)]
+        model: PathBuf,
+        /// The prompt.
+        #[arg(long)]
+        text: String,
+        /// How many tokens to add at most (fewer at the end-of-text token or the model's
+        /// last position).
+        #[arg(long, default_value_t = 20)]
+        max_tokens: usize,
+        /// 0 is greedy; higher is more random.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        temperature: f64,
+        /// Keep only the k most probable tokens (0 keeps all).
+        #[arg(long, default_value_t = 0)]
+        top_k: usize,
+        /// Keep the most probable tokens until they sum to p (1 keeps all).
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        top_p: f64,
+        /// Seed of the sampler: the same seed gives the same continuation.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print one JSON object: prompt_ids, generated_ids, text and per step the chosen
+        /// id and the top candidates with probabilities.
+        #[arg(long)]
+        json: bool,
+        /// How many candidates each step lists in --json.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
     /// Write a web bundle (F16 or F32 safetensors + config + tokenizer) from a model folder
     /// and check that both give the same trace.
     Convert {
@@ -86,6 +119,25 @@ fn main() -> ExitCode {
             fields,
         } => inspect(&model, &text, pair.as_deref(), top, fields.as_deref()),
         Command::Convert { from, to, dtype } => convert(&from, &to, &dtype),
+        Command::Generate {
+            model,
+            text,
+            max_tokens,
+            temperature,
+            top_k,
+            top_p,
+            seed,
+            json,
+            top,
+        } => {
+            let sampling = Sampling {
+                temperature,
+                top_k,
+                top_p,
+                seed,
+            };
+            generate_text(&model, &text, max_tokens, &sampling, json, top)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,6 +170,33 @@ fn inspect(
     json::write_trace(&mut out, &model, &trace, &fields, top)
         .and_then(|()| out.flush())
         .map_err(|e| format!("writing JSON: {e}"))
+}
+
+fn generate_text(
+    dir: &Path,
+    text: &str,
+    max_tokens: usize,
+    sampling: &Sampling,
+    as_json: bool,
+    top: usize,
+) -> Result<(), String> {
+    sampling.validate().map_err(|e| e.to_string())?;
+    let model = load(dir)?;
+    let run = generate(&model, text, max_tokens, sampling, top).map_err(|e| e.to_string())?;
+    let continuation = model
+        .tokenizer
+        .decode(&run.generated_ids)
+        .map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if as_json {
+        json::write_generation(&mut out, &model, &run, &continuation)
+    } else {
+        writeln!(out, "{continuation}")
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing the output: {e}"))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

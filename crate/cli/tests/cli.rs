@@ -265,3 +265,96 @@ fn convert_writes_a_bundle_that_inspects_the_same() {
     assert!(diff < 5e-3, "f16 bundle attention differs by {diff}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn generate_reproduces_the_python_reference_and_prints_json() {
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/fixtures/decoding.json"))
+            .expect("fixture"),
+    )
+    .expect("JSON");
+    let model = root().join("tests/reference/fixtures/tiny-gpt2");
+    let model = model.to_str().expect("utf-8 path");
+    for case in fixture["cases"].as_array().expect("cases") {
+        let num = |k: &str| case[k].to_string();
+        let out = tokenscope(&[
+            "generate",
+            "--model",
+            model,
+            "--text",
+            case["prompt"].as_str().expect("prompt"),
+            "--max-tokens",
+            &num("max_tokens"),
+            "--temperature",
+            &num("temperature"),
+            "--top-k",
+            &num("top_k"),
+            "--top-p",
+            &num("top_p"),
+            "--seed",
+            &num("seed"),
+            "--json",
+            "--top",
+            "3",
+        ]);
+        let got = json(&out);
+        assert_eq!(got["prompt_ids"], case["prompt_ids"]);
+        assert_eq!(got["generated_ids"], case["generated_ids"], "{case}");
+        let steps = got["steps"].as_array().expect("steps");
+        assert_eq!(
+            steps.len(),
+            case["generated_ids"].as_array().expect("ids").len()
+        );
+        for step in steps {
+            let top = step["top"].as_array().expect("top");
+            assert_eq!(top.len(), 3);
+            let probs: Vec<f64> = top
+                .iter()
+                .map(|c| c["prob"].as_f64().expect("prob"))
+                .collect();
+            assert!(
+                probs.windows(2).all(|w| w[0] >= w[1]),
+                "most probable first"
+            );
+        }
+    }
+    // Plain mode prints the decoded continuation.
+    let out = tokenscope(&[
+        "generate",
+        "--model",
+        model,
+        "--text",
+        "the party",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "3",
+    ]);
+    assert!(out.status.success());
+    assert!(!out.stdout.is_empty());
+}
+
+#[test]
+fn generate_refuses_bert_and_bad_settings_with_status_2() {
+    let minilm = root().join("assets/models/all-MiniLM-L6-v2");
+    let tiny = root().join("tests/reference/fixtures/tiny-gpt2");
+    for (model, extra, says) in [
+        (&minilm, vec![], "GPT"),
+        (&tiny, vec!["--top-p", "1.5"], "top-p"),
+        (&tiny, vec!["--temperature", "-1"], "temperature"),
+    ] {
+        let mut args = vec![
+            "generate",
+            "--model",
+            model.to_str().expect("path"),
+            "--text",
+            "the party",
+        ];
+        args.extend(extra);
+        let out = tokenscope(&args);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

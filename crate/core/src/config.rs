@@ -57,6 +57,8 @@ pub struct Gpt2Config {
     pub scale_attn_weights: bool,
     /// Also divide scores by (layer index + 1), a rarely used GPT-2 option.
     pub scale_attn_by_inverse_layer_idx: bool,
+    /// The token that ends a text (`<|endoftext|>`); generation stops after it.
+    pub eos_token_id: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +104,9 @@ struct RawGpt2 {
     scale_attn_by_inverse_layer_idx: bool,
     #[serde(default)]
     reorder_and_upcast_attn: bool,
+    /// An id, or (in some configs) a list of ids, of which the first is used.
+    #[serde(default)]
+    eos_token_id: Option<Value>,
 }
 
 fn default_bert_act() -> String {
@@ -215,6 +220,11 @@ impl ModelConfig {
                     layer_norm_epsilon: raw.layer_norm_epsilon,
                     scale_attn_weights: raw.scale_attn_weights,
                     scale_attn_by_inverse_layer_idx: raw.scale_attn_by_inverse_layer_idx,
+                    eos_token_id: raw
+                        .eos_token_id
+                        .as_ref()
+                        .and_then(|v| v.as_u64().or_else(|| v.get(0).and_then(Value::as_u64)))
+                        .and_then(|id| u32::try_from(id).ok()),
                 }))
             }
             other => Err(Error::UnsupportedModelType(other.to_string())),

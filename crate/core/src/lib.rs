@@ -6,6 +6,7 @@ pub mod bert;
 pub mod bundle;
 pub mod config;
 pub mod error;
+pub mod generate;
 pub mod gpt2;
 pub mod model;
 pub mod ops;

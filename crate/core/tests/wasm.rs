@@ -123,3 +123,30 @@ fn seed_facts_hold_in_wasm() {
         "deputy"
     );
 }
+
+#[wasm_bindgen_test]
+fn seeded_generation_matches_the_python_reference_in_wasm() {
+    use tokenscope_core::generate::{generate, Sampling};
+    let model = load("tests/reference/fixtures/tiny-gpt2");
+    let fixture: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../tests/reference/fixtures/decoding.json"
+    ))
+    .expect("JSON");
+    for case in fixture["cases"].as_array().expect("cases") {
+        let sampling = Sampling {
+            temperature: case["temperature"].as_f64().expect("temperature"),
+            top_k: case["top_k"].as_u64().expect("top_k") as usize,
+            top_p: case["top_p"].as_f64().expect("top_p"),
+            seed: case["seed"].as_u64().expect("seed"),
+        };
+        let prompt = case["prompt"].as_str().expect("prompt");
+        let run = generate(&model, prompt, 12, &sampling, 0).expect("generates");
+        let want: Vec<u32> = case["generated_ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .map(|v| v.as_u64().expect("id") as u32)
+            .collect();
+        assert_eq!(run.generated_ids, want, "{prompt} {sampling:?}");
+    }
+}
