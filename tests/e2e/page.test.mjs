@@ -17,7 +17,7 @@ const CHROMIUM_ARGS = [
 ];
 const CELEBRATION = 'students celebrate the graduation with a big party';
 const POLITICS = 'deputy leader is highly respected in the party';
-const VIEWS = ['tokens', 'onehot', 'similarity', 'head', 'model', 'neuron', 'position'];
+const VIEWS = ['tokens', 'onehot', 'similarity', 'head', 'model', 'neuron', 'position', 'next'];
 
 let server;
 let browser;
@@ -45,7 +45,9 @@ async function openPage(url = server.url, { viewport = { width: 1280, height: 72
   const foreign = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
-  context.on('request', (r) => { if (!r.url().startsWith(server.url)) foreign.push(r.url()); });
+  // blob: and data: URLs are the page's own memory (files the user opened, downloads).
+  const local = (url) => url.startsWith(server.url) || url.startsWith('blob:') || url.startsWith('data:');
+  context.on('request', (r) => { if (!local(r.url())) foreign.push(r.url()); });
   await page.goto(url);
   await ready(page);
   return { page, context, problems, foreign };
@@ -297,7 +299,8 @@ test('every canvas has its numbers as text, and the position rows are the model\
       assert.ok(c.label || c.described.length > 0, `${c.id} has a text alternative`);
       for (const text of c.described) {
         assert.ok(text !== null, `${c.id} points at an element that exists`);
-        assert.match(text, /\d/, `${c.id}'s text alternative carries numbers`);
+        // BERT has no next-token numbers; its text alternative says why.
+        assert.match(text, view === 'next' ? /does not predict/ : /\d/, `${c.id}'s text alternative carries numbers`);
       }
     }
     if (view === 'position') {
@@ -360,6 +363,65 @@ test('a screenshot of every view, light and dark, English and Chinese', async ()
   assert.match(await order.page.textContent('#order-text'), /tim: 1\.0000 →/);
   await order.page.screenshot({ path: join(SHOTS, 'position-word-order.png'), fullPage: true });
   await order.context.close();
+});
+
+test('a GPT-2 model opened from files: causal attention, next-token table equal to the CLI', async () => {
+  const { page, context, problems, foreign } = await openPage(link({ view: 'next', b: '' }));
+  const tiny = join(ROOT, 'tests', 'reference', 'fixtures', 'tiny-gpt2');
+  await page.setInputFiles('#model-files', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(tiny, f)));
+  await page.waitForFunction(() => /gpt2/.test(document.querySelector('#model-info').textContent));
+  await settle(page);
+  assert.ok(await page.isDisabled('#pair'), 'no pair mode for GPT');
+  assert.ok(await page.isVisible('#embedded-model'));
+  const text = 'Hello, world! GPT models predict';
+  await page.fill('#sentence-a', text);
+  const cli = JSON.parse(execFileSync(existsSync(CLI) ? CLI : 'false', ['inspect', '--model', tiny, '--text', text, '--top', '10', '--fields', 'ids,tokens,attentions,next_token']).toString());
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=token][data-sentence=a]').length === n, cli.ids.length);
+  await settle(page);
+  const raw = await page.$$eval('[data-testid=token][data-sentence=a]', (els) => els.map((e) => e.dataset.token));
+  assert.deepEqual(raw, cli.tokens);
+  const shown = await page.$$eval('[data-testid=token][data-sentence=a]', (els) => els.map((e) => e.textContent));
+  assert.ok(shown.some((t) => t.startsWith('␣')), `a leading space is shown as ␣: ${shown}`);
+  // The default selection is the last token: the table is the next token after the text.
+  const next = await readTable(page, '[data-testid=next-token-table]');
+  assert.equal(next.cells.length, 10);
+  next.cells.forEach((row, r) => {
+    assert.equal(Number(row[1]), cli.next_token.top[r].id, `rank ${r + 1}`);
+    assert.ok(Math.abs(Number(row[2]) - cli.next_token.top[r].prob) <= 0.00005 + 1e-6, `rank ${r + 1} prob`);
+  });
+  // Attention: causal, future cells zero and marked.
+  await page.click('nav.tabs button[data-view=head]');
+  await page.waitForSelector('[data-testid=attention-table][data-sentence=a]', { state: 'attached' });
+  assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), cli.attentions[0][0], 'GPT layer 0 head 0');
+  const masked = await page.$$eval('[data-testid=attention-table] td.masked', (tds) => tds.map((td) => td.textContent));
+  const s = cli.ids.length;
+  assert.equal(masked.length, (s * (s - 1)) / 2);
+  assert.ok(masked.every((t) => t === '0.0000'));
+  await page.click('nav.tabs button[data-view=next]');
+  await page.waitForSelector('#canvas-next[data-drawn="1"]');
+  await page.screenshot({ path: join(SHOTS, 'next-token-gpt2.png'), fullPage: true });
+  // Files that do not fit: a message naming the problem, and the GPT model stays.
+  await page.setInputFiles('#model-files', [join(tiny, 'config.json'), join(tiny, 'tokenizer.json')]);
+  await page.waitForFunction(() => /model\.safetensors/.test(document.querySelector('#status').textContent));
+  const asBuffer = (name, buffer) => ({ name, mimeType: 'application/octet-stream', buffer });
+  await page.setInputFiles('#model-files', [
+    asBuffer('config.json', readFileSync(join(tiny, 'config.json'))),
+    asBuffer('tokenizer.json', readFileSync(join(tiny, 'tokenizer.json'))),
+    asBuffer('model.safetensors', readFileSync(join(tiny, 'model.safetensors')).subarray(0, 5000)),
+  ]);
+  await page.waitForSelector('#status.error');
+  assert.match(await page.textContent('#status'), /safetensors|truncated|damaged/i);
+  assert.match(await page.textContent('#model-info'), /gpt2/);
+  await page.fill('#sentence-a', 'the party');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=token]')].some((e) => e.dataset.token === 'Ġparty'));
+  // And back to the embedded model.
+  await page.click('#embedded-model');
+  await page.waitForFunction(() => /bert/.test(document.querySelector('#model-info').textContent));
+  await settle(page);
+  assert.ok(!(await page.isDisabled('#pair')));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(foreign, []);
+  await context.close();
 });
 
 test('a missing model file gives a clear message, not a frozen page', async () => {

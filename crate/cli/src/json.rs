@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use ndarray::{ArrayBase, Data, Dimension};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::json;
+use tokenscope_core::analysis::top_tokens;
 use tokenscope_core::generate::Generation;
 use tokenscope_core::{Model, Trace};
 
@@ -246,15 +247,12 @@ pub fn write_trace<W: Write>(
     if fields.wants("next_token") {
         if let Some(probs) = &trace.next_token_probs {
             let last = probs.row(probs.nrows() - 1);
-            let mut ranked: Vec<(usize, f32)> = last.iter().copied().enumerate().collect();
-            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let top: Vec<_> = ranked
+            let top: Vec<_> = top_tokens(last, top_k)
                 .into_iter()
-                .take(top_k)
                 .map(|(id, prob)| {
                     json!({
                         "id": id,
-                        "token": model.tokenizer.id_to_token(id as u32).unwrap_or_default(),
+                        "token": model.tokenizer.id_to_token(id).unwrap_or_default(),
                         "prob": prob,
                     })
                 })

@@ -68,6 +68,18 @@ pub fn head_context(layer: &LayerTrace, head: usize, query: usize) -> Option<Arr
     Some(layer.context.slice(s![query, head * d..(head + 1) * d]))
 }
 
+/// The `k` most probable tokens of one distribution, highest first (the lower id on a tie).
+pub fn top_tokens(probs: ArrayView1<f32>, k: usize) -> Vec<(u32, f32)> {
+    let mut ranked: Vec<(u32, f32)> = probs
+        .iter()
+        .enumerate()
+        .map(|(id, &p)| (id as u32, p))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(k);
+    ranked
+}
+
 /// Principal components of a set of vectors, for drawing them in 2-D or 3-D.
 #[derive(Debug, Clone)]
 pub struct Pca {
@@ -209,6 +221,17 @@ mod tests {
         // Projections are centred.
         let mean0: f32 = p.projected.column(0).sum() / 5.0;
         assert!(mean0.abs() < 1e-5);
+    }
+
+    #[test]
+    fn top_tokens_rank_by_probability_then_id() {
+        let probs = ndarray::arr1(&[0.1f32, 0.4, 0.1, 0.4]);
+        assert_eq!(
+            top_tokens(probs.view(), 3),
+            vec![(1, 0.4), (3, 0.4), (0, 0.1)]
+        );
+        assert!(top_tokens(probs.view(), 0).is_empty());
+        assert_eq!(top_tokens(probs.view(), 10).len(), 4);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! | position-embedding table                    | [`dense_map`]   | [`draw_dense_map`]   |
 //! | token ids on a number line (why not raw ids) | [`id_line`]     | [`id_line::draw_id_line`] |
 
+pub mod bars;
 pub mod dense_map;
 pub mod head_view;
 pub mod heatmap;

@@ -164,3 +164,46 @@ fn id_line_labels_every_token_with_its_id() {
     });
     assert!(bad.is_err(), "an id outside the vocabulary");
 }
+
+#[test]
+fn next_token_bars_print_every_label_and_probability() {
+    use tokenscope_views::bars::{draw_bars, Bars};
+    let labels: Vec<String> = ["␣party", "␣the", ","]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let values = [0.5f32, 0.25, 0.125];
+    let (svg, layout) = render((600, 200), |area| {
+        draw_bars(
+            area,
+            &Bars {
+                title: "next token",
+                labels: &labels,
+                values: &values,
+                highlight: Some(1),
+                theme: Theme::Dark,
+            },
+        )
+    });
+    let layout = layout.expect("draws");
+    save("next-token-bars.svg", &svg);
+    for (label, value) in labels.iter().zip(values) {
+        assert_eq!(drawn(&svg, label), 1);
+        assert_eq!(drawn(&svg, &format!("{value:.4}")), 1);
+    }
+    assert_eq!(layout.row_at(layout.top + layout.pitch + 1), Some(1));
+    assert_eq!(layout.row_at(layout.top + 3 * layout.pitch + 1), None);
+    let (_, bad) = render((100, 100), |area| {
+        draw_bars(
+            area,
+            &Bars {
+                title: "",
+                labels: &labels,
+                values: &[0.1],
+                highlight: None,
+                theme: Theme::Light,
+            },
+        )
+    });
+    assert!(bad.is_err());
+}

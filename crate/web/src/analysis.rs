@@ -2,10 +2,10 @@
 //! views draw into protocol messages, and keeps the traces for per-head detail requests.
 
 use ndarray::{Array2, Axis};
-use tokenscope_core::analysis::{cosine_matrix, head_context};
+use tokenscope_core::analysis::{cosine_matrix, head_context, top_tokens};
 use tokenscope_core::{Model, Segment, Trace};
 
-use crate::protocol::{Reply, SentenceData, SentenceKey, Similarity};
+use crate::protocol::{Prediction, Reply, SentenceData, SentenceKey, Similarity, TokenProb};
 
 /// Beyond this many tokens a head view or a heatmap is a blur and the attention tensor
 /// (layers × heads × S²) makes messages of many megabytes, so views ask for shorter text.
@@ -46,7 +46,36 @@ pub fn positions(model: &Model) -> Reply {
     }
 }
 
-fn sentence_data(key: SentenceKey, trace: &Trace) -> SentenceData {
+/// How many next-token candidates the page lists per position.
+pub const TOP_PREDICTIONS: usize = 10;
+
+fn predictions(model: &Model, trace: &Trace) -> Vec<Prediction> {
+    let Some(probs) = &trace.next_token_probs else {
+        return Vec::new();
+    };
+    let token = |id: u32, prob: f32| TokenProb {
+        id,
+        token: model.tokenizer.id_to_token(id).unwrap_or_default(),
+        prob,
+    };
+    let ids = &trace.input.ids;
+    probs
+        .rows()
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| Prediction {
+            top: top_tokens(row, TOP_PREDICTIONS)
+                .into_iter()
+                .map(|(id, p)| token(id, p))
+                .collect(),
+            actual: ids
+                .get(i + 1)
+                .and_then(|&next| row.get(next as usize).map(|&p| token(next, p))),
+        })
+        .collect()
+}
+
+fn sentence_data(model: &Model, key: SentenceKey, trace: &Trace) -> SentenceData {
     let input = &trace.input;
     let too_long = trace.len() > MAX_VIEW_TOKENS;
     let attention = if too_long {
@@ -72,6 +101,7 @@ fn sentence_data(key: SentenceKey, trace: &Trace) -> SentenceData {
         too_long,
         attention,
         embeddings: trace.embeddings.word.iter().copied().collect(),
+        predictions: predictions(model, trace),
     }
 }
 
@@ -117,7 +147,8 @@ pub fn analyze(
             SentenceKey::B,
             model.trace(b, None).map_err(|e| e.to_string())?,
         ));
-        if pair {
+        // A GPT model reads one text; there is no pair to run.
+        if pair && !info.causal {
             traces.push((
                 SentenceKey::Pair,
                 model.trace(a, Some(b)).map_err(|e| e.to_string())?,
@@ -126,7 +157,7 @@ pub fn analyze(
     }
     let sentences = traces
         .iter()
-        .map(|(key, trace)| sentence_data(*key, trace))
+        .map(|(key, trace)| sentence_data(model, *key, trace))
         .collect();
     let first = (SentenceKey::A, &traces[0].1);
     let similarity = match traces.get(1) {
@@ -320,6 +351,45 @@ mod tests {
         assert!(session
             .neuron(2, SentenceKey::Pair, 0, 0, 0, false)
             .is_err());
+    }
+
+    #[test]
+    fn a_gpt_model_sends_its_predictions_and_runs_no_pair() {
+        let model = Model::from_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/fixtures/tiny-gpt2"),
+        )
+        .expect("tiny GPT-2 loads");
+        let (reply, session) = analyze(&model, 1, "the party", "a party", true).expect("runs");
+        let Reply::Analysis { sentences, .. } = reply else {
+            panic!("not an analysis");
+        };
+        let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
+        assert_eq!(keys, [SentenceKey::A, SentenceKey::B], "no pair for GPT");
+        let a = &sentences[0];
+        assert_eq!(a.predictions.len(), a.ids.len());
+        for (i, p) in a.predictions.iter().enumerate() {
+            assert_eq!(p.top.len(), TOP_PREDICTIONS);
+            assert!(p.top.windows(2).all(|w| w[0].prob >= w[1].prob));
+            match (&p.actual, a.ids.get(i + 1)) {
+                (Some(actual), Some(&next)) => assert_eq!(actual.id, next),
+                (None, None) => {}
+                other => panic!("position {i}: {other:?}"),
+            }
+        }
+        // Causal attention: nothing above the diagonal.
+        let s = a.ids.len();
+        for (n, p) in a.attention.iter().enumerate() {
+            let (row, col) = ((n / s) % s, n % s);
+            if col > row {
+                assert_eq!(*p, 0.0);
+            }
+        }
+        let Ok(Reply::Neuron { masked_from, .. }) =
+            session.neuron(2, SentenceKey::A, 0, 0, 0, true)
+        else {
+            panic!("no neuron reply");
+        };
+        assert_eq!(masked_from, Some(1));
     }
 
     #[test]

@@ -17,8 +17,8 @@ use crate::dom::{all, create, element, set_hidden, set_text, table, typed, Table
 use crate::format::{grouped, human_bytes};
 use crate::i18n::text;
 use crate::page_data::{
-    chips, default_token, filter_indices, layer_attention, similarity_at, strongest_keys, Chip,
-    Side,
+    chips, default_token, filter_indices, layer_attention, readable, similarity_at, strongest_keys,
+    Chip, Side,
 };
 use crate::paint::{depth_labels, paint, CanvasKind, Hit};
 use crate::protocol::{Reply, Request, SentenceData, SentenceKey, Similarity};
@@ -84,6 +84,8 @@ pub struct App {
     pub all_lines: bool,
     pub toy: Vec<(String, [f32; 4])>,
     hits: Vec<(CanvasKind, Hit)>,
+    /// blob: URLs of files the user opened, released once the worker has read them.
+    blob_urls: Vec<String>,
     /// The number of the latest analysis; older answers are stale and dropped.
     seq: u64,
     pending: Option<i32>,
@@ -313,6 +315,7 @@ pub fn start() {
         all_lines: false,
         toy,
         hits: Vec::new(),
+        blob_urls: Vec::new(),
         seq: 0,
         pending: None,
     }));
@@ -411,7 +414,141 @@ fn sync_url(app: &App) {
     }
 }
 
+/// The user's own model: three files from the file picker or a drop, handed to the worker
+/// as blob: URLs so it streams them with the same progress as the embedded model.
+fn load_user_files(app: &Shared, files: &web_sys::FileList) {
+    let mut config = None;
+    let mut tokenizer = None;
+    let mut weights: Option<web_sys::File> = None;
+    let mut folder = String::new();
+    for i in 0..files.length() {
+        let Some(file) = files.item(i) else {
+            continue;
+        };
+        let name = file.name();
+        if folder.is_empty() {
+            // Set when a whole folder was picked; web-sys does not bind it.
+            let path = js_sys::Reflect::get(&file, &JsValue::from_str("webkitRelativePath"))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                folder = dir.rsplit('/').next().unwrap_or(dir).to_string();
+            }
+        }
+        match name.as_str() {
+            "config.json" => config = Some(file),
+            "tokenizer.json" => tokenizer = Some(file),
+            n if n.ends_with(".safetensors") && (weights.is_none() || n == "model.safetensors") => {
+                weights = Some(file)
+            }
+            _ => {}
+        }
+    }
+    let a = app.borrow();
+    let lang = a.state.lang;
+    let missing: Vec<&str> = [
+        ("config.json", config.is_none()),
+        ("tokenizer.json", tokenizer.is_none()),
+        ("model.safetensors", weights.is_none()),
+    ]
+    .iter()
+    .filter(|(_, gone)| *gone)
+    .map(|(name, _)| *name)
+    .collect();
+    let (Some(config), Some(tokenizer), Some(weights)) = (config, tokenizer, weights) else {
+        // The current model stays; only the message changes.
+        set_status(
+            &a.document,
+            &format!("{} {}", text(lang, "missing-files"), missing.join(", ")),
+            true,
+        );
+        return;
+    };
+    let url = |file: &web_sys::File| web_sys::Url::create_object_url_with_blob(file).ok();
+    let (Some(config), Some(tokenizer), Some(weights)) =
+        (url(&config), url(&tokenizer), url(&weights))
+    else {
+        set_status(&a.document, "the browser could not read the files", true);
+        return;
+    };
+    if let Some(bar) = element(&a.document, "load-progress") {
+        let _ = bar.remove_attribute("hidden");
+    }
+    let name = if folder.is_empty() {
+        "your model".to_string()
+    } else {
+        folder
+    };
+    let request = Request::LoadUrls {
+        name,
+        config: config.clone(),
+        tokenizer: tokenizer.clone(),
+        weights: weights.clone(),
+    };
+    send(&a, &request);
+    drop(a);
+    app.borrow_mut().blob_urls = vec![config, tokenizer, weights];
+}
+
+/// The worker has read (or failed to read) the opened files: free their memory.
+fn release_blobs(app: &Shared) {
+    let urls = std::mem::take(&mut app.borrow_mut().blob_urls);
+    for url in urls {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
+}
+
+fn wire_model_picker(app: &Shared) {
+    if let Some(open) = by_id(app, "open-model") {
+        on_event::<web_sys::Event>(&open, "click", app, |app, _| {
+            if let Some(input) = typed::<HtmlElement>(&app.borrow().document, "model-files") {
+                input.click();
+            }
+        });
+    }
+    if let Some(input) = by_id(app, "model-files") {
+        on_event::<web_sys::Event>(&input, "change", app, |app, _| {
+            let files = typed::<HtmlInputElement>(&app.borrow().document, "model-files")
+                .and_then(|i| i.files());
+            if let Some(files) = files {
+                load_user_files(app, &files);
+            }
+        });
+    }
+    if let Some(embedded) = by_id(app, "embedded-model") {
+        on_event::<web_sys::Event>(&embedded, "click", app, |app, _| {
+            let a = app.borrow();
+            if let Some(bar) = element(&a.document, "load-progress") {
+                let _ = bar.remove_attribute("hidden");
+            }
+            send(
+                &a,
+                &Request::Load {
+                    folder: MODEL_FOLDER.into(),
+                    name: MODEL_NAME.into(),
+                },
+            );
+        });
+    }
+    if let Some(body) = app.borrow().document.body() {
+        // Without preventing dragover the browser would open the dropped file instead.
+        on_event::<web_sys::DragEvent>(&body, "dragover", app, |_, event| {
+            event.prevent_default();
+        });
+        on_event::<web_sys::DragEvent>(&body, "drop", app, |app, event| {
+            event.prevent_default();
+            if let Some(files) = event.data_transfer().and_then(|d| d.files()) {
+                if files.length() > 0 {
+                    load_user_files(app, &files);
+                }
+            }
+        });
+    }
+}
+
 fn wire_controls(app: &Shared) {
+    wire_model_picker(app);
     for id in ["sentence-a", "sentence-b"] {
         if let Some(input) = by_id(app, id) {
             on_event::<web_sys::Event>(&input, "input", app, |app, _| {
@@ -732,6 +869,29 @@ fn on_reply(app: &Shared, reply: Reply) {
             {
                 let mut a = app.borrow_mut();
                 a.state.clamp_to(num_layers, num_heads);
+                if causal {
+                    a.state.pair = false;
+                    a.state.filter = PairFilter::All;
+                }
+                a.analysis = None;
+                a.neuron = None;
+                a.positions = None;
+                a.chips.clear();
+                if let Some(pair) = typed::<HtmlInputElement>(&a.document, "pair") {
+                    pair.set_checked(a.state.pair);
+                    pair.set_disabled(causal);
+                    let _ = pair.set_attribute(
+                        "title",
+                        if causal {
+                            text(lang, "no-pair-gpt")
+                        } else {
+                            ""
+                        },
+                    );
+                }
+                if let Some(button) = element(&a.document, "embedded-model") {
+                    set_hidden(&button, name == MODEL_NAME);
+                }
                 a.visible_heads = vec![true; num_heads];
                 a.facts = Some(Facts {
                     name,
@@ -746,6 +906,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                     embedding_table_bytes,
                 });
             }
+            release_blobs(app);
             if let Some(bar) = typed::<HtmlProgressElement>(&document, "load-progress") {
                 bar.set_value(1.0);
                 let _ = bar.set_attribute("hidden", "");
@@ -833,6 +994,12 @@ fn on_reply(app: &Shared, reply: Reply) {
         Reply::Error { seq, message } => {
             if seq.is_some_and(|s| s != app.borrow().seq) {
                 return;
+            }
+            if seq.is_none() {
+                release_blobs(app);
+                if let Some(bar) = element(&document, "load-progress") {
+                    let _ = bar.set_attribute("hidden", "");
+                }
             }
             let prefix = if app.borrow().facts.is_some() {
                 String::new()
@@ -1131,6 +1298,7 @@ fn canvases_of(app: &App) -> Vec<CanvasKind> {
         View::Model => vec![CanvasKind::Model],
         View::Neuron => vec![CanvasKind::Neuron],
         View::Position => vec![CanvasKind::Position, CanvasKind::Sum, CanvasKind::Order],
+        View::Next => vec![CanvasKind::Next],
     }
 }
 
@@ -1445,9 +1613,10 @@ fn render_chips(app: &Shared) {
             } else {
                 "token-chip"
             };
-            let Some(li) = create(&document, "li", class, Some(&chip.token)) else {
+            let Some(li) = create(&document, "li", class, Some(&readable(&chip.token))) else {
                 continue;
             };
+            let _ = li.set_attribute("data-token", &chip.token);
             let _ = li.set_attribute("data-testid", "token");
             let _ = li.set_attribute("data-sentence", side.as_str());
             let _ = li.set_attribute("data-id", &chip.id.to_string());
@@ -1863,6 +2032,9 @@ fn render_tables(app: &App) {
                     highlight_row: focus,
                 },
             ) {
+                if app.facts.as_ref().is_some_and(|f| f.causal) {
+                    mark_future_cells(&t);
+                }
                 let _ = t.set_attribute("data-testid", "attention-table");
                 let _ = t.set_attribute("data-sentence", key.as_str());
                 let _ = t.set_attribute("data-layer", &app.state.layer.to_string());
@@ -2000,6 +2172,122 @@ fn render_tables(app: &App) {
             }
         }
     }
+    // Next token: the candidates after the selected position, and every position's guess.
+    for id in ["next-table", "predictions-table"] {
+        if let Some(holder) = element(doc, id) {
+            holder.set_inner_html("");
+        }
+    }
+    if !app.facts.as_ref().is_some_and(|f| f.causal) {
+        if let (Some(holder), Some(p)) = (
+            element(doc, "next-table"),
+            create(doc, "p", "facts", Some(text(lang, "next-bert"))),
+        ) {
+            let _ = holder.append_child(&p);
+        }
+    }
+    let selected_chip = app.selected().and_then(|i| app.chips.get(i));
+    if let Some((sentence, index)) =
+        selected_chip.and_then(|c| app.sentence(c.source).map(|s| (s, c.index)))
+    {
+        if let (Some(prediction), Some(holder)) =
+            (sentence.predictions.get(index), element(doc, "next-table"))
+        {
+            let rows: Vec<String> = (1..=prediction.top.len()).map(|r| r.to_string()).collect();
+            let cols = vec![
+                text(lang, "token").to_string(),
+                "id".to_string(),
+                text(lang, "probability").to_string(),
+            ];
+            let cells = |r: usize, c: usize| {
+                let t = &prediction.top[r];
+                match c {
+                    0 => readable(&t.token),
+                    1 => t.id.to_string(),
+                    _ => format!("{:.4}", t.prob),
+                }
+            };
+            let caption = format!(
+                "{} “{}”",
+                text(lang, "next-title"),
+                readable(&sentence.tokens[index])
+            );
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: &caption,
+                    corner: text(lang, "rank"),
+                    col_labels: &cols,
+                    row_labels: &rows,
+                    cells: &cells,
+                    highlight_row: prediction
+                        .actual
+                        .as_ref()
+                        .and_then(|a| prediction.top.iter().position(|t| t.id == a.id)),
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "next-token-table");
+                let _ = t.set_attribute("data-position", &index.to_string());
+                let _ = holder.append_child(&t);
+            }
+        }
+        if let (false, Some(holder)) = (
+            sentence.predictions.is_empty(),
+            element(doc, "predictions-table"),
+        ) {
+            let rows: Vec<String> = sentence
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("{i} {}", readable(t)))
+                .collect();
+            let cols = vec![
+                text(lang, "guess").to_string(),
+                text(lang, "probability").to_string(),
+                text(lang, "next-actual").to_string(),
+                text(lang, "probability").to_string(),
+            ];
+            let cells = |r: usize, c: usize| {
+                let p = &sentence.predictions[r];
+                match c {
+                    0 => p
+                        .top
+                        .first()
+                        .map(|t| readable(&t.token))
+                        .unwrap_or_default(),
+                    1 => p
+                        .top
+                        .first()
+                        .map(|t| format!("{:.4}", t.prob))
+                        .unwrap_or_default(),
+                    2 => p
+                        .actual
+                        .as_ref()
+                        .map(|t| readable(&t.token))
+                        .unwrap_or_default(),
+                    _ => p
+                        .actual
+                        .as_ref()
+                        .map(|t| format!("{:.4}", t.prob))
+                        .unwrap_or_default(),
+                }
+            };
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: text(lang, "predictions-caption"),
+                    corner: text(lang, "position"),
+                    col_labels: &cols,
+                    row_labels: &rows,
+                    cells: &cells,
+                    highlight_row: Some(index),
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "predictions-table");
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
     // The neuron view's numbers: one row per key.
     if let Some(holder) = element(doc, "neuron-table") {
         holder.set_inner_html("");
@@ -2047,6 +2335,27 @@ fn render_tables(app: &App) {
             ) {
                 let _ = t.set_attribute("data-testid", "neuron-table");
                 let _ = holder.append_child(&t);
+            }
+        }
+    }
+}
+
+/// In a causal model's attention table, the cells of future tokens (column > row) get the
+/// `masked` class: they are 0 by construction, not by what the model learned.
+fn mark_future_cells(table: &Element) {
+    let Ok(rows) = table.query_selector_all("tbody tr") else {
+        return;
+    };
+    for r in 0..rows.length() {
+        let Some(row) = rows.item(r).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        let Ok(cells) = row.query_selector_all("td") else {
+            continue;
+        };
+        for c in (r + 1)..cells.length() {
+            if let Some(cell) = cells.item(c).and_then(|n| n.dyn_into::<Element>().ok()) {
+                cell.set_class_name("masked");
             }
         }
     }

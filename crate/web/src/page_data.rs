@@ -213,6 +213,12 @@ pub fn strongest_keys(
     keys
 }
 
+/// A byte-level BPE token as a person reads it: GPT-2 writes a leading space as `Ġ` and a
+/// newline as `Ċ`; they become `␣` and `↵`. Other tokens are unchanged.
+pub fn readable(token: &str) -> String {
+    token.replace('Ġ', "␣").replace('Ċ', "↵").replace('ĉ', "⇥")
+}
+
 /// Words found in both A and B (special tokens left out), each with its first position
 /// in A and in B, in A's order.
 pub fn shared_words(a: &[String], b: &[String]) -> Vec<(String, usize, usize)> {
@@ -243,6 +249,7 @@ mod tests {
             too_long: false,
             attention: Vec::new(),
             embeddings: Vec::new(),
+            predictions: Vec::new(),
         }
     }
 
@@ -326,6 +333,13 @@ mod tests {
         assert!((first[0].1 - 0.05).abs() < 1e-6);
         assert!(strongest_keys(layer.view(), &[false, false], 1, &special, 3).is_empty());
         assert!(strongest_keys(layer.view(), &[true, true], 3, &special, 3).is_empty());
+    }
+
+    #[test]
+    fn bpe_tokens_read_naturally() {
+        assert_eq!(readable("Ġparty"), "␣party");
+        assert_eq!(readable("ĊĊ"), "↵↵");
+        assert_eq!(readable("##ing"), "##ing");
     }
 
     #[test]

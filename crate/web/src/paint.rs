@@ -5,6 +5,7 @@ use ndarray::{ArrayView2, ArrayView3, Axis};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use tokenscope_views::bars::{draw_bars, Bars};
 use tokenscope_views::dense_map::{draw_dense_map, DenseLayout, DenseMap};
 use tokenscope_views::head_view::{draw_head_view, head_color, HeadView, HeadViewLayout};
 use tokenscope_views::heatmap::HeatmapLayout;
@@ -19,7 +20,7 @@ use tokenscope_views::{draw_heatmap, Heatmap, Palette, Theme, ViewError};
 use crate::app::App;
 use crate::i18n::text;
 use crate::page_data::{
-    filter_indices, layer_attention, partner, series, shared_words, similarity_at, Side,
+    filter_indices, layer_attention, partner, readable, series, shared_words, similarity_at, Side,
 };
 use crate::protocol::SentenceKey;
 use crate::state::PairFilter;
@@ -41,6 +42,8 @@ pub enum CanvasKind {
     /// The selected token's word vector, its position vector, and their sum.
     Sum,
     Order,
+    /// A GPT model's most probable next tokens after the selected position.
+    Next,
 }
 
 impl CanvasKind {
@@ -67,6 +70,7 @@ impl CanvasKind {
             CanvasKind::Position => "position",
             CanvasKind::Sum => "sum",
             CanvasKind::Order => "order",
+            CanvasKind::Next => "next",
         }
     }
 
@@ -86,6 +90,7 @@ impl CanvasKind {
             CanvasKind::Position,
             CanvasKind::Sum,
             CanvasKind::Order,
+            CanvasKind::Next,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -490,6 +495,53 @@ pub fn paint<DB: DrawingBackend>(
                 },
             )?;
             Ok(Hit::Position(layout))
+        }
+        CanvasKind::Next => {
+            let Some((sentence, index)) = app
+                .selected()
+                .and_then(|i| app.chips.get(i))
+                .and_then(|c| app.sentence(c.source).map(|s| (s, c.index)))
+            else {
+                return message(area, theme, "—");
+            };
+            let Some(prediction) = sentence.predictions.get(index) else {
+                return message(area, theme, text(lang, "next-bert"));
+            };
+            let mut labels: Vec<String> =
+                prediction.top.iter().map(|t| readable(&t.token)).collect();
+            let mut values: Vec<f32> = prediction.top.iter().map(|t| t.prob).collect();
+            // The token that really came next, marked, and added below when outside the top.
+            let mut highlight = None;
+            if let Some(actual) = &prediction.actual {
+                match prediction.top.iter().position(|t| t.id == actual.id) {
+                    Some(rank) => highlight = Some(rank),
+                    None => {
+                        labels.push(format!(
+                            "{} ({})",
+                            readable(&actual.token),
+                            text(lang, "next-actual")
+                        ));
+                        values.push(actual.prob);
+                        highlight = Some(labels.len() - 1);
+                    }
+                }
+            }
+            let context: Vec<String> = sentence.tokens[..=index.min(sentence.tokens.len() - 1)]
+                .iter()
+                .map(|t| readable(t))
+                .collect();
+            let title = format!("{} “{}”", text(lang, "next-title"), context.join("").trim());
+            draw_bars(
+                area,
+                &Bars {
+                    title: &title,
+                    labels: &labels,
+                    values: &values,
+                    highlight,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
         }
         CanvasKind::Sum => {
             let Some(rows) = app.word_position_rows() else {

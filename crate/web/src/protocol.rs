@@ -37,6 +37,14 @@ pub enum Request {
         b: String,
         pair: bool,
     },
+    /// Fetch a model from three URLs (blob: URLs of files the user picked or dropped, or
+    /// same-origin addresses) and make it the worker's model.
+    LoadUrls {
+        name: String,
+        config: String,
+        tokenizer: String,
+        weights: String,
+    },
     /// The q/k/v detail of one head for one query token of the last analysis.
     Neuron {
         seq: u64,
@@ -47,6 +55,22 @@ pub enum Request {
     },
     /// The model's whole position-embedding table.
     Positions,
+}
+
+/// A token and its probability.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TokenProb {
+    pub id: u32,
+    pub token: String,
+    pub prob: f32,
+}
+
+/// What a GPT model predicted after one position: its most probable next tokens, and the
+/// probability it gave the token that really came next (none after the last position).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Prediction {
+    pub top: Vec<TokenProb>,
+    pub actual: Option<TokenProb>,
 }
 
 /// One token sequence the model ran on, with what every view draws. Heavy per-head q/k/v
@@ -67,6 +91,9 @@ pub struct SentenceData {
     pub attention: Vec<f32>,
     /// Each token's static word-embedding row. (S, hidden) row-major
     pub embeddings: Vec<f32>,
+    /// GPT models: the prediction after every position. Empty for BERT.
+    #[serde(default)]
+    pub predictions: Vec<Prediction>,
 }
 
 /// Cosine similarity of every token of `rows` with every token of `cols` at every depth:
@@ -198,6 +225,12 @@ mod tests {
                 token: 3,
             },
             Request::Positions,
+            Request::LoadUrls {
+                name: "gpt2".into(),
+                config: "blob:x/1".into(),
+                tokenizer: "blob:x/2".into(),
+                weights: "blob:x/3".into(),
+            },
         ];
         for r in requests {
             assert_eq!(Request::from_json(&r.to_json()), Ok(r));
@@ -217,6 +250,14 @@ mod tests {
                 too_long: false,
                 attention: vec![1.0],
                 embeddings: vec![0.25, -0.5],
+                predictions: vec![Prediction {
+                    top: vec![TokenProb {
+                        id: 3,
+                        token: "Ġparty".into(),
+                        prob: 0.5,
+                    }],
+                    actual: None,
+                }],
             }],
             similarity: Some(Similarity {
                 rows: SentenceKey::A,

@@ -11,10 +11,11 @@ pub enum View {
     Model,
     Neuron,
     Position,
+    Next,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Tokens,
         View::OneHot,
         View::Similarity,
@@ -22,6 +23,7 @@ impl View {
         View::Model,
         View::Neuron,
         View::Position,
+        View::Next,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl View {
             View::Model => "model",
             View::Neuron => "neuron",
             View::Position => "position",
+            View::Next => "next",
         }
     }
 

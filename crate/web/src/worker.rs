@@ -51,17 +51,19 @@ pub fn start() {
 fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
     match request {
         Request::Load { folder, name } => {
-            let state = state.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                match load(&folder, &name).await {
-                    Ok(loaded) => {
-                        post(&ready(&loaded.name, &loaded.model));
-                        *state.borrow_mut() = Some(loaded);
-                    }
-                    Err(message) => post(&Reply::Error { seq: None, message }),
-                }
-            });
+            let urls = [
+                format!("{folder}/config.json"),
+                format!("{folder}/tokenizer.json"),
+                format!("{folder}/model.safetensors"),
+            ];
+            start_load(state, name, urls);
         }
+        Request::LoadUrls {
+            name,
+            config,
+            tokenizer,
+            weights,
+        } => start_load(state, name, [config, tokenizer, weights]),
         Request::Analyze { seq, a, b, pair } => {
             let mut state = state.borrow_mut();
             let Some(loaded) = state.as_mut() else {
@@ -112,6 +114,21 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
     }
 }
 
+/// Loads in the background; the previous model keeps answering until the new one is ready,
+/// and stays if the new one fails.
+fn start_load(state: &Rc<RefCell<Option<Loaded>>>, name: String, urls: [String; 3]) {
+    let state = state.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        match load(&urls, &name).await {
+            Ok(loaded) => {
+                post(&ready(&loaded.name, &loaded.model));
+                *state.borrow_mut() = Some(loaded);
+            }
+            Err(message) => post(&Reply::Error { seq: None, message }),
+        }
+    });
+}
+
 fn still_loading(seq: u64) -> Reply {
     Reply::Error {
         seq: Some(seq),
@@ -119,7 +136,8 @@ fn still_loading(seq: u64) -> Reply {
     }
 }
 
-async fn load(folder: &str, name: &str) -> Result<Loaded, String> {
+/// `urls`: config.json, tokenizer.json, model.safetensors, in that order.
+async fn load(urls: &[String; 3], name: &str) -> Result<Loaded, String> {
     const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
     let mut files = Vec::with_capacity(FILES.len());
     for (index, file) in FILES.iter().enumerate() {
@@ -129,7 +147,7 @@ async fn load(folder: &str, name: &str) -> Result<Loaded, String> {
             message: message.clone(),
         });
         let mut last_posted = 0.0;
-        let bytes = fetch_bytes(&format!("{folder}/{file}"), |got, total| {
+        let bytes = fetch_bytes(&urls[index], |got, total| {
             let part = if total > 0 {
                 got as f64 / total as f64
             } else {
