@@ -424,6 +424,43 @@ test('a GPT-2 model opened from files: causal attention, next-token table equal 
   await context.close();
 });
 
+test('step-by-step generation with a seed replays the CLI\'s tokens', async () => {
+  const { page, context, problems } = await openPage(link({ view: 'generate', b: '' }));
+  const tiny = join(ROOT, 'tests', 'reference', 'fixtures', 'tiny-gpt2');
+  await page.setInputFiles('#model-files', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(tiny, f)));
+  await page.waitForFunction(() => /gpt2/.test(document.querySelector('#model-info').textContent));
+  await settle(page);
+  await page.fill('#sentence-a', 'the party');
+  await settle(page);
+  for (const [id, value] of [['#gen-temperature', '0.8'], ['#gen-top-k', '5'], ['#gen-top-p', '1'], ['#gen-seed', '2'], ['#gen-max', '12']]) {
+    await page.fill(id, value);
+    await page.dispatchEvent(id, 'change');
+  }
+  const cli = JSON.parse(execFileSync(CLI, ['generate', '--model', tiny, '--text', 'the party', '--max-tokens', '12',
+    '--temperature', '0.8', '--top-k', '5', '--top-p', '1', '--seed', '2', '--json']).toString());
+  const ids = () => page.$$eval('[data-testid=generation-table] tbody tr', (trs) => trs.map((tr) => Number(tr.querySelectorAll('td')[1].textContent)));
+  await page.click('#gen-step');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=generation-table] tbody tr').length === 1);
+  await page.click('#gen-step');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=generation-table] tbody tr').length === 2);
+  assert.deepEqual(await ids(), cli.generated_ids.slice(0, 2), 'two steps are the first two tokens of the run');
+  await page.click('#gen-run');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=generation-table] tbody tr').length === n, cli.generated_ids.length);
+  assert.deepEqual(await ids(), cli.generated_ids);
+  assert.equal(await page.textContent('[data-testid=gen-text]'), cli.text);
+  const kept = await page.$$eval('[data-testid=generation-table] tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
+  assert.deepEqual(kept, cli.steps.map((s) => String(s.kept)));
+  assert.match(page.url(), /seed=2/);
+  await page.waitForSelector('#canvas-generate[data-drawn="1"]');
+  await page.screenshot({ path: join(SHOTS, 'generate-gpt2.png'), fullPage: true });
+  // A new seed is a new run.
+  await page.fill('#gen-seed', '3');
+  await page.dispatchEvent('#gen-seed', 'change');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=generation-table]'));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a missing model file gives a clear message, not a frozen page', async () => {
   const broken = await serve(join(ROOT, 'dist'), {
     overrides: { '/models/all-MiniLM-L6-v2/model.safetensors': Buffer.from('not a model') },

@@ -109,7 +109,7 @@ pub fn draw_heatmap<DB: DrawingBackend>(
             };
             let (x0, y0, x1, y1) = (x_of(c), y_of(r), x_of(c + 1), y_of(r + 1));
             area.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))?;
-            if show_values && !masked {
+            if show_values && !masked && value.is_finite() {
                 let strong = match map.palette {
                     Palette::Sequential { max } => value > 0.55 * max.max(f32::MIN_POSITIVE),
                     Palette::Diverging => value.abs() > 0.55,

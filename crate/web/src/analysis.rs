@@ -3,9 +3,12 @@
 
 use ndarray::{Array2, Axis};
 use tokenscope_core::analysis::{cosine_matrix, head_context, top_tokens};
+use tokenscope_core::generate::{generate, Sampling};
 use tokenscope_core::{Model, Segment, Trace};
 
-use crate::protocol::{Prediction, Reply, SentenceData, SentenceKey, Similarity, TokenProb};
+use crate::protocol::{
+    GeneratedStep, Prediction, Reply, SentenceData, SentenceKey, Similarity, TokenProb,
+};
 
 /// Beyond this many tokens a head view or a heatmap is a blur and the attention tensor
 /// (layers × heads × S²) makes messages of many megabytes, so views ask for shorter text.
@@ -173,6 +176,90 @@ pub fn analyze(
         similarity,
     };
     Ok((reply, Session { traces }))
+}
+
+/// Generates with the core and packs each step for the page, with the attention row of the
+/// position that predicted each generated token at `layer` and `head`.
+#[allow(clippy::too_many_arguments)]
+pub fn generation(
+    model: &Model,
+    seq: u64,
+    text: &str,
+    max_tokens: usize,
+    sampling: &Sampling,
+    layer: usize,
+    head: usize,
+) -> Result<Reply, String> {
+    let run =
+        generate(model, text, max_tokens, sampling, TOP_PREDICTIONS).map_err(|e| e.to_string())?;
+    let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
+    let prompt_len = run.prompt_ids.len();
+    let steps = run.generated_ids.len();
+    let mut attention = Vec::new();
+    if steps > 0 {
+        // Causal attention never looks ahead, so one run over the final text gives every
+        // step's row exactly as it was when that token was chosen.
+        let mut ids = run.prompt_ids.clone();
+        ids.extend(&run.generated_ids[..steps - 1]);
+        let trace = model
+            .trace_tokens(tokens_for(model, &ids))
+            .map_err(|e| e.to_string())?;
+        let layer_trace = trace
+            .layers
+            .get(layer)
+            .ok_or_else(|| format!("the model has no layer {layer}"))?;
+        if head >= layer_trace.attention.dim().0 {
+            return Err(format!("the model has no head {head}"));
+        }
+        for step in 0..steps {
+            let row = layer_trace
+                .attention
+                .slice(ndarray::s![head, prompt_len - 1 + step, ..]);
+            attention.extend(row.iter().copied());
+        }
+    }
+    Ok(Reply::Generation {
+        seq,
+        prompt_tokens: run.prompt_ids.iter().map(|&id| token(id)).collect(),
+        text: model
+            .tokenizer
+            .decode(&run.generated_ids)
+            .map_err(|e| e.to_string())?,
+        steps: run
+            .steps
+            .iter()
+            .map(|step| GeneratedStep {
+                id: step.id,
+                token: token(step.id),
+                prob: step.prob,
+                kept: step.kept,
+                draw: step.draw,
+                top: step
+                    .top
+                    .iter()
+                    .map(|c| (c.id, token(c.id), c.prob, c.kept))
+                    .collect(),
+            })
+            .collect(),
+        prompt_ids: run.prompt_ids,
+        layer,
+        head,
+        attention,
+    })
+}
+
+fn tokens_for(model: &Model, ids: &[u32]) -> tokenscope_core::Tokens {
+    tokenscope_core::Tokens {
+        tokens: ids
+            .iter()
+            .map(|&id| model.tokenizer.id_to_token(id).unwrap_or_default())
+            .collect(),
+        ids: ids.to_vec(),
+        offsets: vec![(0, 0); ids.len()],
+        type_ids: vec![0; ids.len()],
+        segments: vec![Segment::First; ids.len()],
+        truncated: 0,
+    }
 }
 
 impl Session {
@@ -390,6 +477,49 @@ mod tests {
             panic!("no neuron reply");
         };
         assert_eq!(masked_from, Some(1));
+    }
+
+    #[test]
+    fn generation_packs_steps_and_each_steps_attention_row() {
+        let model = Model::from_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/fixtures/tiny-gpt2"),
+        )
+        .expect("tiny GPT-2 loads");
+        let sampling = Sampling {
+            temperature: 0.8,
+            top_k: 5,
+            top_p: 1.0,
+            seed: 2,
+        };
+        let Ok(Reply::Generation {
+            prompt_ids,
+            steps,
+            attention,
+            ..
+        }) = generation(&model, 1, "the party", 4, &sampling, 1, 2)
+        else {
+            panic!("no generation");
+        };
+        // Same ids as the Python reference's "the party", T=0.8, k=5, seed 2 (first 4).
+        assert_eq!(
+            steps.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [12, 77, 77, 137]
+        );
+        let width = prompt_ids.len() + steps.len() - 1;
+        assert_eq!(attention.len(), steps.len() * width);
+        for (i, row) in attention.chunks(width).enumerate() {
+            let visible = prompt_ids.len() + i;
+            assert!((row[..visible].iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            assert!(
+                row[visible..].iter().all(|&p| p == 0.0),
+                "step {i} looks ahead"
+            );
+        }
+        assert!(steps
+            .iter()
+            .all(|s| s.top.len() == TOP_PREDICTIONS && s.kept == 5));
+        let bert = minilm();
+        assert!(generation(&bert, 1, "x", 2, &sampling, 0, 0).is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::page_data::{
     Chip, Side,
 };
 use crate::paint::{depth_labels, paint, CanvasKind, Hit};
-use crate::protocol::{Reply, Request, SentenceData, SentenceKey, Similarity};
+use crate::protocol::{GeneratedStep, Reply, Request, SentenceData, SentenceKey, Similarity};
 use crate::state::{Lang, PageState, PairFilter, View};
 
 const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
@@ -68,6 +68,18 @@ pub struct NeuronData {
     pub masked_from: Option<usize>,
 }
 
+/// The last generation the worker sent.
+pub struct GenerationData {
+    pub prompt_tokens: Vec<String>,
+    pub prompt_ids: Vec<u32>,
+    pub steps: Vec<GeneratedStep>,
+    pub text: String,
+    pub layer: usize,
+    pub head: usize,
+    /// (steps, prompt + steps − 1) row-major
+    pub attention: Vec<f32>,
+}
+
 pub struct App {
     pub document: Document,
     worker: Worker,
@@ -84,6 +96,9 @@ pub struct App {
     pub all_lines: bool,
     pub toy: Vec<(String, [f32; 4])>,
     hits: Vec<(CanvasKind, Hit)>,
+    pub generation: Option<GenerationData>,
+    /// How many tokens the generate view has asked for (Step adds one, Run asks for all).
+    gen_steps: usize,
     /// blob: URLs of files the user opened, released once the worker has read them.
     blob_urls: Vec<String>,
     /// The number of the latest analysis; older answers are stale and dropped.
@@ -316,6 +331,8 @@ pub fn start() {
         toy,
         hits: Vec::new(),
         blob_urls: Vec::new(),
+        generation: None,
+        gen_steps: 0,
         seq: 0,
         pending: None,
     }));
@@ -547,12 +564,120 @@ fn wire_model_picker(app: &Shared) {
     }
 }
 
+/// Asks the worker for the first `gen_steps` tokens of the continuation. The sampler is
+/// seeded, so Step after Step gives the same tokens as one Run.
+fn request_generation(app: &Shared) {
+    let a = app.borrow();
+    if a.gen_steps == 0 || a.facts.is_none() {
+        return;
+    }
+    set_busy(&a.document, true);
+    send(
+        &a,
+        &Request::Generate {
+            seq: a.seq,
+            text: a.state.a.clone(),
+            max_tokens: a.gen_steps,
+            temperature: a.state.temperature,
+            top_k: a.state.top_k,
+            top_p: a.state.top_p,
+            seed: a.state.seed,
+            layer: a.state.layer,
+            head: a.state.head,
+        },
+    );
+}
+
+fn reset_generation(app: &Shared) {
+    let mut a = app.borrow_mut();
+    a.gen_steps = 0;
+    a.generation = None;
+}
+
+fn read_generation_settings(app: &Shared) {
+    let mut a = app.borrow_mut();
+    let number = |id: &str| {
+        typed::<HtmlInputElement>(&a.document, id)
+            .map(|i| i.value_as_number())
+            .filter(|v| v.is_finite())
+    };
+    let (t, k, p, seed) = (
+        number("gen-temperature"),
+        number("gen-top-k"),
+        number("gen-top-p"),
+        number("gen-seed"),
+    );
+    if let Some(t) = t.filter(|t| *t >= 0.0) {
+        a.state.temperature = t;
+    }
+    if let Some(k) = k.filter(|k| *k >= 0.0) {
+        a.state.top_k = k as usize;
+    }
+    if let Some(p) = p.filter(|p| *p > 0.0 && *p <= 1.0) {
+        a.state.top_p = p;
+    }
+    if let Some(seed) = seed.filter(|s| *s >= 0.0) {
+        a.state.seed = seed as u64;
+    }
+}
+
+fn fill_generation_controls(app: &App) {
+    for (id, value) in [
+        ("gen-temperature", app.state.temperature.to_string()),
+        ("gen-top-k", app.state.top_k.to_string()),
+        ("gen-top-p", app.state.top_p.to_string()),
+        ("gen-seed", app.state.seed.to_string()),
+    ] {
+        if let Some(input) = typed::<HtmlInputElement>(&app.document, id) {
+            input.set_value(&value);
+        }
+    }
+}
+
+fn wire_generation(app: &Shared) {
+    fill_generation_controls(&app.borrow());
+    for id in ["gen-temperature", "gen-top-k", "gen-top-p", "gen-seed"] {
+        if let Some(input) = by_id(app, id) {
+            on_event::<web_sys::Event>(&input, "change", app, |app, _| {
+                read_generation_settings(app);
+                reset_generation(app);
+                render(app);
+            });
+        }
+    }
+    if let Some(step) = by_id(app, "gen-step") {
+        on_event::<web_sys::Event>(&step, "click", app, |app, _| {
+            app.borrow_mut().gen_steps += 1;
+            request_generation(app);
+        });
+    }
+    if let Some(run) = by_id(app, "gen-run") {
+        on_event::<web_sys::Event>(&run, "click", app, |app, _| {
+            let max = typed::<HtmlInputElement>(&app.borrow().document, "gen-max")
+                .map(|i| i.value_as_number())
+                .filter(|v| v.is_finite() && *v >= 1.0)
+                .map(|v| (v as usize).min(200))
+                .unwrap_or(20);
+            app.borrow_mut().gen_steps = max;
+            request_generation(app);
+        });
+    }
+    if let Some(reset) = by_id(app, "gen-reset") {
+        on_event::<web_sys::Event>(&reset, "click", app, |app, _| {
+            reset_generation(app);
+            render(app);
+        });
+    }
+}
+
 fn wire_controls(app: &Shared) {
     wire_model_picker(app);
+    wire_generation(app);
     for id in ["sentence-a", "sentence-b"] {
         if let Some(input) = by_id(app, id) {
             on_event::<web_sys::Event>(&input, "input", app, |app, _| {
                 read_sentences(app);
+                reset_generation(app);
                 schedule_analysis(app);
             });
         }
@@ -661,6 +786,9 @@ fn wire_controls(app: &Shared) {
                     }
                 }
                 request_neuron(app);
+                if app.borrow().generation.is_some() {
+                    request_generation(app);
+                }
                 render(app);
             });
         }
@@ -875,6 +1003,8 @@ fn on_reply(app: &Shared, reply: Reply) {
                 }
                 a.analysis = None;
                 a.neuron = None;
+                a.generation = None;
+                a.gen_steps = 0;
                 a.positions = None;
                 a.chips.clear();
                 if let Some(pair) = typed::<HtmlInputElement>(&a.document, "pair") {
@@ -986,6 +1116,31 @@ fn on_reply(app: &Shared, reply: Reply) {
                 masked_from,
             });
             render(app);
+        }
+        Reply::Generation {
+            seq,
+            prompt_tokens,
+            prompt_ids,
+            steps,
+            text: continuation,
+            layer,
+            head,
+            attention,
+        } => {
+            if seq != app.borrow().seq {
+                return;
+            }
+            app.borrow_mut().generation = Some(GenerationData {
+                prompt_tokens,
+                prompt_ids,
+                steps,
+                text: continuation,
+                layer,
+                head,
+                attention,
+            });
+            render(app);
+            set_busy(&document, false);
         }
         Reply::Positions { rows, cols, values } => {
             app.borrow_mut().positions = Some((rows, cols, values));
@@ -1299,6 +1454,7 @@ fn canvases_of(app: &App) -> Vec<CanvasKind> {
         View::Neuron => vec![CanvasKind::Neuron],
         View::Position => vec![CanvasKind::Position, CanvasKind::Sum, CanvasKind::Order],
         View::Next => vec![CanvasKind::Next],
+        View::Generate => vec![CanvasKind::Generate],
     }
 }
 
@@ -1706,7 +1862,7 @@ fn render_texts(app: &App) {
             format!(
                 "{} “{}” (id {}, {} {})",
                 text(lang, "selected"),
-                c.token,
+                readable(&c.token),
                 c.id,
                 text(lang, "sentence"),
                 c.side.as_str().to_uppercase()
@@ -2284,6 +2440,91 @@ fn render_tables(app: &App) {
                 },
             ) {
                 let _ = t.set_attribute("data-testid", "predictions-table");
+                let _ = holder.append_child(&t);
+            }
+        }
+    }
+    // Generation: the text with its continuation, and every step's candidates.
+    if let Some(output) = element(doc, "gen-output") {
+        output.set_inner_html("");
+        if let Some(prompt) = create(doc, "span", "prompt", Some(&app.state.a)) {
+            let _ = output.append_child(&prompt);
+        }
+        match &app.generation {
+            Some(generation) => {
+                for step in &generation.steps {
+                    let shown = step.token.replace('Ġ', " ").replace('Ċ', "\n");
+                    if let Some(span) = create(doc, "span", "generated", Some(&shown)) {
+                        let _ = span
+                            .set_attribute("title", &format!("{} ({:.4})", step.token, step.prob));
+                        let _ = output.append_child(&span);
+                    }
+                }
+                if let Some(exact) = create(doc, "span", "visually-hidden", Some(&generation.text))
+                {
+                    let _ = exact.set_attribute("data-testid", "gen-text");
+                    let _ = output.append_child(&exact);
+                }
+            }
+            None => {
+                if let Some(hint) = create(
+                    doc,
+                    "span",
+                    "hint",
+                    Some(&format!("  — {}", text(lang, "gen-empty"))),
+                ) {
+                    let _ = output.append_child(&hint);
+                }
+            }
+        }
+    }
+    if let Some(holder) = element(doc, "generation-table") {
+        holder.set_inner_html("");
+        if let Some(generation) = app.generation.as_ref().filter(|g| !g.steps.is_empty()) {
+            let rows: Vec<String> = (1..=generation.steps.len())
+                .map(|i| i.to_string())
+                .collect();
+            let cols = vec![
+                text(lang, "token").to_string(),
+                "id".to_string(),
+                text(lang, "probability").to_string(),
+                text(lang, "kept").to_string(),
+                text(lang, "candidates").to_string(),
+            ];
+            let cells = |r: usize, c: usize| {
+                let step = &generation.steps[r];
+                match c {
+                    0 => readable(&step.token),
+                    1 => step.id.to_string(),
+                    2 => format!("{:.4}", step.prob),
+                    3 => step.kept.to_string(),
+                    _ => step
+                        .top
+                        .iter()
+                        .take(6)
+                        .map(|(_, token, prob, kept)| {
+                            format!(
+                                "{} {prob:.3}{}",
+                                readable(token),
+                                if *kept { "" } else { " ✗" }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                }
+            };
+            if let Some(t) = table(
+                doc,
+                &TableSpec {
+                    caption: text(lang, "gen-caption"),
+                    corner: text(lang, "step"),
+                    col_labels: &cols,
+                    row_labels: &rows,
+                    cells: &cells,
+                    highlight_row: None,
+                },
+            ) {
+                let _ = t.set_attribute("data-testid", "generation-table");
                 let _ = holder.append_child(&t);
             }
         }

@@ -44,6 +44,8 @@ pub enum CanvasKind {
     Order,
     /// A GPT model's most probable next tokens after the selected position.
     Next,
+    /// Each generated token's attention row over the text before it.
+    Generate,
 }
 
 impl CanvasKind {
@@ -71,6 +73,7 @@ impl CanvasKind {
             CanvasKind::Sum => "sum",
             CanvasKind::Order => "order",
             CanvasKind::Next => "next",
+            CanvasKind::Generate => "generate",
         }
     }
 
@@ -91,6 +94,7 @@ impl CanvasKind {
             CanvasKind::Sum,
             CanvasKind::Order,
             CanvasKind::Next,
+            CanvasKind::Generate,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -495,6 +499,67 @@ pub fn paint<DB: DrawingBackend>(
                 },
             )?;
             Ok(Hit::Position(layout))
+        }
+        CanvasKind::Generate => {
+            let Some(generation) = &app.generation else {
+                return message(area, theme, text(lang, "gen-empty"));
+            };
+            let steps = generation.steps.len();
+            if steps == 0 {
+                return message(area, theme, text(lang, "gen-empty"));
+            }
+            let prompt = generation.prompt_ids.len();
+            let width = prompt + steps - 1;
+            let mut cols: Vec<String> = generation
+                .prompt_tokens
+                .iter()
+                .map(|t| readable(t))
+                .collect();
+            cols.extend(
+                generation.steps[..steps - 1]
+                    .iter()
+                    .map(|s| readable(&s.token)),
+            );
+            let rows: Vec<String> = generation
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{} {}", i + 1, readable(&s.token)))
+                .collect();
+            // Keys after the step's own position did not exist yet: drawn as masked.
+            let values = ndarray::Array2::from_shape_fn((steps, width), |(i, j)| {
+                if j < prompt + i {
+                    generation
+                        .attention
+                        .get(i * width + j)
+                        .copied()
+                        .unwrap_or(f32::NAN)
+                } else {
+                    f32::NAN
+                }
+            });
+            let title = format!(
+                "{} · {} {} · {} {}",
+                text(lang, "gen-title"),
+                text(lang, "layer"),
+                generation.layer,
+                text(lang, "head"),
+                generation.head
+            );
+            let layout = draw_heatmap(
+                area,
+                &Heatmap {
+                    title: &title,
+                    row_labels: &rows,
+                    col_labels: &cols,
+                    values: &values,
+                    palette: Palette::Sequential { max: 1.0 },
+                    mask_upper: false,
+                    highlight_row: None,
+                    theme,
+                },
+            )?;
+            Ok(Hit::Similarity(layout))
         }
         CanvasKind::Next => {
             let Some((sentence, index)) = app

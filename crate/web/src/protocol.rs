@@ -55,6 +55,31 @@ pub enum Request {
     },
     /// The model's whole position-embedding table.
     Positions,
+    /// Continue `text` by up to `max_tokens` with a GPT model, and give the attention of
+    /// each generated token's step at `layer` and `head`.
+    Generate {
+        seq: u64,
+        text: String,
+        max_tokens: usize,
+        temperature: f64,
+        top_k: usize,
+        top_p: f64,
+        seed: u64,
+        layer: usize,
+        head: usize,
+    },
+}
+
+/// One generated token and the candidates it was drawn from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GeneratedStep {
+    pub id: u32,
+    pub token: String,
+    pub prob: f64,
+    pub kept: usize,
+    pub draw: Option<f64>,
+    /// The most probable candidates: (id, token, probability, kept by top-k/top-p).
+    pub top: Vec<(u32, String, f64, bool)>,
 }
 
 /// A token and its probability.
@@ -167,6 +192,19 @@ pub enum Reply {
         cols: usize,
         /// (rows, cols) row-major
         values: Vec<f32>,
+    },
+    Generation {
+        seq: u64,
+        prompt_tokens: Vec<String>,
+        prompt_ids: Vec<u32>,
+        steps: Vec<GeneratedStep>,
+        /// The continuation as text.
+        text: String,
+        layer: usize,
+        head: usize,
+        /// For step i, the attention of the position that predicted it over every token
+        /// before it (0 where masked). (steps, prompt + steps − 1) row-major
+        attention: Vec<f32>,
     },
     /// Something failed; the worker keeps whatever model it had.
     Error { seq: Option<u64>, message: String },

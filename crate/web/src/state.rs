@@ -12,10 +12,11 @@ pub enum View {
     Neuron,
     Position,
     Next,
+    Generate,
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Tokens,
         View::OneHot,
         View::Similarity,
@@ -24,6 +25,7 @@ impl View {
         View::Neuron,
         View::Position,
         View::Next,
+        View::Generate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl View {
             View::Neuron => "neuron",
             View::Position => "position",
             View::Next => "next",
+            View::Generate => "generate",
         }
     }
 
@@ -135,6 +138,12 @@ pub struct PageState {
     pub filter: PairFilter,
     /// Similarity depth: 0 static embeddings, 1 embedding output, 1 + k after layer k.
     pub depth: usize,
+    /// Decoding settings: 0 is greedy.
+    pub temperature: f64,
+    pub top_k: usize,
+    pub top_p: f64,
+    /// The sampler's seed: the same seed replays the same continuation.
+    pub seed: u64,
 }
 
 impl PageState {
@@ -151,6 +160,10 @@ impl PageState {
             dark,
             filter: PairFilter::All,
             depth: 0,
+            temperature: 0.8,
+            top_k: 40,
+            top_p: 0.95,
+            seed: 0,
         }
     }
 
@@ -175,6 +188,22 @@ impl PageState {
                 "theme" => state.dark = value == "dark",
                 "filter" => state.filter = PairFilter::from_name(value).unwrap_or(state.filter),
                 "depth" => state.depth = value.parse().unwrap_or(state.depth),
+                "temp" => {
+                    state.temperature = value
+                        .parse()
+                        .ok()
+                        .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+                        .unwrap_or(state.temperature)
+                }
+                "topk" => state.top_k = value.parse().unwrap_or(state.top_k),
+                "topp" => {
+                    state.top_p = value
+                        .parse()
+                        .ok()
+                        .filter(|p: &f64| *p > 0.0 && *p <= 1.0)
+                        .unwrap_or(state.top_p)
+                }
+                "seed" => state.seed = value.parse().unwrap_or(state.seed),
                 _ => {}
             }
         }
@@ -203,6 +232,12 @@ impl PageState {
         if self.depth != 0 {
             pairs.push(("depth", self.depth.to_string()));
         }
+        if self.view == View::Generate {
+            pairs.push(("temp", self.temperature.to_string()));
+            pairs.push(("topk", self.top_k.to_string()));
+            pairs.push(("topp", self.top_p.to_string()));
+            pairs.push(("seed", self.seed.to_string()));
+        }
         pairs
     }
 
@@ -227,7 +262,11 @@ mod tests {
         state.pair = true;
         state.layer = 2;
         state.head = 5;
-        state.view = View::Neuron;
+        state.view = View::Generate;
+        state.temperature = 0.7;
+        state.top_k = 5;
+        state.top_p = 0.9;
+        state.seed = 2026;
         state.token = Some(3);
         state.lang = Lang::Zh;
         state.dark = true;
@@ -247,6 +286,8 @@ mod tests {
                 ("lang", "fr"),
                 ("head", "-1"),
                 ("token", "x"),
+                ("temp", "-1"),
+                ("topp", "2"),
                 ("unknown", "1"),
             ],
             Lang::En,

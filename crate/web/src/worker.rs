@@ -9,9 +9,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::analysis::{analyze, positions, ready, Session};
+use crate::analysis::{analyze, generation, positions, ready, Session};
 use crate::fetch::fetch_bytes;
 use crate::protocol::{Reply, Request};
+use tokenscope_core::generate::Sampling;
 
 struct Loaded {
     name: String,
@@ -98,6 +99,44 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
                 .session
                 .neuron(seq, sentence, layer, head, token, causal)
             {
+                Ok(reply) => reply,
+                Err(message) => Reply::Error {
+                    seq: Some(seq),
+                    message,
+                },
+            });
+        }
+        Request::Generate {
+            seq,
+            text,
+            max_tokens,
+            temperature,
+            top_k,
+            top_p,
+            seed,
+            layer,
+            head,
+        } => {
+            let state = state.borrow();
+            let Some(loaded) = state.as_ref() else {
+                post(&still_loading(seq));
+                return;
+            };
+            let sampling = Sampling {
+                temperature,
+                top_k,
+                top_p,
+                seed,
+            };
+            post(&match generation(
+                &loaded.model,
+                seq,
+                &text,
+                max_tokens,
+                &sampling,
+                layer,
+                head,
+            ) {
                 Ok(reply) => reply,
                 Err(message) => Reply::Error {
                     seq: Some(seq),
