@@ -18,7 +18,6 @@
 
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::tokenize::{Segment, Tokens};
 
 /// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast, and easy to reproduce in any language,
 /// so the Python reference and a browser replay draw the very same numbers.
@@ -210,7 +209,7 @@ pub fn choose(
 
 /// The logits of the last position for `ids`: final hidden state · wteᵀ. (V)
 pub fn next_token_logits(model: &Model, ids: &[u32]) -> Result<Vec<f32>> {
-    let input = tokens_of(model, ids);
+    let input = model.tokens_from_ids(ids);
     let trace = model.trace_tokens(input)?;
     let last = trace
         .hidden_states
@@ -218,20 +217,6 @@ pub fn next_token_logits(model: &Model, ids: &[u32]) -> Result<Vec<f32>> {
         .ok_or_else(|| Error::Input("the model has no layers".into()))?;
     let row = last.row(last.nrows().saturating_sub(1)); // (H)
     Ok(model.word_embeddings().dot(&row).to_vec()) // (V)
-}
-
-fn tokens_of(model: &Model, ids: &[u32]) -> Tokens {
-    Tokens {
-        tokens: ids
-            .iter()
-            .map(|&id| model.tokenizer.id_to_token(id).unwrap_or_default())
-            .collect(),
-        ids: ids.to_vec(),
-        offsets: vec![(0, 0); ids.len()],
-        type_ids: vec![0; ids.len()],
-        segments: vec![Segment::First; ids.len()],
-        truncated: 0,
-    }
 }
 
 /// Generates up to `max_tokens` after `prompt` with a causal model.

@@ -120,6 +120,22 @@ impl Model {
         Ok(tokens)
     }
 
+    /// Input made of ids the model chose itself (a generated continuation): no text behind
+    /// them, so no offsets; every token is from the first text.
+    pub fn tokens_from_ids(&self, ids: &[u32]) -> Tokens {
+        Tokens {
+            tokens: ids
+                .iter()
+                .map(|&id| self.tokenizer.id_to_token(id).unwrap_or_default())
+                .collect(),
+            ids: ids.to_vec(),
+            offsets: vec![(0, 0); ids.len()],
+            type_ids: vec![0; ids.len()],
+            segments: vec![crate::tokenize::Segment::First; ids.len()],
+            truncated: 0,
+        }
+    }
+
     /// Runs the model on a text (or a BERT sentence pair) and keeps every intermediate.
     pub fn trace(&self, text: &str, pair: Option<&str>) -> Result<Trace> {
         let input = self.tokenize(text, pair)?;

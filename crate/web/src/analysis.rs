@@ -202,7 +202,7 @@ pub fn generation(
         let mut ids = run.prompt_ids.clone();
         ids.extend(&run.generated_ids[..steps - 1]);
         let trace = model
-            .trace_tokens(tokens_for(model, &ids))
+            .trace_tokens(model.tokens_from_ids(&ids))
             .map_err(|e| e.to_string())?;
         let layer_trace = trace
             .layers
@@ -246,20 +246,6 @@ pub fn generation(
         head,
         attention,
     })
-}
-
-fn tokens_for(model: &Model, ids: &[u32]) -> tokenscope_core::Tokens {
-    tokenscope_core::Tokens {
-        tokens: ids
-            .iter()
-            .map(|&id| model.tokenizer.id_to_token(id).unwrap_or_default())
-            .collect(),
-        ids: ids.to_vec(),
-        offsets: vec![(0, 0); ids.len()],
-        type_ids: vec![0; ids.len()],
-        segments: vec![Segment::First; ids.len()],
-        truncated: 0,
-    }
 }
 
 impl Session {
