@@ -13,7 +13,7 @@ use web_sys::{
     HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, MessageEvent, MouseEvent, Worker,
 };
 
-use crate::dom::{all, create, element, set_hidden, set_text, table, typed, TableSpec};
+use crate::dom::{all, create, element, put_table, set_hidden, set_text, typed, TableSpec};
 use crate::format::{grouped, human_bytes};
 use crate::i18n::text;
 use crate::page_data::{
@@ -167,6 +167,20 @@ impl App {
         let place = values[chip.index * cols..(chip.index + 1) * cols].to_vec();
         let sum = word.iter().zip(&place).map(|(w, p)| w + p).collect();
         Some([word, place, sum])
+    }
+
+    /// The attention of `sentence` at the current layer, every head. (heads, S, S)
+    pub fn current_layer<'a>(
+        &self,
+        sentence: &'a SentenceData,
+    ) -> Option<ndarray::ArrayView3<'a, f32>> {
+        let analysis = self.analysis.as_ref()?;
+        layer_attention(
+            sentence,
+            analysis.num_layers,
+            analysis.num_heads,
+            self.state.layer,
+        )
     }
 
     /// The token whose lines a head view of `key` shows: the hovered one, else the selected
@@ -2048,22 +2062,15 @@ fn render_texts(app: &App) {
         set_text(doc, "model-which", &line);
     }
     // In words: whom the selected token attends to in this layer, per shown sentence.
-    if let (Some(holder), Some(analysis)) = (element(doc, "attends"), &app.analysis) {
+    if let Some(holder) = element(doc, "attends") {
         holder.set_inner_html("");
         let shown = app.visible_heads.iter().filter(|v| **v).count();
         for key in head_keys(app) {
             let Some(sentence) = app.sentence(key) else {
                 continue;
             };
-            let (Some(query), Some(layer)) = (
-                app.focus_in(key),
-                layer_attention(
-                    sentence,
-                    analysis.num_layers,
-                    analysis.num_heads,
-                    app.state.layer,
-                ),
-            ) else {
+            let (Some(query), Some(layer)) = (app.focus_in(key), app.current_layer(sentence))
+            else {
                 continue;
             };
             // Keys the pair filter hides do not count either.
@@ -2151,12 +2158,7 @@ fn render_tables(app: &App) {
             let Some(sentence) = app.sentence(key) else {
                 continue;
             };
-            let Some(layer) = layer_attention(
-                sentence,
-                analysis.num_layers,
-                analysis.num_heads,
-                app.state.layer,
-            ) else {
+            let Some(layer) = app.current_layer(sentence) else {
                 continue;
             };
             let head =
@@ -2177,8 +2179,9 @@ fn render_tables(app: &App) {
             );
             let cells = |r: usize, c: usize| format!("{:.4}", head[[r, c]]);
             let focus = app.focus_in(key);
-            if let Some(t) = table(
+            if let Some(t) = put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: &caption,
                     corner: "",
@@ -2187,15 +2190,14 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: focus,
                 },
+                "attention-table",
             ) {
                 if app.facts.as_ref().is_some_and(|f| f.causal) {
                     mark_future_cells(&t);
                 }
-                let _ = t.set_attribute("data-testid", "attention-table");
                 let _ = t.set_attribute("data-sentence", key.as_str());
                 let _ = t.set_attribute("data-layer", &app.state.layer.to_string());
                 let _ = t.set_attribute("data-head", &app.state.head.to_string());
-                let _ = holder.append_child(&t);
             }
         }
     }
@@ -2213,8 +2215,9 @@ fn render_tables(app: &App) {
                     if sim.rows == sim.cols { "A" } else { "B" }
                 );
                 let cells = |r: usize, c: usize| format!("{:.4}", values[[r, c]]);
-                if let Some(t) = table(
+                if let Some(t) = put_table(
                     doc,
+                    &holder,
                     &TableSpec {
                         caption: &caption,
                         corner: "",
@@ -2223,10 +2226,9 @@ fn render_tables(app: &App) {
                         cells: &cells,
                         highlight_row: None,
                     },
+                    "similarity-table",
                 ) {
-                    let _ = t.set_attribute("data-testid", "similarity-table");
                     let _ = t.set_attribute("data-depth", &depth.to_string());
-                    let _ = holder.append_child(&t);
                 }
             }
         }
@@ -2252,8 +2254,9 @@ fn render_tables(app: &App) {
                     .map(|v| format!("{v:.4}"))
                     .unwrap_or_default()
             };
-            if let Some(t) = table(
+            put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: text(lang, "embedding-title"),
                     corner: text(lang, "dimension"),
@@ -2262,10 +2265,8 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: None,
                 },
-            ) {
-                let _ = t.set_attribute("data-testid", "embedding-table");
-                let _ = holder.append_child(&t);
-            }
+                "embedding-table",
+            );
         }
     }
     // The position rows this sentence uses: what the top of the position map draws.
@@ -2285,8 +2286,9 @@ fn render_tables(app: &App) {
                     .map(|v| format!("{v:.4}"))
                     .unwrap_or_default()
             };
-            if let Some(t) = table(
+            put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: text(lang, "position-title"),
                     corner: text(lang, "position-axis"),
@@ -2295,10 +2297,8 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: None,
                 },
-            ) {
-                let _ = t.set_attribute("data-testid", "position-table");
-                let _ = holder.append_child(&t);
-            }
+                "position-table",
+            );
         }
     }
     // Word + position for the selected token.
@@ -2312,8 +2312,9 @@ fn render_tables(app: &App) {
             ];
             let col_labels: Vec<String> = (0..rows[0].len()).map(|c| c.to_string()).collect();
             let cells = |r: usize, c: usize| format!("{:.4}", rows[r][c]);
-            if let Some(t) = table(
+            put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: text(lang, "sum-title"),
                     corner: "",
@@ -2322,10 +2323,8 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: None,
                 },
-            ) {
-                let _ = t.set_attribute("data-testid", "sum-table");
-                let _ = holder.append_child(&t);
-            }
+                "sum-table",
+            );
         }
     }
     // Next token: the candidates after the selected position, and every position's guess.
@@ -2368,8 +2367,9 @@ fn render_tables(app: &App) {
                 text(lang, "next-title"),
                 readable(&sentence.tokens[index])
             );
-            if let Some(t) = table(
+            if let Some(t) = put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: &caption,
                     corner: text(lang, "rank"),
@@ -2381,10 +2381,9 @@ fn render_tables(app: &App) {
                         .as_ref()
                         .and_then(|a| prediction.top.iter().position(|t| t.id == a.id)),
                 },
+                "next-token-table",
             ) {
-                let _ = t.set_attribute("data-testid", "next-token-table");
                 let _ = t.set_attribute("data-position", &index.to_string());
-                let _ = holder.append_child(&t);
             }
         }
         if let (false, Some(holder)) = (
@@ -2428,8 +2427,9 @@ fn render_tables(app: &App) {
                         .unwrap_or_default(),
                 }
             };
-            if let Some(t) = table(
+            put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: text(lang, "predictions-caption"),
                     corner: text(lang, "position"),
@@ -2438,10 +2438,8 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: Some(index),
                 },
-            ) {
-                let _ = t.set_attribute("data-testid", "predictions-table");
-                let _ = holder.append_child(&t);
-            }
+                "predictions-table",
+            );
         }
     }
     // Generation: the text with its continuation, and every step's candidates.
@@ -2513,8 +2511,9 @@ fn render_tables(app: &App) {
                         .join(" · "),
                 }
             };
-            if let Some(t) = table(
+            put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: text(lang, "gen-caption"),
                     corner: text(lang, "step"),
@@ -2523,10 +2522,8 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: None,
                 },
-            ) {
-                let _ = t.set_attribute("data-testid", "generation-table");
-                let _ = holder.append_child(&t);
-            }
+                "generation-table",
+            );
         }
     }
     // The neuron view's numbers: one row per key.
@@ -2552,8 +2549,9 @@ fn render_tables(app: &App) {
                     format!("{dot:.4}")
                 }
             };
-            if let Some(t) = table(
+            put_table(
                 doc,
+                &holder,
                 &TableSpec {
                     caption: &format!(
                         "“{}” · {} {} · {} {}",
@@ -2573,10 +2571,8 @@ fn render_tables(app: &App) {
                     cells: &cells,
                     highlight_row: None,
                 },
-            ) {
-                let _ = t.set_attribute("data-testid", "neuron-table");
-                let _ = holder.append_child(&t);
-            }
+                "neuron-table",
+            );
         }
     }
 }
@@ -2671,8 +2667,9 @@ fn render_toy_table(app: &App) {
             tokenscope_core::analysis::cosine(vectors[r].view(), vectors[c].view())
         )
     };
-    if let Some(t) = table(
+    put_table(
         &app.document,
+        &holder,
         &TableSpec {
             caption: text(app.state.lang, "similarity-caption"),
             corner: "cos",
@@ -2681,8 +2678,6 @@ fn render_toy_table(app: &App) {
             cells: &cells,
             highlight_row: None,
         },
-    ) {
-        let _ = t.set_attribute("data-testid", "toy-table");
-        let _ = holder.append_child(&t);
-    }
+        "toy-table",
+    );
 }

@@ -93,3 +93,16 @@ pub fn table(document: &Document, spec: &TableSpec) -> Option<Element> {
     table.append_child(&body).ok()?;
     Some(table)
 }
+
+/// Builds the table of `spec`, tags it with `data-testid` and puts it in `holder`.
+pub fn put_table(
+    document: &Document,
+    holder: &Element,
+    spec: &TableSpec,
+    test_id: &str,
+) -> Option<Element> {
+    let built = table(document, spec)?;
+    built.set_attribute("data-testid", test_id).ok()?;
+    holder.append_child(&built).ok()?;
+    Some(built)
+}

@@ -309,12 +309,7 @@ pub fn paint<DB: DrawingBackend>(
             let Some(sentence) = analysis.sentences.iter().find(|s| s.key == key) else {
                 return message(area, theme, "—");
             };
-            let Some(layer) = layer_attention(
-                sentence,
-                analysis.num_layers,
-                analysis.num_heads,
-                app.state.layer,
-            ) else {
+            let Some(layer) = app.current_layer(sentence) else {
                 return message(area, theme, &app.too_long_message());
             };
             let filter = crate::app::pair_filter(app, key);
@@ -350,12 +345,7 @@ pub fn paint<DB: DrawingBackend>(
             let Some(sentence) = app.focus_sentence() else {
                 return message(area, theme, "—");
             };
-            let Some(layer) = layer_attention(
-                sentence,
-                analysis.num_layers,
-                analysis.num_heads,
-                app.state.layer,
-            ) else {
+            let Some(layer) = app.current_layer(sentence) else {
                 return message(area, theme, &app.too_long_message());
             };
             let head = app.state.head.min(analysis.num_heads.saturating_sub(1));
