@@ -451,6 +451,14 @@ test('step-by-step generation with a seed replays the CLI\'s tokens', async () =
   const kept = await page.$$eval('[data-testid=generation-table] tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
   assert.deepEqual(kept, cli.steps.map((s) => String(s.kept)));
   assert.match(page.url(), /seed=2/);
+  // The link restores the decoding settings.
+  const again = await context.newPage();
+  await again.goto(page.url());
+  await ready(again);
+  for (const [id, value] of [['#gen-temperature', '0.8'], ['#gen-top-k', '5'], ['#gen-top-p', '1'], ['#gen-seed', '2']]) {
+    assert.equal(await again.inputValue(id), value, `${id} from the link`);
+  }
+  await again.close();
   await page.waitForSelector('#canvas-generate[data-drawn="1"]');
   await page.screenshot({ path: join(SHOTS, 'generate-gpt2.png'), fullPage: true });
   // A new seed is a new run.
@@ -472,3 +480,104 @@ test('a missing model file gives a clear message, not a frozen page', async () =
   await page.close();
   await broken.close();
 });
+
+test('each bad model file names its problem, and the page keeps its model and keeps working', async () => {
+  const { page, context, problems, foreign } = await openPage(link({ view: 'tokens' }));
+  assert.match(await page.textContent('[data-testid=model-memory]'), /weights in memory \d+\.\d MiB \(F32\) · model worker memory \d+/);
+  const tiny = join(ROOT, 'tests', 'reference', 'fixtures', 'tiny-gpt2');
+  const file = (name) => readFileSync(join(tiny, name));
+  const asBuffer = (name, buffer) => ({ name, mimeType: 'application/octet-stream', buffer });
+  const weights = file('model.safetensors');
+  const cases = [
+    ['truncated safetensors', { 'model.safetensors': weights.subarray(0, weights.length - 1000) },
+      /model\.safetensors: the file is truncated/],
+    ['a tokenizer of another model', { 'tokenizer.json': readFileSync(join(ROOT, 'assets', 'models', 'all-MiniLM-L6-v2', 'tokenizer.json')) },
+      /tokenizer\.json has 30522 tokens but config\.json says vocab_size = 320/],
+    ['an unsupported architecture', { 'config.json': Buffer.from(file('config.json').toString().replace('"model_type": "gpt2"', '"model_type": "llama"')) },
+      /model_type "llama" is not supported \(supported: bert, gpt2\)/],
+    ['a config that is not JSON', { 'config.json': Buffer.from('{"model_type": "gpt2", ') },
+      /config\.json: /],
+  ];
+  let words = 0;
+  for (const [what, replaced, message] of cases) {
+    await page.evaluate(() => document.querySelector('#status').classList.remove('error'));
+    await page.setInputFiles('#model-files', ['config.json', 'tokenizer.json', 'model.safetensors']
+      .map((name) => asBuffer(name, replaced[name] ?? file(name))));
+    await page.waitForSelector('#status.error');
+    const status = await page.textContent('#status');
+    assert.match(status, message, what);
+    assert.match(status, /still showing all-MiniLM-L6-v2/, `${what}: says which model stays`);
+    assert.match(await page.textContent('#model-info'), /all-MiniLM-L6-v2 · bert/, `${what}: the model stays`);
+    // The page still answers typing with the old model.
+    words += 1;
+    const text = `the party ${'again '.repeat(words)}`.trim();
+    await page.fill('#sentence-a', text);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=token][data-sentence=a]').length === n, words + 4);
+  }
+  assert.deepEqual(problems, []);
+  assert.deepEqual(foreign, []);
+  await context.close();
+});
+
+test('a model folder on the site loads by its address, and a link carries it', async () => {
+  const tiny = join(ROOT, 'tests', 'reference', 'fixtures', 'tiny-gpt2');
+  const overrides = {};
+  for (const name of ['config.json', 'tokenizer.json', 'model.safetensors']) {
+    overrides[`/hosted/tiny-gpt2/${name}`] = readFileSync(join(tiny, name));
+  }
+  const hosted = await serve(join(ROOT, 'dist'), { overrides });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  try {
+    await hostedFolder(hosted, context);
+  } finally {
+    await context.close();
+    await hosted.close();
+  }
+});
+
+async function hostedFolder(hosted, context) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  const foreign = [];
+  context.on('request', (r) => { if (!r.url().startsWith(hosted.url)) foreign.push(r.url()); });
+  await page.goto(`${hosted.url}?view=next&b=`);
+  await ready(page);
+  // Another site is refused before any request is made.
+  await page.fill('#model-url', 'https://huggingface.co/gpt2');
+  await page.click('#model-url-form button');
+  await page.waitForSelector('#status.error');
+  assert.match(await page.textContent('#status'), /only reads models from its own site/);
+  // A folder that is not there: the file it missed, and the model stays.
+  await page.fill('#model-url', 'hosted/nothing/');
+  await page.click('#model-url-form button');
+  await page.waitForFunction(() => /HTTP 404/.test(document.querySelector('#status').textContent));
+  assert.match(await page.textContent('#status'), /hosted\/nothing\/config\.json: HTTP 404 \(not found on this site\) — still showing all-MiniLM-L6-v2/);
+  // The real folder.
+  await page.fill('#model-url', 'hosted/tiny-gpt2/');
+  await page.click('#model-url-form button');
+  await page.waitForFunction(() => /tiny-gpt2 · gpt2/.test(document.querySelector('#model-info').textContent));
+  await settle(page);
+  assert.match(page.url(), /model=hosted%2Ftiny-gpt2/);
+  assert.equal(await page.$$eval('[data-testid=next-token-table] tbody tr', (r) => r.length), 10);
+  const url = page.url();
+  // The link opens that model straight away: the embedded weights are never fetched.
+  const before = hosted.requests.length;
+  const second = await context.newPage();
+  await second.goto(url);
+  await ready(second);
+  assert.match(await second.textContent('#model-info'), /tiny-gpt2 · gpt2/);
+  assert.equal(await second.inputValue('#model-url'), 'hosted/tiny-gpt2');
+  const fetched = hosted.requests.slice(before);
+  assert.ok(fetched.includes('/hosted/tiny-gpt2/model.safetensors'));
+  assert.ok(!fetched.includes('/models/all-MiniLM-L6-v2/model.safetensors'), fetched.join(' '));
+  // A link to a folder that is gone falls back to the embedded model, with the reason shown.
+  const third = await context.newPage();
+  await third.goto(`${hosted.url}?model=hosted%2Fgone`);
+  await ready(third);
+  assert.match(await third.textContent('#model-info'), /all-MiniLM-L6-v2 · bert/);
+  assert.match(await third.textContent('#status'), /hosted\/gone\/config\.json: HTTP 404.*showing instead: all-MiniLM-L6-v2/);
+  assert.ok(!third.url().includes('model='), 'the dead folder leaves the link');
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(problems.filter((p) => !/404/.test(p)), []);
+}

@@ -358,3 +358,68 @@ fn generate_refuses_bert_and_bad_settings_with_status_2() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+/// A copy of the tiny GPT-2 folder with one file replaced, in a fresh temporary folder.
+fn broken_gpt2(case: &str, file: &str, bytes: &[u8]) -> PathBuf {
+    let source = root().join("tests/reference/fixtures/tiny-gpt2");
+    let dir = std::env::temp_dir().join(format!("tokenscope-{}-{case}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(source.join(name), dir.join(name)).expect("copies");
+    }
+    std::fs::write(dir.join(file), bytes).expect("writes");
+    dir
+}
+
+#[test]
+fn each_bad_model_file_gets_its_own_message_and_status_2() {
+    let source = root().join("tests/reference/fixtures/tiny-gpt2");
+    let weights = std::fs::read(source.join("model.safetensors")).expect("weights");
+    let config = std::fs::read_to_string(source.join("config.json")).expect("config");
+    let bert_tokenizer =
+        std::fs::read(root().join("assets/models/all-MiniLM-L6-v2/tokenizer.json"))
+            .expect("MiniLM tokenizer");
+    let cases = [
+        (
+            broken_gpt2(
+                "truncated",
+                "model.safetensors",
+                &weights[..weights.len() - 1000],
+            ),
+            "model.safetensors: the file is truncated",
+        ),
+        (
+            broken_gpt2("vocab", "tokenizer.json", &bert_tokenizer),
+            "tokenizer.json has 30522 tokens but config.json says vocab_size = 320",
+        ),
+        (
+            broken_gpt2(
+                "architecture",
+                "config.json",
+                config
+                    .replace("\"model_type\": \"gpt2\"", "\"model_type\": \"llama\"")
+                    .as_bytes(),
+            ),
+            "model_type \"llama\" is not supported (supported: bert, gpt2)",
+        ),
+    ];
+    for (dir, message) in &cases {
+        for command in ["inspect", "generate"] {
+            let out = tokenscope(&[
+                command,
+                "--model",
+                dir.to_str().expect("path"),
+                "--text",
+                "a",
+            ]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {dir:?}: {stderr}");
+            assert!(
+                stderr.contains(message),
+                "{command}: {stderr:?} lacks {message:?}"
+            );
+            assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -9,6 +9,7 @@ use crate::ops::{activate, attention, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
 use crate::tokenize::Tokens;
 use crate::trace::{EmbeddingTrace, LayerTrace};
+use crate::weights::{Matrix, Precision};
 
 struct BertLayer {
     query: Linear,
@@ -23,7 +24,7 @@ struct BertLayer {
 
 pub struct Bert {
     config: BertConfig,
-    pub(crate) word_embeddings: Array2<f32>,     // (V, H)
+    pub(crate) word_embeddings: Matrix,          // (V, H)
     pub(crate) position_embeddings: Array2<f32>, // (P, H)
     token_type_embeddings: Array2<f32>,          // (T, H)
     embedding_norm: LayerNorm,
@@ -38,11 +39,12 @@ pub struct BertOutput {
 }
 
 impl Bert {
-    pub fn load(config: BertConfig, bytes: &[u8]) -> Result<Self> {
+    pub fn load(config: BertConfig, bytes: &[u8], precision: Precision) -> Result<Self> {
         let store = TensorStore::parse(
             bytes,
             "embeddings.word_embeddings.weight",
             &["", "bert.", "model."],
+            precision,
         )?;
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;
@@ -82,7 +84,7 @@ impl Bert {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Bert {
-            word_embeddings: store.matrix(
+            word_embeddings: store.weight(
                 "embeddings.word_embeddings.weight",
                 config.vocab_size,
                 h,
@@ -103,6 +105,26 @@ impl Bert {
         })
     }
 
+    /// Bytes the weights occupy in memory.
+    pub fn weight_bytes(&self) -> u64 {
+        let tables = (self.position_embeddings.len() + self.token_type_embeddings.len()) * 4;
+        let layers: u64 = self
+            .layers
+            .iter()
+            .map(|l| {
+                l.query.bytes()
+                    + l.key.bytes()
+                    + l.value.bytes()
+                    + l.attention_output.bytes()
+                    + l.attention_norm.bytes()
+                    + l.intermediate.bytes()
+                    + l.output.bytes()
+                    + l.output_norm.bytes()
+            })
+            .sum();
+        self.word_embeddings.bytes() + tables as u64 + self.embedding_norm.bytes() + layers
+    }
+
     pub fn forward(&self, input: &Tokens) -> Result<BertOutput> {
         let seq = input.ids.len();
         let ids =
@@ -114,7 +136,7 @@ impl Bert {
                 self.config.type_vocab_size
             )));
         }
-        let word = self.word_embeddings.select(Axis(0), &ids); // (S, H)
+        let word = self.word_embeddings.select_rows(&ids); // (S, H)
         let position = self
             .position_embeddings
             .slice(ndarray::s![..seq, ..])

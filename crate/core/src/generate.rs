@@ -215,8 +215,12 @@ pub fn next_token_logits(model: &Model, ids: &[u32]) -> Result<Vec<f32>> {
         .hidden_states
         .last()
         .ok_or_else(|| Error::Input("the model has no layers".into()))?;
-    let row = last.row(last.nrows().saturating_sub(1)); // (H)
-    Ok(model.word_embeddings().dot(&row).to_vec()) // (V)
+    let row = last.slice(ndarray::s![last.nrows().saturating_sub(1).., ..]); // (1, H)
+    Ok(model
+        .word_embeddings()
+        .mul_transposed(&row)
+        .into_raw_vec_and_offset()
+        .0) // (V)
 }
 
 /// Generates up to `max_tokens` after `prompt` with a causal model.

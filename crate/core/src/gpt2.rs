@@ -1,7 +1,7 @@
 //! GPT-2 decoder: pre-LayerNorm blocks with causal attention, a final `ln_f`, and a
 //! language-model head tied to the token embeddings. Names mirror HF `GPT2Model`.
 
-use ndarray::{s, Array2, Axis};
+use ndarray::{s, Array2};
 
 use crate::config::Gpt2Config;
 use crate::error::Result;
@@ -9,6 +9,7 @@ use crate::ops::{activate, attention, softmax_prefix, split_heads, LayerNorm, Li
 use crate::tensors::TensorStore;
 use crate::tokenize::Tokens;
 use crate::trace::{EmbeddingTrace, LayerTrace};
+use crate::weights::{Matrix, Precision};
 
 struct Gpt2Block {
     ln_1: LayerNorm,
@@ -21,7 +22,7 @@ struct Gpt2Block {
 
 pub struct Gpt2 {
     config: Gpt2Config,
-    pub(crate) wte: Array2<f32>, // (V, H), also the output projection
+    pub(crate) wte: Matrix,      // (V, H), also the output projection
     pub(crate) wpe: Array2<f32>, // (P, H)
     blocks: Vec<Gpt2Block>,
     ln_f: LayerNorm,
@@ -35,9 +36,9 @@ pub struct Gpt2Output {
 }
 
 impl Gpt2 {
-    pub fn load(config: Gpt2Config, bytes: &[u8]) -> Result<Self> {
+    pub fn load(config: Gpt2Config, bytes: &[u8], precision: Precision) -> Result<Self> {
         // Hub checkpoints have bare names; GPT2LMHeadModel.save_pretrained adds "transformer.".
-        let store = TensorStore::parse(bytes, "wte.weight", &["", "transformer."])?;
+        let store = TensorStore::parse(bytes, "wte.weight", &["", "transformer."], precision)?;
         let h = config.n_embd;
         let eps = config.layer_norm_epsilon;
         let blocks = (0..config.n_layer)
@@ -59,7 +60,7 @@ impl Gpt2 {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Gpt2 {
-            wte: store.matrix("wte.weight", config.vocab_size, h)?,
+            wte: store.weight("wte.weight", config.vocab_size, h)?,
             wpe: store.matrix("wpe.weight", config.n_positions, h)?,
             ln_f: LayerNorm::load(&store, "ln_f", h, eps)?,
             blocks,
@@ -67,12 +68,29 @@ impl Gpt2 {
         })
     }
 
+    /// Bytes the weights occupy in memory.
+    pub fn weight_bytes(&self) -> u64 {
+        let blocks: u64 = self
+            .blocks
+            .iter()
+            .map(|b| {
+                b.ln_1.bytes()
+                    + b.c_attn.bytes()
+                    + b.c_proj.bytes()
+                    + b.ln_2.bytes()
+                    + b.c_fc.bytes()
+                    + b.mlp_proj.bytes()
+            })
+            .sum();
+        self.wte.bytes() + (self.wpe.len() * 4) as u64 + self.ln_f.bytes() + blocks
+    }
+
     pub fn forward(&self, input: &Tokens) -> Result<Gpt2Output> {
         let seq = input.ids.len();
         let ids = input.checked_indices(self.config.vocab_size, self.config.n_positions)?;
         let h = self.config.n_embd;
         let heads = self.config.n_head;
-        let word = self.wte.select(Axis(0), &ids); // (S, H)
+        let word = self.wte.select_rows(&ids); // (S, H)
         let position = self.wpe.slice(s![..seq, ..]).to_owned(); // (S, H)
         let output = &word + &position; // (S, H)
 
@@ -123,7 +141,7 @@ impl Gpt2 {
 
     /// Softmax of the tied head's logits `final · wteᵀ`, one distribution per row. (S, V)
     pub fn next_token_probs(&self, final_hidden: &Array2<f32>) -> Array2<f32> {
-        let mut probs = final_hidden.dot(&self.wte.t()); // (S, V)
+        let mut probs = self.wte.mul_transposed(&final_hidden.view()); // (S, V)
         let vocab = probs.ncols();
         for row in probs.rows_mut() {
             softmax_prefix(row, vocab);

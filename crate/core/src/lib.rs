@@ -13,9 +13,11 @@ pub mod ops;
 pub mod tensors;
 pub mod tokenize;
 pub mod trace;
+pub mod weights;
 
 pub use config::ModelConfig;
 pub use error::{Error, Result};
 pub use model::{Model, ModelInfo, OneHotFacts};
 pub use tokenize::{Segment, Tokens};
 pub use trace::{EmbeddingTrace, LayerTrace, Trace};
+pub use weights::Precision;

@@ -1,7 +1,7 @@
 //! A loaded model: config, tokenizer and weights of one supported architecture, and the
 //! entry point that turns text into a `Trace`.
 
-use ndarray::{Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use crate::bert::Bert;
@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::gpt2::Gpt2;
 use crate::tokenize::{TextTokenizer, Tokens};
 use crate::trace::Trace;
+use crate::weights::{Matrix, Precision};
 
 enum Architecture {
     Bert(Bert),
@@ -20,6 +21,7 @@ pub struct Model {
     pub config: ModelConfig,
     pub tokenizer: TextTokenizer,
     architecture: Architecture,
+    precision: Precision,
 }
 
 /// Size facts the page shows beside a model's name.
@@ -33,6 +35,10 @@ pub struct ModelInfo {
     pub head_dim: usize,
     pub max_positions: usize,
     pub causal: bool,
+    /// How the large weight matrices are held: "F32" or "F16".
+    pub precision: &'static str,
+    /// Bytes the weights occupy in memory.
+    pub weight_bytes: u64,
 }
 
 /// The seed's one-hot argument in numbers for one token of this model.
@@ -51,11 +57,22 @@ pub struct OneHotFacts {
 }
 
 impl Model {
-    /// Builds a model from the three files of a Hugging Face model folder, as bytes.
+    /// Builds a model from the three files of a Hugging Face model folder, as bytes, with
+    /// every weight in f32.
     pub fn from_bytes(
         config_json: &[u8],
         safetensors: &[u8],
         tokenizer_json: &[u8],
+    ) -> Result<Self> {
+        Self::from_bytes_with(config_json, safetensors, tokenizer_json, Precision::F32)
+    }
+
+    /// As `from_bytes`, keeping the large weight matrices in `precision`.
+    pub fn from_bytes_with(
+        config_json: &[u8],
+        safetensors: &[u8],
+        tokenizer_json: &[u8],
+        precision: Precision,
     ) -> Result<Self> {
         let config = ModelConfig::from_json(config_json)?;
         let tokenizer = TextTokenizer::from_bytes(tokenizer_json, config.max_positions())?;
@@ -66,13 +83,18 @@ impl Model {
             });
         }
         let architecture = match &config {
-            ModelConfig::Bert(c) => Architecture::Bert(Bert::load(c.clone(), safetensors)?),
-            ModelConfig::Gpt2(c) => Architecture::Gpt2(Gpt2::load(c.clone(), safetensors)?),
+            ModelConfig::Bert(c) => {
+                Architecture::Bert(Bert::load(c.clone(), safetensors, precision)?)
+            }
+            ModelConfig::Gpt2(c) => {
+                Architecture::Gpt2(Gpt2::load(c.clone(), safetensors, precision)?)
+            }
         };
         Ok(Model {
             config,
             tokenizer,
             architecture,
+            precision,
         })
     }
 
@@ -101,6 +123,16 @@ impl Model {
             head_dim: c.head_dim(),
             max_positions: c.max_positions(),
             causal: c.is_causal(),
+            precision: self.precision.name(),
+            weight_bytes: self.weight_bytes(),
+        }
+    }
+
+    /// Bytes the weights occupy in memory.
+    pub fn weight_bytes(&self) -> u64 {
+        match &self.architecture {
+            Architecture::Bert(b) => b.weight_bytes(),
+            Architecture::Gpt2(g) => g.weight_bytes(),
         }
     }
 
@@ -168,8 +200,8 @@ impl Model {
         })
     }
 
-    /// The static embedding table. (V, H)
-    pub fn word_embeddings(&self) -> &Array2<f32> {
+    /// The static embedding table, in the precision it is held in. (V, H)
+    pub fn word_embeddings(&self) -> &Matrix {
         match &self.architecture {
             Architecture::Bert(b) => &b.word_embeddings,
             Architecture::Gpt2(g) => &g.wte,
@@ -185,9 +217,8 @@ impl Model {
     }
 
     /// The static embedding of one token id, if it is in the vocabulary. (H)
-    pub fn embedding_of(&self, id: u32) -> Option<ArrayView1<'_, f32>> {
-        let table = self.word_embeddings();
-        ((id as usize) < table.nrows()).then(|| table.index_axis(Axis(0), id as usize))
+    pub fn embedding_of(&self, id: u32) -> Option<Array1<f32>> {
+        self.word_embeddings().row(id as usize)
     }
 
     pub fn one_hot_facts(&self, id: u32) -> OneHotFacts {

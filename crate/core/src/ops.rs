@@ -7,12 +7,13 @@ use crate::config::Activation;
 use crate::error::Result;
 use crate::tensors::TensorStore;
 use crate::trace::LayerTrace;
+use crate::weights::Matrix;
 
 /// `y = x · weight + bias` with `weight` stored as `(in, out)` so every architecture's
 /// layers multiply the same way (PyTorch `nn.Linear` weights are transposed at load).
 pub struct Linear {
-    pub weight: Array2<f32>, // (in, out)
-    pub bias: Array1<f32>,   // (out)
+    pub weight: Matrix,    // (in, out)
+    pub bias: Array1<f32>, // (out)
 }
 
 impl Linear {
@@ -20,7 +21,7 @@ impl Linear {
     pub fn load_torch(store: &TensorStore, prefix: &str, inp: usize, out: usize) -> Result<Self> {
         let weight = store.matrix(&format!("{prefix}.weight"), out, inp)?; // (out, in)
         Ok(Linear {
-            weight: weight.t().as_standard_layout().into_owned(), // (in, out)
+            weight: store.weight_from(weight.t().as_standard_layout().into_owned()), // (in, out)
             bias: store.vector(&format!("{prefix}.bias"), out)?,
         })
     }
@@ -28,13 +29,18 @@ impl Linear {
     /// Loads a GPT-2 `Conv1D` (`weight` stored `(in, out)` already).
     pub fn load_conv1d(store: &TensorStore, prefix: &str, inp: usize, out: usize) -> Result<Self> {
         Ok(Linear {
-            weight: store.matrix(&format!("{prefix}.weight"), inp, out)?,
+            weight: store.weight(&format!("{prefix}.weight"), inp, out)?,
             bias: store.vector(&format!("{prefix}.bias"), out)?,
         })
     }
 
+    /// Bytes held in memory.
+    pub fn bytes(&self) -> u64 {
+        self.weight.bytes() + (self.bias.len() * 4) as u64
+    }
+
     pub fn forward(&self, x: &ArrayView2<f32>) -> Array2<f32> {
-        let mut y = x.dot(&self.weight); // (S, out)
+        let mut y = self.weight.left_mul(x); // (S, out)
         y += &self.bias;
         y
     }
@@ -53,6 +59,11 @@ impl LayerNorm {
             bias: store.vector(&format!("{prefix}.bias"), dim)?,
             eps,
         })
+    }
+
+    /// Bytes held in memory.
+    pub fn bytes(&self) -> u64 {
+        ((self.weight.len() + self.bias.len()) * 4) as u64
     }
 
     /// Normalises each row; statistics in f64 so rounding stays below PyTorch's own.

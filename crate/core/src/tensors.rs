@@ -5,18 +5,26 @@ use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
+use crate::weights::{Matrix, Precision};
 
 /// A parsed checkpoint plus the name prefix its keys carry (`""`, `"bert."`, `"transformer."`).
 pub struct TensorStore<'a> {
     tensors: SafeTensors<'a>,
     prefix: String,
+    /// How large matrices are kept once read (see `weight`).
+    precision: Precision,
 }
 
 impl<'a> TensorStore<'a> {
     /// Parses the safetensors header. `probe` is a key every checkpoint of the architecture
     /// has; the first of `prefixes` under which it exists becomes the prefix for all lookups,
     /// so checkpoints saved with and without a wrapper model both load.
-    pub fn parse(bytes: &'a [u8], probe: &str, prefixes: &[&str]) -> Result<Self> {
+    pub fn parse(
+        bytes: &'a [u8],
+        probe: &str,
+        prefixes: &[&str],
+        precision: Precision,
+    ) -> Result<Self> {
         let tensors =
             SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(describe(&e)))?;
         let names = tensors.names();
@@ -25,7 +33,11 @@ impl<'a> TensorStore<'a> {
             .find(|p| names.iter().any(|n| *n == format!("{p}{probe}")))
             .map(|p| p.to_string())
             .ok_or_else(|| Error::MissingTensor(probe.to_string()))?;
-        Ok(TensorStore { tensors, prefix })
+        Ok(TensorStore {
+            tensors,
+            prefix,
+            precision,
+        })
     }
 
     fn raw(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>> {
@@ -55,6 +67,27 @@ impl<'a> TensorStore<'a> {
         Array2::from_shape_vec((rows, cols), data)
             .map_err(|e| Error::Safetensors(format!("{name}: {e}")))
     }
+
+    /// A large matrix `[rows, cols]`, kept in the store's precision.
+    pub fn weight(&self, name: &str, rows: usize, cols: usize) -> Result<Matrix> {
+        Ok(self.weight_from(self.matrix(name, rows, cols)?))
+    }
+
+    /// Keeps an already read (e.g. transposed) matrix in the store's precision.
+    pub fn weight_from(&self, values: Array2<f32>) -> Matrix {
+        Matrix::new(values, self.precision)
+    }
+}
+
+/// How many numbers a checkpoint holds, read from its header alone (for choosing a
+/// `Precision` before loading).
+pub fn parameter_count(bytes: &[u8]) -> Result<usize> {
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(describe(&e)))?;
+    Ok(tensors
+        .tensors()
+        .iter()
+        .map(|(_, view)| view.shape().iter().product::<usize>())
+        .sum())
 }
 
 /// Turns little-endian tensor bytes into f32, whatever float dtype they were stored in.

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use tokenscope_core::Model;
+use tokenscope_core::{Model, Precision};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -47,6 +47,43 @@ fn every_case_matches_pytorch() {
     assert!(
         failures.is_empty(),
         "disagreements with PyTorch:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Large models are kept in f16 on the page; the same cases must hold to the F16 standard.
+#[test]
+fn every_case_matches_pytorch_with_weights_held_in_f16() {
+    let cases = common::parse_cases(&std::fs::read(fixtures().join("cases.json")).expect("cases"));
+    let mut models: HashMap<String, Model> = HashMap::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        if !models.contains_key(&case.model) {
+            let dir = root().join(&case.model);
+            let read = |name: &str| std::fs::read(dir.join(name)).expect("model file");
+            let model = Model::from_bytes_with(
+                &read("config.json"),
+                &read("model.safetensors"),
+                &read("tokenizer.json"),
+                Precision::F16,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", case.model));
+            assert_eq!(model.info().precision, "F16");
+            models.insert(case.model.clone(), model);
+        }
+        let fixture = std::fs::read(fixtures().join(format!("{}.safetensors", case.name)))
+            .expect("fixture file exists");
+        let mut case = case.clone();
+        case.tolerance = case.tolerance.max(5e-3);
+        let (fails, report) = common::check_case(&models[&case.model], &case, &fixture);
+        for line in report {
+            println!("f16 {line}");
+        }
+        failures.extend(fails);
+    }
+    assert!(
+        failures.is_empty(),
+        "weights held in f16 disagree with PyTorch beyond 5e-3:\n{}",
         failures.join("\n")
     );
 }

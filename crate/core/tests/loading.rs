@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use tokenscope_core::bundle::{convert_safetensors, BundleDtype};
-use tokenscope_core::{Error, Model};
+use tokenscope_core::{Error, Model, Precision};
 
 fn fixture(model: &str, file: &str) -> Vec<u8> {
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,6 +150,91 @@ fn f16_and_f32_bundles_load_and_agree() {
             assert!(diff <= limit, "{dtype:?}: attention differs by {diff}");
         }
     }
+}
+
+/// Holding f32 weights in f16 is the same model as an f32 file whose large matrices were
+/// rounded to f16 (biases, LayerNorm and position tables stay f32), at about half the bytes.
+#[test]
+fn weights_held_in_f16_equal_a_file_rounded_the_same_way() {
+    for name in ["tiny-gpt2", "tiny-bert"] {
+        let f = files(name);
+        let held = Model::from_bytes_with(&f.config, &f.weights, &f.tokenizer, Precision::F16)
+            .expect("loads in f16");
+        let rounded_file = Files {
+            weights: round_large_matrices(&f.weights),
+            config: f.config.clone(),
+            tokenizer: f.tokenizer.clone(),
+        };
+        let rounded = load(&rounded_file).expect("loads");
+        let full = load(&f).expect("loads");
+        assert_eq!(held.info().precision, "F16");
+        assert_eq!(full.info().precision, "F32");
+        assert!(
+            held.weight_bytes() < full.weight_bytes() * 6 / 10,
+            "{name}: {} bytes in f16 vs {} in f32",
+            held.weight_bytes(),
+            full.weight_bytes()
+        );
+        let a = held.trace("Hello, world! The party", None).expect("runs");
+        let b = rounded
+            .trace("Hello, world! The party", None)
+            .expect("runs");
+        let mut largest = 0.0f32;
+        for (x, y) in a.hidden_states.iter().zip(&b.hidden_states) {
+            for (p, q) in x.iter().zip(y.iter()) {
+                largest = largest.max((p - q).abs());
+            }
+        }
+        for (x, y) in a.layers.iter().zip(&b.layers) {
+            for (p, q) in x.attention.iter().zip(y.attention.iter()) {
+                largest = largest.max((p - q).abs());
+            }
+        }
+        println!("{name}: f16-held vs rounded f32 file: largest difference {largest:.2e}");
+        assert!(largest <= 1e-5, "{name}: differs by {largest}");
+        assert_eq!(
+            held.embedding_of(5).expect("row").to_vec(),
+            rounded.embedding_of(5).expect("row").to_vec()
+        );
+    }
+}
+
+/// The f32 checkpoint with every 2-D weight except the position and token-type tables
+/// rounded to the nearest f16: what `Precision::F16` keeps in memory.
+fn round_large_matrices(bytes: &[u8]) -> Vec<u8> {
+    let st = safetensors::SafeTensors::deserialize(bytes).expect("parses");
+    let mut owned = Vec::new();
+    for (name, view) in st.tensors() {
+        let small_table = ["wpe", "position_embeddings", "token_type_embeddings"]
+            .iter()
+            .any(|t| name.contains(t));
+        let round = view.shape().len() == 2 && !small_table;
+        let data: Vec<u8> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .map(|v| {
+                if round {
+                    half::f16::from_f32(v).to_f32()
+                } else {
+                    v
+                }
+            })
+            .flat_map(f32::to_le_bytes)
+            .collect();
+        owned.push((name.to_string(), view.shape().to_vec(), data));
+    }
+    let views: Vec<_> = owned
+        .iter()
+        .map(|(n, shape, data)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                    .expect("view"),
+            )
+        })
+        .collect();
+    safetensors::serialize(views, None).expect("serialises")
 }
 
 #[test]

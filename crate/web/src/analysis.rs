@@ -21,8 +21,8 @@ pub struct Session {
     traces: Vec<(SentenceKey, Trace)>,
 }
 
-/// The model facts the page shows once it is loaded.
-pub fn ready(name: &str, model: &Model) -> Reply {
+/// The model facts the page shows once it is loaded; `memory_bytes` is the worker's memory.
+pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> Reply {
     let info = model.info();
     let facts = model.one_hot_facts(0);
     Reply::Ready {
@@ -37,6 +37,9 @@ pub fn ready(name: &str, model: &Model) -> Reply {
         causal: info.causal,
         one_hot_table_bytes: facts.one_hot_table_bytes,
         embedding_table_bytes: facts.embedding_table_bytes,
+        precision: info.precision.to_string(),
+        weight_bytes: info.weight_bytes,
+        memory_bytes,
     }
 }
 

@@ -22,7 +22,7 @@ use crate::page_data::{
 };
 use crate::paint::{depth_labels, paint, CanvasKind, Hit};
 use crate::protocol::{GeneratedStep, Reply, Request, SentenceData, SentenceKey, Similarity};
-use crate::state::{Lang, PageState, PairFilter, View};
+use crate::state::{folder_name, hosted_folder, FolderError, Lang, PageState, PairFilter, View};
 
 const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
 const MODEL_NAME: &str = "all-MiniLM-L6-v2";
@@ -43,6 +43,9 @@ pub struct Facts {
     pub causal: bool,
     pub one_hot_table_bytes: u64,
     pub embedding_table_bytes: u64,
+    pub precision: String,
+    pub weight_bytes: u64,
+    pub memory_bytes: u64,
 }
 
 pub struct Analysis {
@@ -101,6 +104,11 @@ pub struct App {
     gen_steps: usize,
     /// blob: URLs of files the user opened, released once the worker has read them.
     blob_urls: Vec<String>,
+    /// The site folder of the model being loaded (None: embedded model or opened files);
+    /// it becomes `state.model` once that model is ready.
+    requested_folder: Option<String>,
+    /// A load error to keep on screen after the fallback model is ready.
+    load_notice: Option<String>,
     /// The number of the latest analysis; older answers are stale and dropped.
     seq: u64,
     pending: Option<i32>,
@@ -279,6 +287,15 @@ fn set_status(document: &Document, message: &str, is_error: bool) {
     }
 }
 
+/// "Ready", unless a failed link's model left a notice the user has not acted on yet.
+fn show_ready_status(app: &Shared) {
+    let a = app.borrow();
+    match &a.load_notice {
+        Some(notice) => set_status(&a.document, notice, true),
+        None => set_status(&a.document, text(a.state.lang, "ready"), false),
+    }
+}
+
 fn set_busy(document: &Document, busy: bool) {
     if let Some(body) = document.body() {
         let _ = body.set_attribute("data-state", if busy { "busy" } else { "ready" });
@@ -306,9 +323,7 @@ pub fn start() {
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(params) = &params {
-        for key in [
-            "a", "b", "pair", "layer", "head", "view", "token", "lang", "theme", "filter", "depth",
-        ] {
+        for key in PageState::KEYS {
             if let Some(value) = params.get(key) {
                 pairs.push((key.to_string(), value));
             }
@@ -345,6 +360,8 @@ pub fn start() {
         toy,
         hits: Vec::new(),
         blob_urls: Vec::new(),
+        requested_folder: None,
+        load_notice: None,
         generation: None,
         gen_steps: 0,
         seq: 0,
@@ -519,7 +536,54 @@ fn load_user_files(app: &Shared, files: &web_sys::FileList) {
     };
     send(&a, &request);
     drop(a);
-    app.borrow_mut().blob_urls = vec![config, tokenizer, weights];
+    let mut a = app.borrow_mut();
+    a.blob_urls = vec![config, tokenizer, weights];
+    a.requested_folder = None;
+    a.load_notice = None;
+}
+
+/// Asks the worker for a model folder on this site (or the embedded one with `None`).
+fn load_folder(app: &Shared, folder: Option<String>) {
+    let mut a = app.borrow_mut();
+    if let Some(bar) = element(&a.document, "load-progress") {
+        let _ = bar.remove_attribute("hidden");
+    }
+    let request = match &folder {
+        Some(folder) => Request::Load {
+            folder: folder.clone(),
+            name: folder_name(folder).to_string(),
+        },
+        None => Request::Load {
+            folder: MODEL_FOLDER.into(),
+            name: MODEL_NAME.into(),
+        },
+    };
+    a.requested_folder = folder;
+    a.load_notice = None;
+    send(&a, &request);
+}
+
+/// The address typed into the folder field, checked to be on this site, then loaded.
+fn load_typed_folder(app: &Shared) {
+    let (value, origin, lang, document) = {
+        let a = app.borrow();
+        let value = typed::<HtmlInputElement>(&a.document, "model-url")
+            .map(|i| i.value())
+            .unwrap_or_default();
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        (value, origin, a.state.lang, a.document.clone())
+    };
+    match hosted_folder(&value, &origin) {
+        Ok(folder) => load_folder(app, Some(folder)),
+        Err(FolderError::Empty) => set_status(&document, text(lang, "model-url-empty"), true),
+        Err(FolderError::NotThisSite) => set_status(
+            &document,
+            &format!("{} {origin}", text(lang, "model-url-foreign")),
+            true,
+        ),
+    }
 }
 
 /// The worker has read (or failed to read) the opened files: free their memory.
@@ -549,17 +613,13 @@ fn wire_model_picker(app: &Shared) {
     }
     if let Some(embedded) = by_id(app, "embedded-model") {
         on_event::<web_sys::Event>(&embedded, "click", app, |app, _| {
-            let a = app.borrow();
-            if let Some(bar) = element(&a.document, "load-progress") {
-                let _ = bar.remove_attribute("hidden");
-            }
-            send(
-                &a,
-                &Request::Load {
-                    folder: MODEL_FOLDER.into(),
-                    name: MODEL_NAME.into(),
-                },
-            );
+            load_folder(app, None);
+        });
+    }
+    if let Some(form) = by_id(app, "model-url-form") {
+        on_event::<web_sys::Event>(&form, "submit", app, |app, event| {
+            event.prevent_default();
+            load_typed_folder(app);
         });
     }
     if let Some(body) = app.borrow().document.body() {
@@ -690,6 +750,8 @@ fn wire_controls(app: &Shared) {
     for id in ["sentence-a", "sentence-b"] {
         if let Some(input) = by_id(app, id) {
             on_event::<web_sys::Event>(&input, "input", app, |app, _| {
+                // The user has moved on from a failed link's model.
+                app.borrow_mut().load_notice = None;
                 read_sentences(app);
                 reset_generation(app);
                 schedule_analysis(app);
@@ -982,13 +1044,15 @@ fn on_reply(app: &Shared, reply: Reply) {
     let document = app.borrow().document.clone();
     let lang = app.borrow().state.lang;
     match reply {
-        Reply::Started => send(
-            &app.borrow(),
-            &Request::Load {
-                folder: MODEL_FOLDER.into(),
-                name: MODEL_NAME.into(),
-            },
-        ),
+        Reply::Started => {
+            let folder = app.borrow().state.model.clone();
+            if let (Some(folder), Some(input)) =
+                (&folder, typed::<HtmlInputElement>(&document, "model-url"))
+            {
+                input.set_value(folder);
+            }
+            load_folder(app, folder);
+        }
         Reply::Progress { fraction, message } => {
             if let Some(bar) = typed::<HtmlProgressElement>(&document, "load-progress") {
                 bar.set_value(fraction);
@@ -1006,11 +1070,15 @@ fn on_reply(app: &Shared, reply: Reply) {
             causal,
             one_hot_table_bytes,
             embedding_table_bytes,
+            precision,
+            weight_bytes,
+            memory_bytes,
             ..
         } => {
             {
                 let mut a = app.borrow_mut();
                 a.state.clamp_to(num_layers, num_heads);
+                a.state.model = a.requested_folder.take();
                 if causal {
                     a.state.pair = false;
                     a.state.filter = PairFilter::All;
@@ -1034,7 +1102,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                     );
                 }
                 if let Some(button) = element(&a.document, "embedded-model") {
-                    set_hidden(&button, name == MODEL_NAME);
+                    set_hidden(&button, name == MODEL_NAME && a.state.model.is_none());
                 }
                 a.visible_heads = vec![true; num_heads];
                 a.facts = Some(Facts {
@@ -1048,6 +1116,9 @@ fn on_reply(app: &Shared, reply: Reply) {
                     causal,
                     one_hot_table_bytes,
                     embedding_table_bytes,
+                    precision,
+                    weight_bytes,
+                    memory_bytes,
                 });
             }
             release_blobs(app);
@@ -1055,7 +1126,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                 bar.set_value(1.0);
                 let _ = bar.set_attribute("hidden", "");
             }
-            set_status(&document, text(lang, "ready"), false);
+            show_ready_status(app);
             if let Some(body) = document.body() {
                 let _ = body.set_attribute("data-model-ready", "1");
             }
@@ -1092,7 +1163,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                     similarity,
                 });
             }
-            set_status(&document, text(lang, "ready"), false);
+            show_ready_status(app);
             request_neuron(app);
             render(app);
             set_busy(&document, false);
@@ -1169,13 +1240,37 @@ fn on_reply(app: &Shared, reply: Reply) {
                 if let Some(bar) = element(&document, "load-progress") {
                     let _ = bar.set_attribute("hidden", "");
                 }
+                let (first_load, folder) = {
+                    let mut a = app.borrow_mut();
+                    a.requested_folder = None;
+                    (a.facts.is_none(), a.state.model.clone())
+                };
+                if first_load && folder.is_some() {
+                    // A link's model folder failed before any model was up: say so, and
+                    // open the embedded model so the page still works.
+                    let notice = format!(
+                        "{} {message} — {} {MODEL_NAME}",
+                        text(lang, "load-failed"),
+                        text(lang, "showing-instead")
+                    );
+                    set_status(&document, &notice, true);
+                    app.borrow_mut().state.model = None;
+                    load_folder(app, None);
+                    app.borrow_mut().load_notice = Some(notice);
+                    return;
+                }
             }
-            let prefix = if app.borrow().facts.is_some() {
-                String::new()
-            } else {
-                format!("{} ", text(lang, "load-failed"))
+            let a = app.borrow();
+            let message = match (&a.facts, seq) {
+                (None, _) => format!("{} {message}", text(lang, "load-failed")),
+                // A failed load leaves the previous model in place: say which.
+                (Some(facts), None) => {
+                    format!("{message} — {} {}", text(lang, "still-showing"), facts.name)
+                }
+                (Some(_), Some(_)) => message,
             };
-            set_status(&document, &format!("{prefix}{message}"), true);
+            drop(a);
+            set_status(&document, &message, true);
             set_busy(&document, false);
         }
     }
@@ -1869,6 +1964,23 @@ fn render_texts(app: &App) {
                 grouped(facts.vocab_size as u64),
             ),
         );
+        let mut memory = format!(
+            "{} {} ({})",
+            text(lang, "weights-in-memory"),
+            human_bytes(facts.weight_bytes),
+            facts.precision,
+        );
+        if facts.memory_bytes > 0 {
+            memory.push_str(&format!(
+                " · {} {}",
+                text(lang, "worker-memory"),
+                human_bytes(facts.memory_bytes)
+            ));
+        }
+        set_text(doc, "model-memory", &memory);
+        if let Some(line) = element(doc, "model-memory") {
+            let _ = line.set_attribute("title", text(lang, "memory-title"));
+        }
     }
     let selected = app.selected().and_then(|i| app.chips.get(i));
     let selection = selected

@@ -33,7 +33,13 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
         .dyn_into()
         .map_err(|_| format!("{url}: not a response"))?;
     if !response.ok() {
-        return Err(format!("{url}: HTTP {}", response.status()));
+        let status = response.status();
+        let meaning = match status {
+            404 => " (not found on this site)",
+            401 | 403 => " (this site refuses to serve it)",
+            _ => "",
+        };
+        return Err(format!("{url}: HTTP {status}{meaning}"));
     }
     let total = response
         .headers()

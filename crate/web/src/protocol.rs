@@ -154,6 +154,12 @@ pub enum Reply {
         /// table, both as 32-bit floats.
         one_hot_table_bytes: u64,
         embedding_table_bytes: u64,
+        /// How the large weight matrices are held ("F32" or "F16") and their bytes.
+        precision: String,
+        weight_bytes: u64,
+        /// The worker's whole memory after loading (its peak: wasm memory never shrinks);
+        /// 0 where it cannot be measured.
+        memory_bytes: u64,
     },
     Analysis {
         seq: u64,

@@ -144,6 +144,9 @@ pub struct PageState {
     pub top_p: f64,
     /// The sampler's seed: the same seed replays the same continuation.
     pub seed: u64,
+    /// A model folder on this site (`models/gpt2`), loaded instead of the embedded model;
+    /// None for the embedded model (and for opened files, which a link cannot carry).
+    pub model: Option<String>,
 }
 
 impl PageState {
@@ -164,8 +167,15 @@ impl PageState {
             top_k: 40,
             top_p: 0.95,
             seed: 0,
+            model: None,
         }
     }
+
+    /// Every query key a link may carry.
+    pub const KEYS: [&'static str; 16] = [
+        "a", "b", "model", "pair", "layer", "head", "view", "token", "lang", "theme", "filter",
+        "depth", "temp", "topk", "topp", "seed",
+    ];
 
     /// Reads URL query pairs over the defaults. Unknown keys and unreadable values are
     /// ignored rather than refused: an old or hand-edited link still opens.
@@ -204,6 +214,7 @@ impl PageState {
                         .unwrap_or(state.top_p)
                 }
                 "seed" => state.seed = value.parse().unwrap_or(state.seed),
+                "model" => state.model = hosted_folder(value, "").ok(),
                 _ => {}
             }
         }
@@ -213,6 +224,9 @@ impl PageState {
     /// The query pairs of this state, defaults left out so links stay short.
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut pairs = vec![("a", self.a.clone()), ("b", self.b.clone())];
+        if let Some(folder) = &self.model {
+            pairs.push(("model", folder.clone()));
+        }
         if self.pair {
             pairs.push(("pair", "1".into()));
         }
@@ -250,6 +264,57 @@ impl PageState {
     }
 }
 
+/// Why a typed model folder address cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderError {
+    Empty,
+    /// Another site, or a scheme other than http(s) on this one: the page only ever reads
+    /// its own origin (its Content-Security-Policy would block anything else anyway).
+    NotThisSite,
+}
+
+/// Turns what a user typed or a link carries into a model folder on this site: a relative
+/// path (`models/gpt2`), an absolute path (`/models/gpt2`) or a full URL starting with
+/// `origin`. A pasted file address (`…/config.json`) and trailing slashes are tolerated.
+pub fn hosted_folder(value: &str, origin: &str) -> Result<String, FolderError> {
+    let mut folder = value.trim();
+    if !origin.is_empty() {
+        match folder.strip_prefix(origin) {
+            Some("") => folder = "/",
+            Some(rest) if rest.starts_with('/') => folder = rest,
+            _ => {}
+        }
+    }
+    if folder.starts_with("//") || folder.contains('\\') {
+        return Err(FolderError::NotThisSite);
+    }
+    // A scheme ("https:", "data:", "javascript:") before any slash means another site or
+    // not a folder at all.
+    let first_slash = folder.find('/').unwrap_or(folder.len());
+    if folder[..first_slash].contains(':') {
+        return Err(FolderError::NotThisSite);
+    }
+    let folder = folder.split(['?', '#']).next().unwrap_or_default();
+    let mut folder = folder.trim_end_matches('/');
+    for file in ["config.json", "tokenizer.json", "model.safetensors"] {
+        if let Some(dir) = folder.strip_suffix(file) {
+            folder = dir.trim_end_matches('/');
+        }
+    }
+    if folder.is_empty() || folder == "." {
+        return Err(FolderError::Empty);
+    }
+    Ok(folder.to_string())
+}
+
+/// The folder's last part, as the model's name on the page.
+pub fn folder_name(folder: &str) -> &str {
+    folder
+        .rsplit('/')
+        .find(|part| !part.is_empty() && *part != "." && *part != "..")
+        .unwrap_or(folder)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +337,11 @@ mod tests {
         state.dark = true;
         state.filter = PairFilter::AToB;
         state.depth = 4;
+        state.model = Some("models/gpt2".into());
         let query = state.to_query();
+        for (key, _) in &query {
+            assert!(PageState::KEYS.contains(key), "the page reads no {key:?}");
+        }
         let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_eq!(PageState::from_query(pairs, Lang::En, false), state);
     }
@@ -309,6 +378,38 @@ mod tests {
         );
         state.clamp_to(6, 12);
         assert_eq!((state.layer, state.head, state.depth), (5, 11, 7));
+    }
+
+    #[test]
+    fn model_folders_stay_on_this_site() {
+        let origin = "https://class.example";
+        let ok = |v: &str| hosted_folder(v, origin);
+        assert_eq!(ok("models/gpt2"), Ok("models/gpt2".into()));
+        assert_eq!(ok(" models/gpt2/ "), Ok("models/gpt2".into()));
+        assert_eq!(ok("/m/gpt2/config.json"), Ok("/m/gpt2".into()));
+        assert_eq!(
+            ok("https://class.example/m/distilgpt2/"),
+            Ok("/m/distilgpt2".into())
+        );
+        assert_eq!(ok("models/gpt2?x=1"), Ok("models/gpt2".into()));
+        for foreign in [
+            "https://huggingface.co/gpt2",
+            "//evil.example/m",
+            "http://class.example/m",
+            "https://class.example.evil/m",
+            "javascript:alert(1)",
+            "data:text/plain,x",
+            "blob:https://class.example/123",
+        ] {
+            assert_eq!(ok(foreign), Err(FolderError::NotThisSite), "{foreign}");
+        }
+        assert_eq!(ok("  "), Err(FolderError::Empty));
+        assert_eq!(ok("/"), Err(FolderError::Empty));
+        assert_eq!(folder_name("/m/distilgpt2"), "distilgpt2");
+        assert_eq!(folder_name("gpt2"), "gpt2");
+        // A link cannot smuggle another site in either.
+        let state = PageState::from_query([("model", "https://x.example/m")], Lang::En, false);
+        assert_eq!(state.model, None);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use tokenscope_core::Model;
+use tokenscope_core::tensors::parameter_count;
+use tokenscope_core::{Model, Precision};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -160,12 +161,22 @@ fn start_load(state: &Rc<RefCell<Option<Loaded>>>, name: String, urls: [String; 
     wasm_bindgen_futures::spawn_local(async move {
         match load(&urls, &name).await {
             Ok(loaded) => {
-                post(&ready(&loaded.name, &loaded.model));
+                post(&ready(&loaded.name, &loaded.model, memory_bytes()));
                 *state.borrow_mut() = Some(loaded);
             }
             Err(message) => post(&Reply::Error { seq: None, message }),
         }
     });
+}
+
+/// The size of this worker's wasm memory: the most it has held at once.
+fn memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map(|b| b.byte_length() as u64)
+        .unwrap_or(0)
 }
 
 fn still_loading(seq: u64) -> Reply {
@@ -209,8 +220,11 @@ async fn load(urls: &[String; 3], name: &str) -> Result<Loaded, String> {
         fraction: 1.0,
         message: "Preparing the model…".into(),
     });
-    let model =
-        Model::from_bytes(&files[0], &files[2], &files[1]).map_err(|e| format!("{name}: {e}"))?;
+    // Big checkpoints (gpt2, bert-base) are held in f16: half the memory, numbers within
+    // 5e-3 of f32 (the golden tests hold both precisions to PyTorch).
+    let precision = Precision::for_parameters(parameter_count(&files[2]).unwrap_or(0));
+    let model = Model::from_bytes_with(&files[0], &files[2], &files[1], precision)
+        .map_err(|e| format!("{name}: {e}"))?;
     Ok(Loaded {
         name: name.to_string(),
         model,

@@ -1,0 +1,211 @@
+//! Weight matrices kept in f32, or in f16 for models too big to hold in f32 (widened a block
+//! of rows at a time while multiplying), behind one interface the layers use.
+
+use half::f16;
+use half::slice::HalfFloatSliceExt;
+use ndarray::{linalg::general_mat_mul, s, Array1, Array2, ArrayView2, ArrayViewMut2};
+use serde::Serialize;
+
+/// How a model keeps its large weight matrices in memory. Vectors (biases, LayerNorm, small
+/// tables) always stay f32: they are a tiny share of the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Precision {
+    /// Every weight as f32: the exact numbers of the file.
+    F32,
+    /// Large matrices rounded to f16 (round to nearest even, as PyTorch's `.half()`), half the
+    /// memory; every product is still computed in f32.
+    F16,
+}
+
+impl Precision {
+    /// Above this many parameters (1 GiB-ish page memory once the file is counted too) a
+    /// model is kept in f16: gpt2 (124M), distilgpt2 (82M) and bert-base (110M) are, MiniLM
+    /// (23M) and the test models are not.
+    pub const F16_ABOVE_PARAMETERS: usize = 64_000_000;
+
+    /// The precision a page should load a model of `parameters` numbers in.
+    pub fn for_parameters(parameters: usize) -> Self {
+        if parameters > Self::F16_ABOVE_PARAMETERS {
+            Precision::F16
+        } else {
+            Precision::F32
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "F32",
+            Precision::F16 => "F16",
+        }
+    }
+}
+
+/// Rows widened to f32 per step of an f16 product: 64 rows of 3072 are 768 KiB of scratch.
+const BLOCK_ROWS: usize = 64;
+
+/// A `(rows, cols)` matrix in the precision it was loaded with.
+pub enum Matrix {
+    F32(Array2<f32>),
+    F16 {
+        rows: usize,
+        cols: usize,
+        data: Vec<f16>, // (rows, cols) row-major
+    },
+}
+
+impl Matrix {
+    pub fn new(values: Array2<f32>, precision: Precision) -> Self {
+        match precision {
+            Precision::F32 => Matrix::F32(values),
+            Precision::F16 => {
+                let (rows, cols) = values.dim();
+                let values = values.as_standard_layout();
+                let flat = values.as_slice().unwrap_or_default();
+                let mut data = vec![f16::ZERO; flat.len()];
+                data.convert_from_f32_slice(flat);
+                Matrix::F16 { rows, cols, data }
+            }
+        }
+    }
+
+    pub fn nrows(&self) -> usize {
+        match self {
+            Matrix::F32(m) => m.nrows(),
+            Matrix::F16 { rows, .. } => *rows,
+        }
+    }
+
+    pub fn ncols(&self) -> usize {
+        match self {
+            Matrix::F32(m) => m.ncols(),
+            Matrix::F16 { cols, .. } => *cols,
+        }
+    }
+
+    /// Bytes this matrix occupies in memory.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Matrix::F32(m) => (m.len() * 4) as u64,
+            Matrix::F16 { data, .. } => (data.len() * 2) as u64,
+        }
+    }
+
+    /// One row as f32, or `None` past the end. (cols)
+    pub fn row(&self, index: usize) -> Option<Array1<f32>> {
+        if index >= self.nrows() {
+            return None;
+        }
+        Some(match self {
+            Matrix::F32(m) => m.row(index).to_owned(),
+            Matrix::F16 { cols, data, .. } => {
+                let mut out = vec![0.0; *cols];
+                data[index * cols..(index + 1) * cols].convert_to_f32_slice(&mut out);
+                Array1::from(out)
+            }
+        })
+    }
+
+    /// The rows at `indices`, which the caller has checked are in range. (n, cols)
+    pub fn select_rows(&self, indices: &[usize]) -> Array2<f32> {
+        let mut out = Array2::zeros((indices.len(), self.ncols()));
+        for (mut target, &index) in out.rows_mut().into_iter().zip(indices) {
+            if let Some(row) = self.row(index) {
+                target.assign(&row);
+            }
+        }
+        out
+    }
+
+    /// The whole matrix as f32 (a copy when stored as f16). (rows, cols)
+    pub fn to_f32(&self) -> Array2<f32> {
+        match self {
+            Matrix::F32(m) => m.clone(),
+            Matrix::F16 { rows, cols, .. } => self.widen(0, *rows, *cols),
+        }
+    }
+
+    /// `x · self` for `x: (n, rows)`. (n, cols)
+    pub fn left_mul(&self, x: &ArrayView2<f32>) -> Array2<f32> {
+        match self {
+            Matrix::F32(m) => x.dot(m),
+            Matrix::F16 { rows, cols, .. } => {
+                let mut out = Array2::zeros((x.nrows(), *cols));
+                for start in (0..*rows).step_by(BLOCK_ROWS) {
+                    let end = (start + BLOCK_ROWS).min(*rows);
+                    let block = self.widen(start, end, *cols); // (b, cols)
+                    let x_part = x.slice(s![.., start..end]); // (n, b)
+                    general_mat_mul(1.0, &x_part, &block, 1.0, &mut out);
+                }
+                out
+            }
+        }
+    }
+
+    /// `x · selfᵀ` for `x: (n, cols)`: the tied language-model head. (n, rows)
+    pub fn mul_transposed(&self, x: &ArrayView2<f32>) -> Array2<f32> {
+        match self {
+            Matrix::F32(m) => x.dot(&m.t()),
+            Matrix::F16 { rows, cols, .. } => {
+                let mut out = Array2::zeros((x.nrows(), *rows));
+                for start in (0..*rows).step_by(BLOCK_ROWS) {
+                    let end = (start + BLOCK_ROWS).min(*rows);
+                    let block = self.widen(start, end, *cols); // (b, cols)
+                    let mut target: ArrayViewMut2<f32> = out.slice_mut(s![.., start..end]); // (n, b)
+                    general_mat_mul(1.0, x, &block.t(), 0.0, &mut target);
+                }
+                out
+            }
+        }
+    }
+
+    /// Rows `start..end` of an f16 matrix as f32. (end − start, cols)
+    fn widen(&self, start: usize, end: usize, cols: usize) -> Array2<f32> {
+        let Matrix::F16 { data, .. } = self else {
+            return Array2::zeros((0, cols));
+        };
+        let mut out = vec![0.0f32; (end - start) * cols];
+        data[start * cols..end * cols].convert_to_f32_slice(&mut out);
+        Array2::from_shape_vec((end - start, cols), out).unwrap_or_else(|_| Array2::zeros((0, 0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array;
+
+    fn sample(rows: usize, cols: usize) -> Array2<f32> {
+        Array::from_shape_fn((rows, cols), |(r, c)| {
+            ((r * 31 + c * 7) % 23) as f32 / 8.0 - 1.3
+        })
+    }
+
+    #[test]
+    fn f16_products_equal_f32_products_of_the_rounded_values() {
+        // 150 rows: two full blocks and a partial one.
+        let values = sample(150, 40);
+        let rounded = values.mapv(|v| f16::from_f32(v).to_f32());
+        let half = Matrix::new(values, Precision::F16);
+        let exact = Matrix::new(rounded.clone(), Precision::F32);
+        assert_eq!(half.bytes() * 2, exact.bytes());
+        let x = sample(5, 150);
+        let diff = (&half.left_mul(&x.view()) - &exact.left_mul(&x.view()))
+            .iter()
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-4, "left_mul differs by {diff}");
+        let y = sample(5, 40);
+        let diff = (&half.mul_transposed(&y.view()) - &exact.mul_transposed(&y.view()))
+            .iter()
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-4, "mul_transposed differs by {diff}");
+        assert_eq!(half.to_f32(), rounded);
+        assert_eq!(half.select_rows(&[149, 0]).row(0), rounded.row(149));
+        assert!(half.row(150).is_none());
+    }
+
+    #[test]
+    fn precision_follows_the_parameter_count() {
+        assert_eq!(Precision::for_parameters(22_700_000), Precision::F32);
+        assert_eq!(Precision::for_parameters(124_000_000), Precision::F16);
+    }
+}
