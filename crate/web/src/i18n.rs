@@ -157,8 +157,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("worker-memory", "model worker memory", "模型线程内存"),
     (
         "memory-title",
-        "Models over 64 million parameters are kept in 16-bit floats (F16): half the memory, numbers within 0.005 of full precision. Every product is still computed in 32-bit floats.",
-        "超过 6400 万参数的模型以 16 位浮点数（F16）保存：内存减半，数值与全精度相差不超过 0.005。所有乘法仍以 32 位浮点计算。",
+        "Models up to 256 million parameters (gpt2, distilgpt2, bert-base, MiniLM) keep every weight in 32-bit floats (F32), the checkpoint's exact numbers. Bigger ones are kept in 16-bit floats (F16) so they fit in the browser: half the memory, but numbers can move by about 0.01–0.02.",
+        "不超过 2.56 亿参数的模型（gpt2、distilgpt2、bert-base、MiniLM）以 32 位浮点数（F32）保存全部权重，与检查点完全一致。更大的模型以 16 位浮点数（F16）保存以便在浏览器中装下：内存减半，但数值可能偏差约 0.01–0.02。",
     ),
     ("tokens-count", "tokens", "个词元"),
     ("shape", "embeddings of shape", "嵌入张量形状"),

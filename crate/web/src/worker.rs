@@ -220,8 +220,7 @@ async fn load(urls: &[String; 3], name: &str) -> Result<Loaded, String> {
         fraction: 1.0,
         message: "Preparing the model…".into(),
     });
-    // Big checkpoints (gpt2, bert-base) are held in f16: half the memory, numbers within
-    // 5e-3 of f32 (the golden tests hold both precisions to PyTorch).
+    // Only checkpoints too big for f32 in wasm32 are held in f16 (see Precision).
     let precision = Precision::for_parameters(parameter_count(&files[2]).unwrap_or(0));
     let model = Model::from_bytes_with(&files[0], &files[2], &files[1], precision)
         .map_err(|e| format!("{name}: {e}"))?;

@@ -1,0 +1,82 @@
+// Opens a gpt2-sized model (tests/reference/full_size_gpt2.py writes one) on the built page
+// through the file picker, as a user dropping gpt2's three files would, and reports how long
+// it took, the memory the page states, and the largest difference from PyTorch.
+//
+//   node bench/full-size-gpt2.mjs /tmp/gpt2-full
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../tests/e2e/serve.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const folder = process.argv[2] ?? '/tmp/gpt2-full';
+const reference = JSON.parse(readFileSync(join(folder, 'reference.json'), 'utf8'));
+const server = await serve(join(ROOT, 'dist'));
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(`${server.url}?view=next&b=&a=${encodeURIComponent(reference.prompt)}`);
+  await page.waitForSelector('body[data-model-ready="1"][data-state="ready"]', { timeout: 60_000 });
+  const started = Date.now();
+  await page.setInputFiles('#model-files', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(folder, f)));
+  await page.waitForFunction(() => / gpt2 /.test(document.querySelector('#model-info').textContent), null, { timeout: 300_000 });
+  const loaded = Date.now() - started;
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=next-token-table] tbody tr').length === 10
+    && document.querySelectorAll('[data-testid=token][data-sentence=a]').length === n
+    && document.body.dataset.state === 'ready', reference.ids.length, { timeout: 300_000 });
+  const analysed = Date.now() - started;
+  const ids = await page.$$eval('[data-testid=token][data-sentence=a]', (els) => els.map((e) => Number(e.dataset.id)));
+  assert.deepEqual(ids, reference.ids, 'token ids');
+  const rows = await page.$$eval('[data-testid=next-token-table] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  let nextDiff = 0;
+  const swapped = [];
+  // The probabilities by rank must agree; two candidates whose probabilities are closer than
+  // f16's rounding may trade places, so an id may differ only at such a near tie.
+  rows.forEach((row, r) => {
+    const want = reference.next_token_top[r];
+    nextDiff = Math.max(nextDiff, Math.abs(Number(row[2]) - want.prob));
+    if (Number(row[1]) !== want.id) {
+      const neighbours = reference.next_token_top.filter((c) => Math.abs(c.prob - want.prob) < 1e-3);
+      assert.ok(neighbours.length > 1, `rank ${r + 1}: id ${row[1]} instead of ${want.id}, not at a near tie`);
+      swapped.push({ rank: r + 1, page: Number(row[1]), torch: want.id, prob: want.prob });
+    }
+  });
+  let attentionDiff = 0;
+  await page.click('nav.tabs button[data-view=head]');
+  for (const [layer, key] of [[0, 'attention_layer0_head0'], [11, 'attention_layer11_head0']]) {
+    await page.selectOption('#layer', String(layer));
+    await page.waitForFunction((l) => document.querySelector('#layer').value === l && document.body.dataset.state === 'ready', String(layer));
+    await page.waitForSelector('[data-testid=attention-table][data-sentence=a]', { state: 'attached' });
+    const cells = await page.$eval('[data-testid=attention-table][data-sentence=a]', (t) =>
+      [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))));
+    reference[key].forEach((row, r) => row.forEach((value, c) => {
+      attentionDiff = Math.max(attentionDiff, Math.abs(cells[r][c] - value));
+    }));
+  }
+  const memory = await page.textContent('[data-testid=model-memory]');
+  await page.screenshot({ path: join(ROOT, 'target', 'full-size-gpt2.png') });
+  console.log(JSON.stringify({
+    parameters: reference.parameters,
+    load_ms: loaded,
+    load_and_first_analysis_ms: analysed,
+    memory,
+    next_token_largest_difference: nextDiff,
+    near_ties_swapped: swapped,
+    attention_largest_difference: attentionDiff,
+    console_errors: problems,
+  }, null, 2));
+  assert.ok(nextDiff <= 5e-3 + 5e-5, `next-token probabilities differ by ${nextDiff}`);
+  assert.ok(attentionDiff <= 5e-3 + 5e-5, `attention differs by ${attentionDiff}`);
+  assert.deepEqual(problems, []);
+} finally {
+  await browser.close();
+  await server.close();
+}
