@@ -10,9 +10,11 @@ pub mod generate;
 pub mod gpt2;
 pub mod model;
 pub mod ops;
+pub mod optim;
 pub mod tensors;
 pub mod tokenize;
 pub mod trace;
+pub mod train;
 pub mod weights;
 
 pub use config::ModelConfig;
