@@ -61,6 +61,40 @@ pub struct Gpt2Config {
     pub eos_token_id: Option<u32>,
 }
 
+impl Gpt2Config {
+    /// A Hugging Face `config.json` for this model, which this core and `transformers`
+    /// (`GPT2LMHeadModel`) both read.
+    pub fn to_json(&self) -> String {
+        let activation = match self.activation {
+            Activation::GeluTanh => "gelu_new",
+            Activation::GeluErf => "gelu",
+            Activation::Relu => "relu",
+        };
+        let value = serde_json::json!({
+            "architectures": ["GPT2LMHeadModel"],
+            "model_type": "gpt2",
+            "vocab_size": self.vocab_size,
+            "n_embd": self.n_embd,
+            "n_layer": self.n_layer,
+            "n_head": self.n_head,
+            "n_inner": self.n_inner,
+            "n_positions": self.n_positions,
+            "n_ctx": self.n_positions,
+            "activation_function": activation,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "scale_attn_weights": self.scale_attn_weights,
+            "scale_attn_by_inverse_layer_idx": self.scale_attn_by_inverse_layer_idx,
+            "bos_token_id": self.eos_token_id,
+            "eos_token_id": self.eos_token_id,
+            "tie_word_embeddings": true,
+            "resid_pdrop": 0.0,
+            "embd_pdrop": 0.0,
+            "attn_pdrop": 0.0,
+        });
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelConfig {
     Bert(BertConfig),

@@ -11,6 +11,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::config::{Activation, Gpt2Config};
 use crate::error::{Error, Result};
+use crate::generate::SplitMix64;
 use crate::tensors::TensorStore;
 use crate::weights::Precision;
 
@@ -86,6 +87,86 @@ impl Gpt2Params {
             ln_f_bias: vector("ln_f.bias", c)?,
             config: config.clone(),
         })
+    }
+
+    /// A fresh model as GPT-2 starts: weights drawn from N(0, 0.02²), the two projections
+    /// that write into the residual stream from N(0, (0.02/√(2L))²) so the stream's variance
+    /// does not grow with depth, biases 0, LayerNorm gains 1. The same seed gives the same
+    /// model.
+    pub fn init(config: &Gpt2Config, seed: u64) -> Result<Self> {
+        if config.activation != Activation::GeluTanh {
+            return Err(Error::Config(
+                "training implements GPT-2's gelu_new activation only".into(),
+            ));
+        }
+        if config.n_head == 0 || config.n_embd % config.n_head != 0 {
+            return Err(Error::Config(format!(
+                "n_embd ({}) must be a multiple of n_head ({})",
+                config.n_embd, config.n_head
+            )));
+        }
+        let mut rng = SplitMix64::new(seed);
+        let mut normal = |len: usize, std: f64| -> Vec<f32> {
+            // Box–Muller: two uniforms give one standard normal (the second is dropped so
+            // every value costs the same draws, whatever `len` is).
+            (0..len)
+                .map(|_| {
+                    let u1 = 1.0 - rng.next_f64(); // (0, 1]: ln is finite
+                    let u2 = rng.next_f64();
+                    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos() * std) as f32
+                })
+                .collect()
+        };
+        let (c, i) = (config.n_embd, config.n_inner);
+        let std = 0.02;
+        let residual_std = std / (2.0 * config.n_layer as f64).sqrt();
+        let wte = normal(config.vocab_size * c, std);
+        let wpe = normal(config.n_positions * c, std / 2.0);
+        let blocks = (0..config.n_layer)
+            .map(|_| BlockParams {
+                ln_1_weight: vec![1.0; c],
+                ln_1_bias: vec![0.0; c],
+                qkv_weight: normal(c * 3 * c, std),
+                qkv_bias: vec![0.0; 3 * c],
+                proj_weight: normal(c * c, residual_std),
+                proj_bias: vec![0.0; c],
+                ln_2_weight: vec![1.0; c],
+                ln_2_bias: vec![0.0; c],
+                fc_weight: normal(c * i, std),
+                fc_bias: vec![0.0; i],
+                fc_proj_weight: normal(i * c, residual_std),
+                fc_proj_bias: vec![0.0; c],
+            })
+            .collect();
+        Ok(Gpt2Params {
+            config: config.clone(),
+            wte,
+            wpe,
+            blocks,
+            ln_f_weight: vec![1.0; c],
+            ln_f_bias: vec![0.0; c],
+        })
+    }
+
+    /// The parameters as a Hugging Face `model.safetensors` (bare GPT-2 names, F32), which
+    /// this core and `transformers` both load.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let tensors = self.tensors();
+        let bytes: Vec<Vec<u8>> = tensors
+            .iter()
+            .map(|(_, _, values)| values.iter().flat_map(|v| v.to_le_bytes()).collect())
+            .collect();
+        let views = tensors
+            .iter()
+            .zip(&bytes)
+            .map(|((name, shape, _), data)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                    .map(|view| (name.clone(), view))
+                    .map_err(|e| Error::Io(format!("{name}: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
+        safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Io(e.to_string()))
     }
 
     /// The same shapes, all zero: a gradient accumulator or an optimiser moment.
@@ -236,6 +317,13 @@ struct Norm {
     out: Vec<f32>,  // (N, C)
     mean: Vec<f32>, // (N)
     rstd: Vec<f32>, // (N) 1 / sqrt(var + eps)
+}
+
+impl ForwardPass {
+    /// Next-token probabilities at every position of the batch. (N, V)
+    pub fn probs(&self) -> &[f32] {
+        &self.probs
+    }
 }
 
 /// The forward pass of a batch: the loss and everything the backward pass reads.

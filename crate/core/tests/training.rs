@@ -249,3 +249,64 @@ fn three_training_steps_follow_torchs_losses() {
         adamw.update(&mut params, &grad, setting(&reference, "learning_rate"));
     }
 }
+
+#[test]
+fn a_saved_model_loads_back_and_predicts_what_training_saw() {
+    use tokenscope_core::Model;
+    let params = tiny_gpt2();
+    let dir = fixtures().join("tiny-gpt2");
+    let config_json = params.config.to_json();
+    let parsed = match ModelConfig::from_json(config_json.as_bytes()).expect("parses") {
+        ModelConfig::Gpt2(c) => c,
+        other => panic!("not GPT-2: {other:?}"),
+    };
+    assert_eq!(parsed, params.config, "config.json round-trips");
+    let model = Model::from_bytes(
+        config_json.as_bytes(),
+        &params.to_safetensors().expect("serialises"),
+        &std::fs::read(dir.join("tokenizer.json")).expect("tokenizer"),
+    )
+    .expect("loads");
+    let ids = vec![5u32, 77, 3, 250, 18, 9];
+    let pass = params
+        .forward(&Batch {
+            batch: 1,
+            seq: ids.len(),
+            inputs: ids.clone(),
+            targets: ids.clone(),
+        })
+        .expect("runs");
+    let trace = model.trace_tokens(model.tokens_from_ids(&ids)).expect("runs");
+    let probs = trace.next_token_probs.expect("a GPT-2 trace has next-token probabilities");
+    let largest = probs
+        .iter()
+        .zip(pass.probs())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    println!("inference vs training forward: largest probability difference {largest:.2e}");
+    assert!(largest <= 1e-6, "differ by {largest}");
+}
+
+#[test]
+fn initialisation_is_seeded_and_scaled_like_gpt2() {
+    let config = tiny_gpt2().config;
+    let a = Gpt2Params::init(&config, 1).expect("inits");
+    assert_eq!(a, Gpt2Params::init(&config, 1).expect("inits"), "same seed, same model");
+    assert_ne!(a.wte, Gpt2Params::init(&config, 2).expect("inits").wte);
+    let std = |v: &[f32]| {
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+        (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt()
+    };
+    let qkv = std(&a.blocks[0].qkv_weight);
+    assert!((qkv - 0.02).abs() < 0.001, "qkv std {qkv}");
+    let proj = std(&a.blocks[0].proj_weight);
+    let expected = 0.02 / (2.0 * config.n_layer as f64).sqrt();
+    assert!((proj - expected).abs() < 0.1 * expected, "projection std {proj} vs {expected}");
+    assert!(a.blocks[0].ln_1_weight.iter().all(|&g| g == 1.0));
+    // An untrained model guesses: its loss is close to ln(vocabulary).
+    let batch = Reference::load().batch(0);
+    let loss = a.forward(&batch).expect("runs").loss;
+    let uniform = (config.vocab_size as f32).ln();
+    assert!((loss - uniform).abs() < 0.1, "initial loss {loss} vs ln V = {uniform}");
+}
