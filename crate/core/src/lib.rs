@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod bert;
 pub mod bundle;
 pub mod config;
+pub mod corpus;
 pub mod error;
 pub mod generate;
 pub mod gpt2;

@@ -12,6 +12,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use crate::config::{Activation, Gpt2Config};
 use crate::error::{Error, Result};
 use crate::generate::SplitMix64;
+use crate::optim::{clip_grad_norm, learning_rate_at, AdamW, AdamWSettings};
 use crate::tensors::TensorStore;
 use crate::weights::Precision;
 
@@ -99,7 +100,7 @@ impl Gpt2Params {
                 "training implements GPT-2's gelu_new activation only".into(),
             ));
         }
-        if config.n_head == 0 || config.n_embd % config.n_head != 0 {
+        if config.n_head == 0 || !config.n_embd.is_multiple_of(config.n_head) {
             return Err(Error::Config(format!(
                 "n_embd ({}) must be a multiple of n_head ({})",
                 config.n_embd, config.n_head
@@ -309,6 +310,7 @@ struct BlockActivations {
     residual_2: Vec<f32>, // (N, C) input + attention projection
     ln_2: Norm,           // (N, C)
     fc: Vec<f32>,         // (N, I) before gelu
+    fc_tanh: Vec<f32>,    // (N, I) the tanh inside gelu
     fc_gelu: Vec<f32>,    // (N, I)
 }
 
@@ -451,19 +453,18 @@ fn linear_backward(
     }
 }
 
-const GELU_SCALE: f64 = 0.797_884_560_802_865_4; // √(2/π)
+const GELU_SCALE: f32 = 0.797_884_6; // √(2/π)
 
-fn gelu(x: f32) -> f32 {
-    let x = x as f64;
-    (0.5 * x * (1.0 + (GELU_SCALE * (x + 0.044715 * x * x * x)).tanh())) as f32
+/// gelu_new in f32, as PyTorch computes it, with the tanh kept for the backward pass.
+fn gelu(x: f32) -> (f32, f32) {
+    let t = (GELU_SCALE * (x + 0.044715 * x * x * x)).tanh();
+    (0.5 * x * (1.0 + t), t)
 }
 
-fn gelu_grad(x: f32) -> f32 {
-    let x = x as f64;
-    let u = GELU_SCALE * (x + 0.044715 * x * x * x);
-    let t = u.tanh();
+/// d gelu / dx from x and the tanh the forward pass computed.
+fn gelu_grad(x: f32, t: f32) -> f32 {
     let du = GELU_SCALE * (1.0 + 3.0 * 0.044715 * x * x);
-    (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du) as f32
+    0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
 }
 
 impl Gpt2Params {
@@ -543,7 +544,7 @@ impl Gpt2Params {
             let residual_2: Vec<f32> = x.iter().zip(&projected).map(|(a, b)| a + b).collect();
             let ln_2 = layer_norm(&residual_2, &p.ln_2_weight, &p.ln_2_bias, eps);
             let fc = linear(&ln_2.out, &p.fc_weight, &p.fc_bias, c, i); // (N, I)
-            let fc_gelu: Vec<f32> = fc.iter().map(|&a| gelu(a)).collect();
+            let (fc_gelu, fc_tanh): (Vec<f32>, Vec<f32>) = fc.iter().map(|&a| gelu(a)).unzip();
             let mlp = linear(&fc_gelu, &p.fc_proj_weight, &p.fc_proj_bias, i, c);
             let next: Vec<f32> = residual_2.iter().zip(&mlp).map(|(a, b)| a + b).collect();
             blocks.push(BlockActivations {
@@ -555,6 +556,7 @@ impl Gpt2Params {
                 residual_2,
                 ln_2,
                 fc,
+                fc_tanh,
                 fc_gelu,
             });
         }
@@ -650,8 +652,8 @@ impl Gpt2Params {
             );
             let dfc: Vec<f32> = dfc_gelu
                 .iter()
-                .zip(&act.fc)
-                .map(|(d, &x)| d * gelu_grad(x))
+                .zip(act.fc.iter().zip(&act.fc_tanh))
+                .map(|(d, (&x, &t))| d * gelu_grad(x, t))
                 .collect();
             let mut dln_2 = vec![0.0f32; n * c];
             linear_backward(
@@ -709,14 +711,21 @@ impl Gpt2Params {
                             }
                         }
                         // softmax: ds = p · (dp − Σ p·dp), then scores = scale · q·k.
+                        let q = &act.qkv[at(t, 0)..][..hs];
+                        let mut dq = vec![0.0f32; hs];
                         for t2 in 0..=t {
                             let ds = probs[t2] * (dscores[t2] - weighted as f32) * scale;
-                            for d in 0..hs {
-                                let q = act.qkv[at(t, 0) + d];
-                                let k = act.qkv[at(t2, 1) + d];
-                                dqkv[at(t, 0) + d] += ds * k;
-                                dqkv[at(t2, 1) + d] += ds * q;
+                            let k = &act.qkv[at(t2, 1)..][..hs];
+                            for (dq, &k) in dq.iter_mut().zip(k) {
+                                *dq += ds * k;
                             }
+                            let dk = &mut dqkv[at(t2, 1)..][..hs];
+                            for (dk, &q) in dk.iter_mut().zip(q) {
+                                *dk += ds * q;
+                            }
+                        }
+                        for (out, d) in dqkv[at(t, 0)..][..hs].iter_mut().zip(&dq) {
+                            *out += d;
                         }
                     }
                 }
@@ -753,5 +762,193 @@ impl Gpt2Params {
             position.iter_mut().zip(d).for_each(|(p, &g)| *p += g);
         }
         grad
+    }
+}
+
+/// How a training run goes: batch shape, length, learning-rate schedule, optimiser, and
+/// how often the held-out loss is measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingSettings {
+    pub batch: usize,
+    pub seq: usize,
+    pub steps: usize,
+    pub learning_rate: f32,
+    pub min_learning_rate: f32,
+    pub warmup: usize,
+    pub max_grad_norm: f32,
+    pub adamw: AdamWSettings,
+    /// Measure the held-out loss every this many steps (and after the last).
+    pub eval_every: usize,
+    /// Held-out windows per measurement, in batches.
+    pub eval_batches: usize,
+    /// Seeds the choice of training windows.
+    pub seed: u64,
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        TrainingSettings {
+            batch: 16,
+            seq: 64,
+            steps: 1000,
+            learning_rate: 3e-3,
+            min_learning_rate: 3e-4,
+            warmup: 50,
+            max_grad_norm: 1.0,
+            adamw: AdamWSettings::default(),
+            eval_every: 100,
+            eval_batches: 8,
+            seed: 0,
+        }
+    }
+}
+
+/// One point of the loss curve.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LossPoint {
+    pub step: usize,
+    pub learning_rate: f32,
+    pub train_loss: f32,
+    /// Mean loss on held-out text, measured every `eval_every` steps.
+    pub held_out_loss: Option<f32>,
+}
+
+/// A model being trained on a token stream, one step at a time (so a page can pause it).
+pub struct TrainingRun {
+    pub params: Gpt2Params,
+    pub settings: TrainingSettings,
+    optimiser: AdamW,
+    rng: SplitMix64,
+    train_ids: Vec<u32>,
+    held_out_ids: Vec<u32>,
+    /// Steps taken so far.
+    pub step: usize,
+    pub history: Vec<LossPoint>,
+}
+
+impl TrainingRun {
+    pub fn new(
+        params: Gpt2Params,
+        train_ids: Vec<u32>,
+        held_out_ids: Vec<u32>,
+        settings: TrainingSettings,
+    ) -> Result<Self> {
+        let seq = settings.seq;
+        if settings.batch == 0 || seq == 0 || settings.steps == 0 {
+            return Err(Error::Input(
+                "batch size, sequence length and steps must be at least 1".into(),
+            ));
+        }
+        if seq > params.config.n_positions {
+            return Err(Error::Input(format!(
+                "sequences of {seq} tokens are longer than the model's {} positions",
+                params.config.n_positions
+            )));
+        }
+        for (what, ids) in [("training", &train_ids), ("held-out", &held_out_ids)] {
+            if ids.len() < seq + 1 {
+                return Err(Error::Input(format!(
+                    "the {what} text has {} tokens; a window needs {}",
+                    ids.len(),
+                    seq + 1
+                )));
+            }
+        }
+        Ok(TrainingRun {
+            optimiser: AdamW::new(&params, settings.adamw),
+            rng: SplitMix64::new(settings.seed),
+            params,
+            train_ids,
+            held_out_ids,
+            step: 0,
+            history: Vec::new(),
+            settings,
+        })
+    }
+
+    /// `batch` windows of `seq + 1` tokens: inputs and the same shifted by one.
+    fn windows(
+        ids: &[u32],
+        starts: impl Iterator<Item = usize>,
+        batch: usize,
+        seq: usize,
+    ) -> Batch {
+        let mut inputs = Vec::with_capacity(batch * seq);
+        let mut targets = Vec::with_capacity(batch * seq);
+        for start in starts.take(batch) {
+            inputs.extend_from_slice(&ids[start..start + seq]);
+            targets.extend_from_slice(&ids[start + 1..start + seq + 1]);
+        }
+        Batch {
+            batch,
+            seq,
+            inputs,
+            targets,
+        }
+    }
+
+    /// The next training batch: windows at random places of the training stream.
+    pub fn next_batch(&mut self) -> Batch {
+        let (batch, seq) = (self.settings.batch, self.settings.seq);
+        let span = (self.train_ids.len() - seq) as u64; // start ∈ [0, span)
+        let starts: Vec<usize> = (0..batch)
+            .map(|_| (self.rng.next_u64() % span) as usize)
+            .collect();
+        Self::windows(&self.train_ids, starts.into_iter(), batch, seq)
+    }
+
+    /// Mean loss on the same evenly spaced held-out windows every time. Its exponential is
+    /// the held-out perplexity.
+    pub fn held_out_loss(&self) -> Result<f32> {
+        let (batch, seq) = (self.settings.batch, self.settings.seq);
+        let count = batch * self.settings.eval_batches.max(1);
+        let span = self.held_out_ids.len() - seq;
+        let starts: Vec<usize> = (0..count).map(|i| i * span / count).collect();
+        let mut total = 0.0f64;
+        for chunk in starts.chunks(batch) {
+            let windows =
+                Self::windows(&self.held_out_ids, chunk.iter().copied(), chunk.len(), seq);
+            total += self.params.forward(&windows)?.loss as f64 * chunk.len() as f64;
+        }
+        Ok((total / count as f64) as f32)
+    }
+
+    /// One step: a batch forward and back, clipping, AdamW at the scheduled learning rate,
+    /// and the held-out loss when due.
+    pub fn train_step(&mut self) -> Result<LossPoint> {
+        let s = &self.settings;
+        let learning_rate = learning_rate_at(
+            self.step,
+            s.steps,
+            s.warmup,
+            s.learning_rate,
+            s.min_learning_rate,
+        );
+        let max_grad_norm = s.max_grad_norm;
+        let batch = self.next_batch();
+        let pass = self.params.forward(&batch)?;
+        let mut grad = self.params.backward(&pass);
+        clip_grad_norm(&mut grad, max_grad_norm);
+        self.optimiser
+            .update(&mut self.params, &grad, learning_rate);
+        self.step += 1;
+        let due = self.step.is_multiple_of(self.settings.eval_every.max(1))
+            || self.step == self.settings.steps;
+        let point = LossPoint {
+            step: self.step,
+            learning_rate,
+            train_loss: pass.loss,
+            held_out_loss: if due {
+                Some(self.held_out_loss()?)
+            } else {
+                None
+            },
+        };
+        self.history.push(point.clone());
+        Ok(point)
+    }
+
+    pub fn finished(&self) -> bool {
+        self.step >= self.settings.steps
     }
 }

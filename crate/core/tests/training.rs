@@ -276,22 +276,32 @@ fn a_saved_model_loads_back_and_predicts_what_training_saw() {
             targets: ids.clone(),
         })
         .expect("runs");
-    let trace = model.trace_tokens(model.tokens_from_ids(&ids)).expect("runs");
-    let probs = trace.next_token_probs.expect("a GPT-2 trace has next-token probabilities");
+    let trace = model
+        .trace_tokens(model.tokens_from_ids(&ids))
+        .expect("runs");
+    let probs = trace
+        .next_token_probs
+        .expect("a GPT-2 trace has next-token probabilities");
     let largest = probs
         .iter()
         .zip(pass.probs())
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
     println!("inference vs training forward: largest probability difference {largest:.2e}");
-    assert!(largest <= 1e-6, "differ by {largest}");
+    // Training computes gelu in f32 (as PyTorch does, and faster); inference in f64. Both
+    // stay within the project's 1e-5 of PyTorch, so they agree within that.
+    assert!(largest <= 1e-5, "differ by {largest}");
 }
 
 #[test]
 fn initialisation_is_seeded_and_scaled_like_gpt2() {
     let config = tiny_gpt2().config;
     let a = Gpt2Params::init(&config, 1).expect("inits");
-    assert_eq!(a, Gpt2Params::init(&config, 1).expect("inits"), "same seed, same model");
+    assert_eq!(
+        a,
+        Gpt2Params::init(&config, 1).expect("inits"),
+        "same seed, same model"
+    );
     assert_ne!(a.wte, Gpt2Params::init(&config, 2).expect("inits").wte);
     let std = |v: &[f32]| {
         let n = v.len() as f64;
@@ -302,11 +312,17 @@ fn initialisation_is_seeded_and_scaled_like_gpt2() {
     assert!((qkv - 0.02).abs() < 0.001, "qkv std {qkv}");
     let proj = std(&a.blocks[0].proj_weight);
     let expected = 0.02 / (2.0 * config.n_layer as f64).sqrt();
-    assert!((proj - expected).abs() < 0.1 * expected, "projection std {proj} vs {expected}");
+    assert!(
+        (proj - expected).abs() < 0.1 * expected,
+        "projection std {proj} vs {expected}"
+    );
     assert!(a.blocks[0].ln_1_weight.iter().all(|&g| g == 1.0));
     // An untrained model guesses: its loss is close to ln(vocabulary).
     let batch = Reference::load().batch(0);
     let loss = a.forward(&batch).expect("runs").loss;
     let uniform = (config.vocab_size as f32).ln();
-    assert!((loss - uniform).abs() < 0.1, "initial loss {loss} vs ln V = {uniform}");
+    assert!(
+        (loss - uniform).abs() < 0.1,
+        "initial loss {loss} vs ln V = {uniform}"
+    );
 }

@@ -1,0 +1,215 @@
+//! `tokenscope train`: a GPT-2-architecture model learned from a text corpus, written as a
+//! Hugging Face folder with its loss curve.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::json;
+use tokenscope_core::config::{Activation, Gpt2Config};
+use tokenscope_core::corpus::{encode_lines, split_held_out, train_tokenizer, wordnet_lines};
+use tokenscope_core::optim::AdamWSettings;
+use tokenscope_core::train::{Gpt2Params, TrainingRun, TrainingSettings};
+
+/// Everything `train` was asked for on the command line.
+pub struct TrainArgs {
+    pub corpus: Option<PathBuf>,
+    pub wordnet: Option<PathBuf>,
+    pub out: PathBuf,
+    pub vocab: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub width: usize,
+    pub context: usize,
+    pub batch: usize,
+    pub steps: usize,
+    pub learning_rate: f32,
+    pub warmup: usize,
+    pub eval_every: usize,
+    pub held_out_every: usize,
+    pub seed: u64,
+}
+
+/// The four WordNet data files, in a fixed order so the corpus never changes.
+const WORDNET_FILES: [&str; 4] = ["data.noun", "data.verb", "data.adj", "data.adv"];
+
+fn corpus_lines(args: &TrainArgs) -> Result<(Vec<String>, String), String> {
+    match (&args.corpus, &args.wordnet) {
+        (Some(file), None) => {
+            let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{}: the corpus is not UTF-8 text", file.display()))?;
+            let lines = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            Ok((lines, format!("lines of {}", file.display())))
+        }
+        (None, Some(dir)) => {
+            let mut lines = Vec::new();
+            for name in WORDNET_FILES {
+                let path = dir.join(name);
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                // WordNet 3.0's files are Latin-1 in a few glosses; each byte is its code point.
+                let text: String = bytes.iter().map(|&b| b as char).collect();
+                lines.extend(wordnet_lines(&text));
+            }
+            Ok((
+                lines,
+                format!("WordNet 3.0 glosses and examples from {}", dir.display()),
+            ))
+        }
+        _ => Err("give exactly one of --corpus FILE or --wordnet DIR".into()),
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn train(args: &TrainArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let (lines, source) = corpus_lines(args)?;
+    let (train_lines, held_out_lines) = split_held_out(lines, args.held_out_every);
+    eprintln!(
+        "corpus: {} training lines, {} held out ({source})",
+        train_lines.len(),
+        held_out_lines.len()
+    );
+    let tokenizer = train_tokenizer(&train_lines, args.vocab).map_err(|e| e.to_string())?;
+    let train_ids = encode_lines(&tokenizer, &train_lines).map_err(|e| e.to_string())?;
+    let held_out_ids = encode_lines(&tokenizer, &held_out_lines).map_err(|e| e.to_string())?;
+    let vocab_size = tokenizers_vocab(&tokenizer)?;
+    eprintln!(
+        "tokenizer: {vocab_size} tokens; {} training tokens, {} held out",
+        train_ids.len(),
+        held_out_ids.len()
+    );
+    let config = Gpt2Config {
+        vocab_size,
+        n_embd: args.width,
+        n_layer: args.layers,
+        n_head: args.heads,
+        n_inner: 4 * args.width,
+        n_positions: args.context,
+        activation: Activation::GeluTanh,
+        layer_norm_epsilon: 1e-5,
+        scale_attn_weights: true,
+        scale_attn_by_inverse_layer_idx: false,
+        eos_token_id: Some(0),
+    };
+    let params = Gpt2Params::init(&config, args.seed).map_err(|e| e.to_string())?;
+    let settings = TrainingSettings {
+        batch: args.batch,
+        seq: args.context,
+        steps: args.steps,
+        learning_rate: args.learning_rate,
+        min_learning_rate: args.learning_rate / 10.0,
+        warmup: args.warmup,
+        max_grad_norm: 1.0,
+        adamw: AdamWSettings::default(),
+        eval_every: args.eval_every,
+        eval_batches: 8,
+        seed: args.seed,
+    };
+    eprintln!(
+        "model: {} parameters ({} layers × {} heads, width {}, context {})",
+        params.len(),
+        args.layers,
+        args.heads,
+        args.width,
+        args.context
+    );
+    let mut run = TrainingRun::new(
+        params,
+        train_ids.clone(),
+        held_out_ids.clone(),
+        settings.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    let loop_started = Instant::now();
+    while !run.finished() {
+        let point = run.train_step().map_err(|e| e.to_string())?;
+        if let Some(held_out) = point.held_out_loss {
+            let seconds = loop_started.elapsed().as_secs_f64();
+            let tokens = (point.step * settings.batch * settings.seq) as f64;
+            eprintln!(
+                "step {:>6}/{}: train loss {:.4}, held-out loss {:.4} (perplexity {:.1}), lr {:.2e}, {:.0} tokens/s",
+                point.step,
+                settings.steps,
+                point.train_loss,
+                held_out,
+                held_out.exp(),
+                point.learning_rate,
+                tokens / seconds.max(1e-9)
+            );
+        }
+    }
+    let final_loss = run.held_out_loss().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    write(&args.out.join("config.json"), config.to_json().as_bytes())?;
+    write(
+        &args.out.join("model.safetensors"),
+        &run.params.to_safetensors().map_err(|e| e.to_string())?,
+    )?;
+    write(&args.out.join("tokenizer.json"), &tokenizer)?;
+    let report = json!({
+        "corpus": source,
+        "training_lines": train_lines.len(),
+        "held_out_lines": held_out_lines.len(),
+        "held_out_every": args.held_out_every,
+        "training_tokens": train_ids.len(),
+        "held_out_tokens": held_out_ids.len(),
+        "vocab_size": vocab_size,
+        "parameters": run.params.len(),
+        "settings": {
+            "batch": settings.batch, "seq": settings.seq, "steps": settings.steps,
+            "learning_rate": settings.learning_rate, "min_learning_rate": settings.min_learning_rate,
+            "warmup": settings.warmup, "max_grad_norm": settings.max_grad_norm,
+            "beta1": settings.adamw.beta1, "beta2": settings.adamw.beta2, "eps": settings.adamw.eps,
+            "weight_decay": settings.adamw.weight_decay, "seed": settings.seed,
+        },
+        "held_out_loss": final_loss,
+        "held_out_perplexity": final_loss.exp(),
+        "seconds": started.elapsed().as_secs_f64(),
+        "history": run.history,
+    });
+    write(
+        &args.out.join("training.json"),
+        serde_json::to_string_pretty(&report)
+            .map_err(|e| e.to_string())?
+            .as_bytes(),
+    )?;
+    eprintln!(
+        "wrote {}: held-out loss {final_loss:.4}, perplexity {:.1}, {:.0} s",
+        args.out.display(),
+        final_loss.exp(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn tokenizers_vocab(tokenizer_json: &[u8]) -> Result<usize, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(tokenizer_json).map_err(|e| e.to_string())?;
+    let model = value["model"]["vocab"]
+        .as_object()
+        .map(|v| v.len())
+        .unwrap_or(0);
+    let added = value["added_tokens"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|t| {
+                    t["content"].as_str().is_some_and(|c| {
+                        !value["model"]["vocab"]
+                            .as_object()
+                            .is_some_and(|v| v.contains_key(c))
+                    })
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    Ok(model + added)
+}
