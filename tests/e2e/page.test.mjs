@@ -372,7 +372,7 @@ test('a GPT-2 model opened from files: causal attention, next-token table equal 
   await page.waitForFunction(() => /gpt2/.test(document.querySelector('#model-info').textContent));
   await settle(page);
   assert.ok(await page.isDisabled('#pair'), 'no pair mode for GPT');
-  assert.ok(await page.isVisible('#embedded-model'));
+  assert.equal(await page.$eval('#model-pick', (s) => s.selectedOptions[0].textContent), 'your model', 'the picker names the opened model');
   const text = 'Hello, world! GPT models predict';
   await page.fill('#sentence-a', text);
   const cli = JSON.parse(execFileSync(existsSync(CLI) ? CLI : 'false', ['inspect', '--model', tiny, '--text', text, '--top', '10', '--fields', 'ids,tokens,attentions,next_token']).toString());
@@ -415,7 +415,7 @@ test('a GPT-2 model opened from files: causal attention, next-token table equal 
   await page.fill('#sentence-a', 'the party');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=token]')].some((e) => e.dataset.token === 'Ġparty'));
   // And back to the embedded model.
-  await page.click('#embedded-model');
+  await page.selectOption('#model-pick', '');
   await page.waitForFunction(() => /bert/.test(document.querySelector('#model-info').textContent));
   await settle(page);
   assert.ok(!(await page.isDisabled('#pair')));

@@ -26,6 +26,15 @@ use crate::state::{folder_name, hosted_folder, FolderError, Lang, PageState, Pai
 
 const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
 const MODEL_NAME: &str = "all-MiniLM-L6-v2";
+/// The GPT trained by this project (`tokenscope train`), for the next-token and generate
+/// views; loaded like a site folder.
+const GPT_FOLDER: &str = "models/wordnet-gpt";
+
+/// The models that ship with the page: the folder (None: the default) and its label.
+const EMBEDDED_MODELS: [(Option<&str>, &str); 2] = [
+    (None, "all-MiniLM-L6-v2 · BERT"),
+    (Some(GPT_FOLDER), "wordnet-gpt · GPT-2"),
+];
 /// Loads the worker's wasm (www/worker-loader.js; Trunk names the wasm after its data-bin).
 const WORKER_SCRIPT: &str = "./worker-loader.js";
 /// Long enough that a typist's keystrokes merge into one model run, short enough to feel live.
@@ -563,6 +572,34 @@ fn load_folder(app: &Shared, folder: Option<String>) {
     send(&a, &request);
 }
 
+/// Fills the model picker: the embedded models, plus an entry naming the loaded model when
+/// it is the user's own (opened files or another site folder).
+fn show_model_choice(document: &Document, folder: Option<&str>, name: &str) {
+    let Some(select) = typed::<HtmlSelectElement>(document, "model-pick") else {
+        return;
+    };
+    select.set_inner_html("");
+    let embedded = |f: &Option<&str>| *f == folder && (folder.is_some() || name == MODEL_NAME);
+    let mut chosen = None;
+    for (option_folder, label) in EMBEDDED_MODELS {
+        let value = option_folder.unwrap_or("");
+        if let Some(option) = create(document, "option", "", Some(label)) {
+            let _ = option.set_attribute("value", value);
+            let _ = select.append_child(&option);
+        }
+        if embedded(&option_folder) {
+            chosen = Some(value.to_string());
+        }
+    }
+    if chosen.is_none() {
+        if let Some(option) = create(document, "option", "", Some(name)) {
+            let _ = option.set_attribute("value", "own");
+            let _ = select.append_child(&option);
+        }
+    }
+    select.set_value(chosen.as_deref().unwrap_or("own"));
+}
+
 /// The address typed into the folder field, checked to be on this site, then loaded.
 fn load_typed_folder(app: &Shared) {
     let (value, origin, lang, document) = {
@@ -611,9 +648,31 @@ fn wire_model_picker(app: &Shared) {
             }
         });
     }
-    if let Some(embedded) = by_id(app, "embedded-model") {
-        on_event::<web_sys::Event>(&embedded, "click", app, |app, _| {
-            load_folder(app, None);
+    if let Some(pick) = by_id(app, "model-pick") {
+        on_event::<web_sys::Event>(&pick, "change", app, |app, _| {
+            let value = typed::<HtmlSelectElement>(&app.borrow().document, "model-pick")
+                .map(|s| s.value())
+                .unwrap_or_default();
+            // The "your model" entry only names what is loaded; it loads nothing.
+            if let Some((folder, _)) = EMBEDDED_MODELS
+                .iter()
+                .find(|(folder, _)| folder.unwrap_or("") == value)
+            {
+                load_folder(app, folder.map(String::from));
+            }
+        });
+    }
+    if let Some(body) = app.borrow().document.body() {
+        // The "use the embedded GPT" buttons are redrawn with their views: listen above them.
+        on_event::<MouseEvent>(&body, "click", app, |app, event| {
+            let wants_gpt = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("[data-action=use-gpt]").ok().flatten())
+                .is_some();
+            if wants_gpt {
+                load_folder(app, Some(GPT_FOLDER.to_string()));
+            }
         });
     }
     if let Some(form) = by_id(app, "model-url-form") {
@@ -1101,9 +1160,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                         },
                     );
                 }
-                if let Some(button) = element(&a.document, "embedded-model") {
-                    set_hidden(&button, name == MODEL_NAME && a.state.model.is_none());
-                }
+                show_model_choice(&a.document, a.state.model.as_deref(), &name);
                 a.visible_heads = vec![true; num_heads];
                 a.facts = Some(Facts {
                     name,
@@ -2451,6 +2508,11 @@ fn render_tables(app: &App) {
             create(doc, "p", "facts", Some(text(lang, "next-bert"))),
         ) {
             let _ = holder.append_child(&p);
+            if let Some(button) = create(doc, "button", "use-gpt", Some(text(lang, "use-gpt"))) {
+                let _ = button.set_attribute("type", "button");
+                let _ = button.set_attribute("data-action", "use-gpt");
+                let _ = holder.append_child(&button);
+            }
         }
     }
     let selected_chip = app.selected().and_then(|i| app.chips.get(i));
@@ -2590,6 +2652,16 @@ fn render_tables(app: &App) {
     }
     if let Some(holder) = element(doc, "generation-table") {
         holder.set_inner_html("");
+        if !app.facts.as_ref().is_some_and(|f| f.causal) {
+            if let Some(p) = create(doc, "p", "facts", Some(text(lang, "next-bert"))) {
+                let _ = holder.append_child(&p);
+            }
+            if let Some(button) = create(doc, "button", "use-gpt", Some(text(lang, "use-gpt"))) {
+                let _ = button.set_attribute("type", "button");
+                let _ = button.set_attribute("data-action", "use-gpt");
+                let _ = holder.append_child(&button);
+            }
+        }
         if let Some(generation) = app.generation.as_ref().filter(|g| !g.steps.is_empty()) {
             let rows: Vec<String> = (1..=generation.steps.len())
                 .map(|i| i.to_string())
