@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use serde_json::json;
 use tokenscope_core::config::{Activation, Gpt2Config};
-use tokenscope_core::corpus::{encode_lines, split_held_out, train_tokenizer, wordnet_lines};
+use tokenscope_core::corpus::{
+    encode_lines, split_held_out, train_tokenizer, vocab_size, wordnet_lines,
+};
 use tokenscope_core::optim::AdamWSettings;
 use tokenscope_core::train::{Gpt2Params, TrainingRun, TrainingSettings};
 
@@ -80,7 +82,7 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
     let tokenizer = train_tokenizer(&train_lines, args.vocab).map_err(|e| e.to_string())?;
     let train_ids = encode_lines(&tokenizer, &train_lines).map_err(|e| e.to_string())?;
     let held_out_ids = encode_lines(&tokenizer, &held_out_lines).map_err(|e| e.to_string())?;
-    let vocab_size = tokenizers_vocab(&tokenizer)?;
+    let vocab_size = vocab_size(&tokenizer).map_err(|e| e.to_string())?;
     eprintln!(
         "tokenizer: {vocab_size} tokens; {} training tokens, {} held out",
         train_ids.len(),
@@ -188,28 +190,4 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn tokenizers_vocab(tokenizer_json: &[u8]) -> Result<usize, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(tokenizer_json).map_err(|e| e.to_string())?;
-    let model = value["model"]["vocab"]
-        .as_object()
-        .map(|v| v.len())
-        .unwrap_or(0);
-    let added = value["added_tokens"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|t| {
-                    t["content"].as_str().is_some_and(|c| {
-                        !value["model"]["vocab"]
-                            .as_object()
-                            .is_some_and(|v| v.contains_key(c))
-                    })
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    Ok(model + added)
 }

@@ -122,6 +122,13 @@ pub fn train_tokenizer(lines: &[String], vocab_size: usize) -> Result<Vec<u8>> {
         .map_err(|e| Error::Tokenizer(e.to_string()))
 }
 
+/// How many tokens a `tokenizer.json` has, specials included: the model's `vocab_size`.
+pub fn vocab_size(tokenizer_json: &[u8]) -> Result<usize> {
+    tokenizers::Tokenizer::from_bytes(tokenizer_json)
+        .map(|t| t.get_vocab_size(true))
+        .map_err(|e| Error::Tokenizer(e.to_string()))
+}
+
 /// Tokenizes every line and joins them into one stream with `<|endoftext|>` after each
 /// line, the way GPT-2 saw its documents.
 pub fn encode_lines(tokenizer_json: &[u8], lines: &[String]) -> Result<Vec<u32>> {

@@ -13,6 +13,7 @@
 //! | an embedding vector, a one-hot vector       | [`vector`]      | [`draw_vector`], [`draw_one_hot`] |
 //! | position-embedding table                    | [`dense_map`]   | [`draw_dense_map`]   |
 //! | token ids on a number line (why not raw ids) | [`id_line`]     | [`id_line::draw_id_line`] |
+//! | a model's loss falling as it trains         | [`loss_curve`]  | [`draw_loss_curve`]  |
 
 pub mod bars;
 pub mod dense_map;
@@ -20,6 +21,7 @@ pub mod head_view;
 pub mod heatmap;
 pub mod id_line;
 pub mod line_chart;
+pub mod loss_curve;
 pub mod model_view;
 pub mod neuron_view;
 pub mod palette;
@@ -32,6 +34,7 @@ pub use dense_map::{draw_dense_map, DenseLayout, DenseMap};
 pub use head_view::{draw_head_view, head_color, HeadView, HeadViewLayout, Side};
 pub use heatmap::{draw_heatmap, Heatmap, HeatmapLayout};
 pub use line_chart::{draw_line_chart, LineChart, Series};
+pub use loss_curve::{draw_loss_curve, LossCurve, LossSeries};
 pub use model_view::{draw_model_view, ModelLayout, ModelView};
 pub use neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
 pub use palette::{Palette, Theme};

@@ -1,0 +1,206 @@
+//! A loss curve: how a model's loss falls as it trains, on training batches and on held-out
+//! text, with the loss of pure guessing (ln of the vocabulary size) for scale.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::palette::Theme;
+use crate::ticks::{decimals_for, value_ticks};
+use crate::ViewError;
+
+const FONT: &str = "sans-serif";
+const LABEL_SIZE: f64 = 14.0;
+const TICK_SIZE: f64 = 13.0;
+
+/// One curve: (step, loss) points in step order.
+pub struct LossSeries<'a> {
+    pub label: &'a str,
+    pub points: &'a [(f32, f32)],
+    pub color: RGBColor,
+    /// Mark every point (held-out measurements are few and each one matters).
+    pub markers: bool,
+}
+
+/// What to draw.
+pub struct LossCurve<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub series: &'a [LossSeries<'a>],
+    /// A dashed level with its name, e.g. (ln 4096, "guessing").
+    pub reference: Option<(f32, &'a str)>,
+    pub theme: Theme,
+}
+
+/// Draws `chart` filling `area`.
+pub fn draw_loss_curve<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &LossCurve,
+) -> Result<(), ViewError> {
+    let finite = |&&(x, y): &&(f32, f32)| x.is_finite() && y.is_finite();
+    let all: Vec<(f32, f32)> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(finite).copied())
+        .collect();
+    if all.is_empty() {
+        return Err(ViewError("a loss curve needs at least one point".into()));
+    }
+    let max_x = all.iter().map(|p| p.0).fold(0.0f32, f32::max).max(1.0);
+    let mut lo = all.iter().map(|p| p.1).fold(f32::INFINITY, f32::min);
+    let mut hi = all.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
+    if let Some((level, _)) = chart.reference.filter(|(l, _)| l.is_finite()) {
+        lo = lo.min(level);
+        hi = hi.max(level);
+    }
+    let pad = ((hi - lo) * 0.05).max(0.05);
+    let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+
+    let text = chart.theme.text();
+    area.fill(&chart.theme.background())?;
+    let (width, height) = area.dim_in_pixel();
+    let label_font = (FONT, LABEL_SIZE).into_font().color(&text);
+    let tick_font = (FONT, TICK_SIZE).into_font().color(&text);
+    let title_height = if chart.title.is_empty() { 0 } else { 28 };
+    if title_height > 0 {
+        area.draw(&Text::new(
+            chart.title.to_string(),
+            (4, 4),
+            (FONT, 18.0).into_font().color(&text),
+        ))?;
+    }
+    let legend_height = 26;
+    let mut x = 8;
+    let legend_y = title_height + 12;
+    for s in chart.series {
+        area.draw(&PathElement::new(
+            vec![(x, legend_y), (x + 22, legend_y)],
+            s.color.stroke_width(3),
+        ))?;
+        if s.markers {
+            area.draw(&Circle::new((x + 11, legend_y), 4, s.color.filled()))?;
+        }
+        area.draw(&Text::new(
+            s.label.to_string(),
+            (x + 28, legend_y),
+            label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        let label_width = crate::text::measure(s.label, &label_font)
+            .map(|(w, _)| w as i32)
+            .unwrap_or(60);
+        x += 28 + label_width + 18;
+    }
+
+    let y_ticks = value_ticks(lo, hi, 5);
+    let y_decimals = decimals_for(&y_ticks);
+    let y_labels: Vec<String> = y_ticks
+        .iter()
+        .map(|t| format!("{t:.y_decimals$}"))
+        .collect();
+    let widest = y_labels
+        .iter()
+        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
+        .map(|(w, _)| w as i32)
+        .max()
+        .unwrap_or(0);
+    let left = 8 + 24 + widest + 8;
+    let right = width as i32 - 60;
+    let top = title_height + legend_height + 12;
+    let bottom = height as i32 - 46;
+    if right <= left || bottom <= top {
+        return Err(ViewError(format!(
+            "{width}×{height} px is too small for a loss curve"
+        )));
+    }
+    let x_of = |step: f32| left + ((step / max_x).clamp(0.0, 1.0) * (right - left) as f32) as i32;
+    let y_of = |v: f32| {
+        let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+        bottom - (t * (bottom - top) as f32).round() as i32
+    };
+    for (tick, label) in y_ticks.iter().zip(&y_labels) {
+        let y = y_of(*tick);
+        area.draw(&PathElement::new(
+            vec![(left, y), (right, y)],
+            text.mix(0.15).stroke_width(1),
+        ))?;
+        area.draw(&Text::new(
+            label.clone(),
+            (left - 6, y),
+            tick_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+    }
+    for tick in value_ticks(0.0, max_x, 6) {
+        let x = x_of(tick);
+        area.draw(&PathElement::new(
+            vec![(x, bottom), (x, bottom + 4)],
+            text.mix(0.6).stroke_width(1),
+        ))?;
+        area.draw(&Text::new(
+            format!("{}", tick.round() as i64),
+            (x, bottom + 6),
+            tick_font.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
+    area.draw(&PathElement::new(
+        vec![(left, top), (left, bottom), (right, bottom)],
+        text.mix(0.6).stroke_width(1),
+    ))?;
+    area.draw(&Text::new(
+        chart.x_label.to_string(),
+        ((left + right) / 2, bottom + 26),
+        label_font.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    area.draw(&Text::new(
+        chart.y_label.to_string(),
+        (10, (top + bottom) / 2),
+        label_font
+            .clone()
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    if let Some((level, name)) = chart.reference.filter(|(l, _)| l.is_finite()) {
+        let y = y_of(level);
+        let mut x = left;
+        while x < right {
+            area.draw(&PathElement::new(
+                vec![(x, y), ((x + 8).min(right), y)],
+                text.mix(0.5).stroke_width(1),
+            ))?;
+            x += 14;
+        }
+        area.draw(&Text::new(
+            format!("{name} {level:.2}"),
+            (right - 4, y - 4),
+            tick_font.clone().pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))?;
+    }
+    for s in chart.series {
+        let points: Vec<(i32, i32)> = s
+            .points
+            .iter()
+            .filter(finite)
+            .map(|&(x, y)| (x_of(x), y_of(y)))
+            .collect();
+        area.draw(&PathElement::new(
+            points.clone(),
+            s.color.stroke_width(if s.markers { 3 } else { 2 }),
+        ))?;
+        if s.markers {
+            for &p in &points {
+                area.draw(&Circle::new(p, 4, s.color.filled()))?;
+            }
+        }
+        // The measured (marked) curve gets its last value printed; the noisy per-batch line
+        // would only crowd it.
+        if let Some(&(sx, sy)) = s.points.iter().rfind(|p| finite(p)).filter(|_| s.markers) {
+            area.draw(&Text::new(
+                format!("{sy:.2}"),
+                (x_of(sx) + 8, y_of(sy)),
+                label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+    }
+    area.present()?;
+    Ok(())
+}
