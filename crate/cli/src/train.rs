@@ -10,7 +10,10 @@ use tokenscope_core::corpus::{
     encode_lines, split_held_out, train_tokenizer, vocab_size, wordnet_lines,
 };
 use tokenscope_core::optim::AdamWSettings;
-use tokenscope_core::train::{Gpt2Params, TrainingRun, TrainingSettings};
+use tokenscope_core::train::{thin_history, Gpt2Params, TrainingRun, TrainingSettings};
+
+/// Points of the loss curve written to training.json.
+const CURVE_POINTS: usize = 500;
 
 /// Everything `train` was asked for on the command line.
 pub struct TrainArgs {
@@ -175,7 +178,8 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         "held_out_loss": final_loss,
         "held_out_perplexity": final_loss.exp(),
         "seconds": started.elapsed().as_secs_f64(),
-        "history": run.history,
+        // Per-step losses thinned to window means: a curve a page can fetch and plot.
+        "history": thin_history(&run.history, CURVE_POINTS),
     });
     write(
         &args.out.join("training.json"),

@@ -952,3 +952,47 @@ impl TrainingRun {
         self.step >= self.settings.steps
     }
 }
+
+/// A loss curve short enough to ship and plot: at most `max_points` points, each the mean
+/// training loss of consecutive steps (ending at its `step`), keeping every held-out
+/// measurement.
+pub fn thin_history(points: &[LossPoint], max_points: usize) -> Vec<LossPoint> {
+    let window = points.len().div_ceil(max_points.max(1)).max(1);
+    points
+        .chunks(window)
+        .filter_map(|chunk| {
+            let last = chunk.last()?;
+            let mean = chunk.iter().map(|p| p.train_loss as f64).sum::<f64>() / chunk.len() as f64;
+            Some(LossPoint {
+                step: last.step,
+                learning_rate: last.learning_rate,
+                train_loss: mean as f32,
+                held_out_loss: chunk.iter().rev().find_map(|p| p.held_out_loss),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_history_thins_to_window_means_and_keeps_held_out_points() {
+        let points: Vec<LossPoint> = (1..=1000)
+            .map(|step| LossPoint {
+                step,
+                learning_rate: 1e-3,
+                train_loss: step as f32,
+                held_out_loss: step.is_multiple_of(250).then_some(step as f32 / 2.0),
+            })
+            .collect();
+        let thin = thin_history(&points, 100);
+        assert_eq!(thin.len(), 100);
+        assert_eq!(thin[0].step, 10);
+        assert!((thin[0].train_loss - 5.5).abs() < 1e-6, "mean of 1..=10");
+        let held: Vec<f32> = thin.iter().filter_map(|p| p.held_out_loss).collect();
+        assert_eq!(held, [125.0, 250.0, 375.0, 500.0]);
+        assert_eq!(thin_history(&points[..3], 100).len(), 3);
+    }
+}
