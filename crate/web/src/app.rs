@@ -23,6 +23,7 @@ use crate::page_data::{
 use crate::paint::{depth_labels, paint, CanvasKind, Hit};
 use crate::protocol::{GeneratedStep, Reply, Request, SentenceData, SentenceKey, Similarity};
 use crate::state::{folder_name, hosted_folder, FolderError, Lang, PageState, PairFilter, View};
+use crate::training_record::TrainingRecord;
 
 const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
 const MODEL_NAME: &str = "all-MiniLM-L6-v2";
@@ -118,6 +119,10 @@ pub struct App {
     requested_folder: Option<String>,
     /// A load error to keep on screen after the fallback model is ready.
     load_notice: Option<String>,
+    /// The loaded model's `training.json`, when its folder has one (the learning view).
+    pub training_record: Option<TrainingRecord>,
+    /// The folder whose record was asked for, so it is fetched once.
+    training_for: Option<String>,
     /// The number of the latest analysis; older answers are stale and dropped.
     seq: u64,
     pending: Option<i32>,
@@ -371,6 +376,8 @@ pub fn start() {
         blob_urls: Vec::new(),
         requested_folder: None,
         load_notice: None,
+        training_record: None,
+        training_for: None,
         generation: None,
         gen_steps: 0,
         seq: 0,
@@ -1138,6 +1145,8 @@ fn on_reply(app: &Shared, reply: Reply) {
                 let mut a = app.borrow_mut();
                 a.state.clamp_to(num_layers, num_heads);
                 a.state.model = a.requested_folder.take();
+                a.training_record = None;
+                a.training_for = None;
                 if causal {
                     a.state.pair = false;
                     a.state.filter = PairFilter::All;
@@ -1578,7 +1587,110 @@ fn show_view(app: &App) {
 
 /// Redraws everything that depends on the state: chips, texts, tables and the canvases of
 /// the view on screen.
+/// The learning view's words and numbers: what the model was trained on, and every
+/// held-out measurement as a table.
+fn render_learning(app: &App) {
+    let lang = app.state.lang;
+    let doc = &app.document;
+    let facts = match &app.training_record {
+        Some(r) => format!(
+            "{}: {} · {} {} · {} {} · {} {} × {} × {} · {} {:.4} ({} {:.1}) · {:.0} s",
+            text(lang, "learn-corpus"),
+            r.corpus,
+            grouped(r.parameters as u64),
+            text(lang, "learn-parameters"),
+            grouped(r.training_tokens as u64),
+            text(lang, "learn-tokens"),
+            text(lang, "learn-steps"),
+            grouped(r.settings.steps as u64),
+            r.settings.batch,
+            r.settings.seq,
+            text(lang, "learn-final"),
+            r.held_out_loss,
+            text(lang, "learn-perplexity"),
+            r.held_out_perplexity,
+            r.seconds,
+        ),
+        None => text(lang, "learn-none").to_string(),
+    };
+    set_text(doc, "learn-facts", &facts);
+    if let Some(button) = element(doc, "learn-use-gpt") {
+        set_hidden(&button, app.training_record.is_some());
+    }
+    let Some(holder) = element(doc, "loss-table") else {
+        return;
+    };
+    holder.set_inner_html("");
+    let Some(record) = &app.training_record else {
+        return;
+    };
+    let held = record.held_out();
+    let rows: Vec<String> = held.iter().map(|(step, _)| step.to_string()).collect();
+    let cols = vec![
+        text(lang, "learn-held").to_string(),
+        text(lang, "learn-perplexity").to_string(),
+    ];
+    let cells = |r: usize, c: usize| {
+        let loss = held[r].1;
+        if c == 0 {
+            format!("{loss:.4}")
+        } else {
+            format!("{:.1}", loss.exp())
+        }
+    };
+    put_table(
+        doc,
+        &holder,
+        &TableSpec {
+            caption: text(lang, "learn-title"),
+            corner: text(lang, "learn-step"),
+            col_labels: &cols,
+            row_labels: &rows,
+            cells: &cells,
+            highlight_row: None,
+        },
+        "loss-table",
+    );
+}
+
+/// In the learning view, fetches the loaded model's `training.json` once per model folder.
+fn ensure_training_record(app: &Shared) {
+    let folder = {
+        let a = app.borrow();
+        if a.state.view != View::Learning || a.facts.is_none() {
+            return;
+        }
+        match &a.state.model {
+            Some(folder) if a.training_for.as_ref() != Some(folder) => folder.clone(),
+            _ => return,
+        }
+    };
+    app.borrow_mut().training_for = Some(folder.clone());
+    let app = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!("{folder}/training.json");
+        let record = crate::fetch::fetch_bytes(&url, |_, _| {})
+            .await
+            .and_then(|bytes| TrainingRecord::parse(&bytes));
+        {
+            let mut a = app.borrow_mut();
+            if a.training_for.as_deref() != Some(folder.as_str()) {
+                return; // another model arrived meanwhile
+            }
+            match record {
+                Ok(record) => a.training_record = Some(record),
+                Err(message) => {
+                    a.training_record = None;
+                    set_status(&a.document, &message, true);
+                }
+            }
+        }
+        render(&app);
+    });
+}
+
 fn render(app: &Shared) {
+    ensure_training_record(app);
     {
         let a = app.borrow();
         sync_url(&a);
@@ -1621,6 +1733,7 @@ fn canvases_of(app: &App) -> Vec<CanvasKind> {
         View::Position => vec![CanvasKind::Position, CanvasKind::Sum, CanvasKind::Order],
         View::Next => vec![CanvasKind::Next],
         View::Generate => vec![CanvasKind::Generate],
+        View::Learning => vec![CanvasKind::Loss],
     }
 }
 
@@ -2001,6 +2114,7 @@ fn render_swatch_states(app: &App) {
 }
 
 fn render_texts(app: &App) {
+    render_learning(app);
     let lang = app.state.lang;
     let doc = &app.document;
     if let Some(facts) = &app.facts {

@@ -7,6 +7,7 @@ pub mod i18n;
 pub mod page_data;
 pub mod protocol;
 pub mod state;
+pub mod training_record;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

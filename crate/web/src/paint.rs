@@ -11,6 +11,7 @@ use tokenscope_views::head_view::{draw_head_view, head_color, HeadView, HeadView
 use tokenscope_views::heatmap::HeatmapLayout;
 use tokenscope_views::id_line::{draw_id_line, IdLine, IdMark};
 use tokenscope_views::line_chart::{draw_line_chart, LineChart, Series};
+use tokenscope_views::loss_curve::{draw_loss_curve, LossCurve, LossSeries};
 use tokenscope_views::model_view::{draw_model_view, ModelLayout, ModelView};
 use tokenscope_views::neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
 use tokenscope_views::strips::{draw_strips, Strip, Strips};
@@ -46,6 +47,8 @@ pub enum CanvasKind {
     Next,
     /// Each generated token's attention row over the text before it.
     Generate,
+    /// The loaded model's recorded loss curve.
+    Loss,
 }
 
 impl CanvasKind {
@@ -74,6 +77,7 @@ impl CanvasKind {
             CanvasKind::Order => "order",
             CanvasKind::Next => "next",
             CanvasKind::Generate => "generate",
+            CanvasKind::Loss => "loss",
         }
     }
 
@@ -95,6 +99,7 @@ impl CanvasKind {
             CanvasKind::Order,
             CanvasKind::Next,
             CanvasKind::Generate,
+            CanvasKind::Loss,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -550,6 +555,47 @@ pub fn paint<DB: DrawingBackend>(
                 },
             )?;
             Ok(Hit::Similarity(layout))
+        }
+        CanvasKind::Loss => {
+            let Some(record) = &app.training_record else {
+                return message(area, theme, text(lang, "learn-none"));
+            };
+            let train: Vec<(f32, f32)> = record
+                .history
+                .iter()
+                .map(|p| (p.step as f32, p.train_loss))
+                .collect();
+            let held: Vec<(f32, f32)> = record
+                .history
+                .iter()
+                .filter_map(|p| p.held_out_loss.map(|l| (p.step as f32, l)))
+                .collect();
+            let series = [
+                LossSeries {
+                    label: text(lang, "learn-train"),
+                    points: &train,
+                    color: RGBColor(110, 140, 210),
+                    markers: false,
+                },
+                LossSeries {
+                    label: text(lang, "learn-held"),
+                    points: &held,
+                    color: RGBColor(220, 90, 30),
+                    markers: true,
+                },
+            ];
+            draw_loss_curve(
+                area,
+                &LossCurve {
+                    title: text(lang, "learn-title"),
+                    x_label: text(lang, "learn-step"),
+                    y_label: text(lang, "learn-loss"),
+                    series: &series,
+                    reference: Some(((record.vocab_size as f32).ln(), text(lang, "learn-guess"))),
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
         }
         CanvasKind::Next => {
             let Some((sentence, index)) = app

@@ -13,10 +13,12 @@ pub enum View {
     Position,
     Next,
     Generate,
+    /// How the loaded model learned: its recorded loss curve.
+    Learning,
 }
 
 impl View {
-    pub const ALL: [View; 9] = [
+    pub const ALL: [View; 10] = [
         View::Tokens,
         View::OneHot,
         View::Similarity,
@@ -26,6 +28,7 @@ impl View {
         View::Position,
         View::Next,
         View::Generate,
+        View::Learning,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl View {
             View::Position => "position",
             View::Next => "next",
             View::Generate => "generate",
+            View::Learning => "learn",
         }
     }
 
