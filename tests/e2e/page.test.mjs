@@ -581,3 +581,38 @@ async function hostedFolder(hosted, context) {
   assert.deepEqual(foreign, []);
   assert.deepEqual(problems.filter((p) => !/404/.test(p)), []);
 }
+
+test('the embedded GPT: offered from BERT\'s next-token view, its predictions are the CLI\'s, and its loss curve is the recorded one', async () => {
+  const { page, context, problems, foreign } = await openPage(link({ view: 'next', b: '' }));
+  const gpt = join(ROOT, 'assets', 'models', 'wordnet-gpt');
+  await page.click('#next-table [data-action=use-gpt]');
+  await page.waitForFunction(() => /wordnet-gpt · gpt2/.test(document.querySelector('#model-info').textContent));
+  await settle(page);
+  assert.match(page.url(), /model=models%2Fwordnet-gpt/);
+  assert.equal(await page.$eval('#model-pick', (s) => s.selectedOptions[0].textContent), 'wordnet-gpt · GPT-2');
+  const prompt = 'students celebrate the graduation with a big';
+  await page.fill('#sentence-a', prompt);
+  const cli = JSON.parse(execFileSync(CLI, ['inspect', '--model', gpt, '--text', prompt, '--top', '10', '--fields', 'ids,next_token']).toString());
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=token][data-sentence=a]').length === n, cli.ids.length);
+  await settle(page);
+  const next = await readTable(page, '[data-testid=next-token-table]');
+  next.cells.forEach((row, r) => {
+    assert.equal(Number(row[1]), cli.next_token.top[r].id, `rank ${r + 1}`);
+    assert.ok(Math.abs(Number(row[2]) - cli.next_token.top[r].prob) <= 0.00005 + 1e-6, `rank ${r + 1} prob`);
+  });
+  // The learning view draws the model's own training record.
+  const record = JSON.parse(readFileSync(join(gpt, 'training.json'), 'utf8'));
+  await page.click('nav.tabs button[data-view=learn]');
+  await page.waitForSelector('[data-testid=loss-table]', { state: 'attached' });
+  await page.waitForSelector('#canvas-loss[data-drawn="1"]');
+  const table = await readTable(page, '[data-testid=loss-table]');
+  const held = record.history.filter((p) => p.held_out_loss !== null);
+  assert.deepEqual(table.rows, held.map((p) => String(p.step)));
+  table.cells.forEach((row, r) => assert.equal(row[0], held[r].held_out_loss.toFixed(4)));
+  assert.match(await page.textContent('#learn-facts'), new RegExp(`perplexity ${record.held_out_perplexity.toFixed(1)}`));
+  assert.ok(held[held.length - 1].held_out_loss < Math.log(record.vocab_size) - 2, 'the embedded GPT learned well below guessing');
+  await page.screenshot({ path: join(SHOTS, 'learning.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(foreign, []);
+  await context.close();
+});
