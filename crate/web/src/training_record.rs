@@ -69,8 +69,7 @@ mod tests {
         assert_eq!(record.held_out(), [(20, 4.2)]);
         assert_eq!(record.settings.steps, 60);
         assert!(TrainingRecord::parse(b"{}").is_err());
-        assert!(TrainingRecord::parse(b"not json")
-            .unwrap_err()
-            .starts_with("training.json"));
+        let refused = TrainingRecord::parse(b"not json").expect_err("not JSON is refused");
+        assert!(refused.starts_with("training.json"), "{refused}");
     }
 }
