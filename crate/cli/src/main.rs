@@ -88,44 +88,7 @@ enum Command {
     },
     /// Train a GPT-2-architecture model from text (a byte-level BPE tokenizer is trained
     /// first) and write it as a Hugging Face folder with training.json (the loss curve).
-    Train {
-        /// A UTF-8 text file; each non-empty line is a document.
-        #[arg(long)]
-        corpus: Option<PathBuf>,
-        /// A WordNet 3.0 dict folder (Debian's wordnet-base: /usr/share/wordnet).
-        #[arg(long)]
-        wordnet: Option<PathBuf>,
-        /// Where to write config.json, model.safetensors, tokenizer.json, training.json.
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, default_value_t = 4096)]
-        vocab: usize,
-        #[arg(long, default_value_t = 4)]
-        layers: usize,
-        #[arg(long, default_value_t = 4)]
-        heads: usize,
-        #[arg(long, default_value_t = 128)]
-        width: usize,
-        /// Positions the model sees (and the training window length).
-        #[arg(long, default_value_t = 64)]
-        context: usize,
-        #[arg(long, default_value_t = 16)]
-        batch: usize,
-        #[arg(long, default_value_t = 2000)]
-        steps: usize,
-        #[arg(long, default_value_t = 3e-3)]
-        learning_rate: f32,
-        #[arg(long, default_value_t = 100)]
-        warmup: usize,
-        /// Measure the held-out loss every this many steps.
-        #[arg(long, default_value_t = 100)]
-        eval_every: usize,
-        /// Hold out every n-th line of the corpus.
-        #[arg(long, default_value_t = 50)]
-        held_out_every: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-    },
+    Train(train::TrainArgs),
     /// Write a web bundle (F16 or F32 safetensors + config + tokenizer) from a model folder
     /// and check that both give the same trace.
     Convert {
@@ -160,39 +123,7 @@ fn main() -> ExitCode {
             fields,
         } => inspect(&model, &text, pair.as_deref(), top, fields.as_deref()),
         Command::Convert { from, to, dtype } => convert(&from, &to, &dtype),
-        Command::Train {
-            corpus,
-            wordnet,
-            out,
-            vocab,
-            layers,
-            heads,
-            width,
-            context,
-            batch,
-            steps,
-            learning_rate,
-            warmup,
-            eval_every,
-            held_out_every,
-            seed,
-        } => train::train(&train::TrainArgs {
-            corpus,
-            wordnet,
-            out,
-            vocab,
-            layers,
-            heads,
-            width,
-            context,
-            batch,
-            steps,
-            learning_rate,
-            warmup,
-            eval_every,
-            held_out_every,
-            seed,
-        }),
+        Command::Train(args) => train::train(&args),
         Command::Generate {
             model,
             text,

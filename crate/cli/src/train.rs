@@ -15,22 +15,44 @@ use tokenscope_core::train::{thin_history, Gpt2Params, TrainingRun, TrainingSett
 /// Points of the loss curve written to training.json.
 const CURVE_POINTS: usize = 500;
 
-/// Everything `train` was asked for on the command line.
+/// Everything `train` is asked for on the command line.
+#[derive(clap::Args)]
 pub struct TrainArgs {
+    /// A UTF-8 text file; each non-empty line is a document.
+    #[arg(long)]
     pub corpus: Option<PathBuf>,
+    /// A WordNet 3.0 dict folder (Debian's wordnet-base: /usr/share/wordnet).
+    #[arg(long)]
     pub wordnet: Option<PathBuf>,
+    /// Where to write config.json, model.safetensors, tokenizer.json, training.json.
+    #[arg(long)]
     pub out: PathBuf,
+    #[arg(long, default_value_t = 4096)]
     pub vocab: usize,
+    #[arg(long, default_value_t = 4)]
     pub layers: usize,
+    #[arg(long, default_value_t = 4)]
     pub heads: usize,
+    #[arg(long, default_value_t = 128)]
     pub width: usize,
+    /// Positions the model sees (and the training window length).
+    #[arg(long, default_value_t = 64)]
     pub context: usize,
+    #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    #[arg(long, default_value_t = 2000)]
     pub steps: usize,
+    #[arg(long, default_value_t = 3e-3)]
     pub learning_rate: f32,
+    #[arg(long, default_value_t = 100)]
     pub warmup: usize,
+    /// Measure the held-out loss every this many steps.
+    #[arg(long, default_value_t = 100)]
     pub eval_every: usize,
+    /// Hold out every n-th line of the corpus.
+    #[arg(long, default_value_t = 50)]
     pub held_out_every: usize,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
