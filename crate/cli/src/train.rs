@@ -18,9 +18,9 @@ const CURVE_POINTS: usize = 500;
 /// Everything `train` is asked for on the command line.
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// A UTF-8 text file; each non-empty line is a document.
+    /// A UTF-8 text file; each non-empty line is a document. Repeat to add files.
     #[arg(long)]
-    pub corpus: Option<PathBuf>,
+    pub corpus: Vec<PathBuf>,
     /// A WordNet 3.0 dict folder (Debian's wordnet-base: /usr/share/wordnet).
     #[arg(long)]
     pub wordnet: Option<PathBuf>,
@@ -60,35 +60,41 @@ pub struct TrainArgs {
 const WORDNET_FILES: [&str; 4] = ["data.noun", "data.verb", "data.adj", "data.adv"];
 
 fn corpus_lines(args: &TrainArgs) -> Result<(Vec<String>, String), String> {
-    match (&args.corpus, &args.wordnet) {
-        (Some(file), None) => {
-            let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("{}: the corpus is not UTF-8 text", file.display()))?;
-            let lines = text
-                .lines()
+    if args.wordnet.is_none() && args.corpus.is_empty() {
+        return Err("give --wordnet DIR, --corpus FILE (repeatable), or both".into());
+    }
+    let mut lines = Vec::new();
+    let mut sources = Vec::new();
+    if let Some(dir) = &args.wordnet {
+        for name in WORDNET_FILES {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // WordNet 3.0's files are Latin-1 in a few glosses; each byte is its code point.
+            let text: String = bytes.iter().map(|&b| b as char).collect();
+            lines.extend(wordnet_lines(&text));
+        }
+        sources.push(format!(
+            "WordNet 3.0 glosses and examples from {}",
+            dir.display()
+        ));
+    }
+    for file in &args.corpus {
+        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{}: the corpus is not UTF-8 text", file.display()))?;
+        lines.extend(
+            text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect();
-            Ok((lines, format!("lines of {}", file.display())))
-        }
-        (None, Some(dir)) => {
-            let mut lines = Vec::new();
-            for name in WORDNET_FILES {
-                let path = dir.join(name);
-                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                // WordNet 3.0's files are Latin-1 in a few glosses; each byte is its code point.
-                let text: String = bytes.iter().map(|&b| b as char).collect();
-                lines.extend(wordnet_lines(&text));
-            }
-            Ok((
-                lines,
-                format!("WordNet 3.0 glosses and examples from {}", dir.display()),
-            ))
-        }
-        _ => Err("give exactly one of --corpus FILE or --wordnet DIR".into()),
+                .map(String::from),
+        );
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        sources.push(format!("lines of {name}"));
     }
+    Ok((lines, sources.join(" + ")))
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {

@@ -7,7 +7,9 @@ pub mod i18n;
 pub mod page_data;
 pub mod protocol;
 pub mod state;
+pub mod trainer;
 pub mod training_record;
+pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

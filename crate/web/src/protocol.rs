@@ -68,6 +68,127 @@ pub enum Request {
         layer: usize,
         head: usize,
     },
+    /// Training in the page (the Train view).
+    Train(TrainCommand),
+}
+
+/// What a training run learns from and how: the Train view's controls.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainSetup {
+    /// The text to learn; each non-empty line is a document.
+    pub corpus: String,
+    /// What the text is, for the record ("the shipped sample", "your text").
+    pub corpus_name: String,
+    pub vocab: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub width: usize,
+    /// Positions the model sees; also the length of each training window.
+    pub context: usize,
+    pub batch: usize,
+    pub steps: usize,
+    pub learning_rate: f32,
+    /// A sample, the word pairs and the attention head are renewed every this many steps.
+    pub sample_every: usize,
+    pub seed: u64,
+}
+
+/// What the Train view watches while the model learns.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TrainWatch {
+    /// The start of each generated sample.
+    pub prompt: String,
+    /// Word pairs whose embedding cosine is followed.
+    pub pairs: Vec<(String, String)>,
+    /// The sentence whose attention is drawn, and the head.
+    pub probe: String,
+    pub layer: usize,
+    pub head: usize,
+}
+
+/// Page → worker, for the run in the Train view.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum TrainCommand {
+    /// A new model from random weights (dropping any run), then train it.
+    Start {
+        setup: TrainSetup,
+        watch: TrainWatch,
+    },
+    /// Go on with a paused run.
+    Resume,
+    Pause,
+    /// Drop the run.
+    Reset,
+    /// Watch other words or another head; answered at once with a new snapshot.
+    Watch(TrainWatch),
+    /// Make the trained model the one every other view uses.
+    Use,
+    /// The trained model as a zip of a Hugging Face folder.
+    Download,
+}
+
+/// Where the run is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TrainPhase {
+    /// No run.
+    Idle,
+    Running,
+    Paused,
+    Finished,
+}
+
+/// Facts of a run, fixed when it starts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainFacts {
+    pub corpus_name: String,
+    pub corpus_lines: usize,
+    pub vocab_size: usize,
+    pub parameters: usize,
+    pub training_tokens: usize,
+    pub held_out_tokens: usize,
+    pub steps: usize,
+    pub batch: usize,
+    pub context: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub width: usize,
+    pub learning_rate: f32,
+    pub sample_every: usize,
+}
+
+/// One point of the live loss curve.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainPoint {
+    pub step: usize,
+    pub learning_rate: f32,
+    pub train_loss: f32,
+    pub held_out_loss: Option<f32>,
+}
+
+/// The cosine of two words' embeddings in the model as it is now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PairCosine {
+    pub a: String,
+    pub b: String,
+    /// None when a word has no tokens.
+    pub cosine: Option<f32>,
+    /// How many tokens each word is (a word of several tokens is their mean).
+    pub tokens: (usize, usize),
+}
+
+/// The model at one step, seen the ways the Train view shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainSnapshot {
+    pub step: usize,
+    /// The prompt and what the model wrote after it.
+    pub prompt: String,
+    pub sample: String,
+    pub pairs: Vec<PairCosine>,
+    pub probe_tokens: Vec<String>,
+    pub layer: usize,
+    pub head: usize,
+    /// The probe's attention at `layer`, `head`. (S, S) row-major
+    pub attention: Vec<f32>,
 }
 
 /// One generated token and the candidates it was drawn from.
@@ -212,6 +333,20 @@ pub enum Reply {
         /// before it (0 where masked). (steps, prompt + steps − 1) row-major
         attention: Vec<f32>,
     },
+    /// The training run: its phase, the loss points since the last update, and a snapshot
+    /// when one was due.
+    Training {
+        phase: TrainPhase,
+        /// Sent when a run starts (and with every update, so a page that reloads its
+        /// state has it).
+        facts: Option<TrainFacts>,
+        points: Vec<TrainPoint>,
+        step: usize,
+        tokens_per_second: f64,
+        snapshot: Option<TrainSnapshot>,
+    },
+    /// The trained model's folder as a zip, at a blob: URL made by the worker.
+    TrainDownload { url: String, file_name: String },
     /// Something failed; the worker keeps whatever model it had.
     Error { seq: Option<u64>, message: String },
 }
