@@ -30,6 +30,11 @@ pub struct LossCurve<'a> {
     pub series: &'a [LossSeries<'a>],
     /// A dashed level with its name, e.g. (ln 4096, "guessing").
     pub reference: Option<(f32, &'a str)>,
+    /// The lowest the y axis goes (0 for a loss); None fits the data (a cosine).
+    pub y_floor: Option<f32>,
+    /// The x axis's end (a run's planned steps, so a live curve does not rescale); None
+    /// fits the data.
+    pub x_max: Option<f32>,
     pub theme: Theme,
 }
 
@@ -47,7 +52,12 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
     if all.is_empty() {
         return Err(ViewError("a loss curve needs at least one point".into()));
     }
-    let max_x = all.iter().map(|p| p.0).fold(0.0f32, f32::max).max(1.0);
+    let data_max_x = all.iter().map(|p| p.0).fold(0.0f32, f32::max);
+    let max_x = chart
+        .x_max
+        .filter(|m| m.is_finite())
+        .map_or(data_max_x, |m| m.max(data_max_x))
+        .max(1.0);
     let mut lo = all.iter().map(|p| p.1).fold(f32::INFINITY, f32::min);
     let mut hi = all.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
     if let Some((level, _)) = chart.reference.filter(|(l, _)| l.is_finite()) {
@@ -55,7 +65,10 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
         hi = hi.max(level);
     }
     let pad = ((hi - lo) * 0.05).max(0.05);
-    let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+    let (lo, hi) = match chart.y_floor {
+        Some(floor) => ((lo - pad).max(floor), hi + pad),
+        None => (lo - pad, hi + pad),
+    };
 
     let text = chart.theme.text();
     area.fill(&chart.theme.background())?;

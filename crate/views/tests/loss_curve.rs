@@ -95,6 +95,8 @@ fn a_training_runs_loss_curve_renders() {
         y_label: "loss (cross-entropy)",
         series: &series,
         reference: Some((guessing, "guessing")),
+        y_floor: Some(0.0),
+        x_max: None,
         theme: Theme::Light,
     };
     let (svg, done) = render((800, 400), |root| draw_loss_curve(root, &chart));

@@ -123,6 +123,10 @@ pub struct App {
     pub training_record: Option<TrainingRecord>,
     /// The folder whose record was asked for, so it is fetched once.
     training_for: Option<String>,
+    /// The Train view's run.
+    pub train: crate::train_page::TrainPanel,
+    /// The trained run's record, waiting for the worker to make it the model.
+    pending_trained_record: Option<Option<TrainingRecord>>,
     /// The number of the latest analysis; older answers are stale and dropped.
     seq: u64,
     pending: Option<i32>,
@@ -380,6 +384,8 @@ pub fn start() {
         training_for: None,
         generation: None,
         gen_steps: 0,
+        train: crate::train_page::TrainPanel::new(),
+        pending_trained_record: None,
         seq: 0,
         pending: None,
     }));
@@ -404,15 +410,29 @@ pub fn start() {
     wire_worker(&app);
     wire_controls(&app);
     wire_canvases(&app);
+    crate::train_page::wire(&app);
 }
 
-fn send(app: &App, request: &Request) {
+/// The next model to arrive is the Train view's run: no folder, and its record is the
+/// live one (None when it has no held-out measurement yet).
+pub(crate) fn expect_trained_model(app: &Shared, record: Option<TrainingRecord>) {
+    let mut a = app.borrow_mut();
+    a.requested_folder = None;
+    a.load_notice = None;
+    a.pending_trained_record = Some(record);
+}
+
+pub(crate) fn set_status_line(document: &Document, message: &str, is_error: bool) {
+    set_status(document, message, is_error);
+}
+
+pub(crate) fn send(app: &App, request: &Request) {
     let _ = app
         .worker
         .post_message(&JsValue::from_str(&request.to_json()));
 }
 
-fn on_event<E: JsCast + 'static>(
+pub(crate) fn on_event<E: JsCast + 'static>(
     target: &Element,
     event: &str,
     app: &Shared,
@@ -1147,6 +1167,10 @@ fn on_reply(app: &Shared, reply: Reply) {
                 a.state.model = a.requested_folder.take();
                 a.training_record = None;
                 a.training_for = None;
+                if let Some(record) = a.pending_trained_record.take() {
+                    a.training_record = record;
+                    a.train.used_at = Some(a.train.step);
+                }
                 if causal {
                     a.state.pair = false;
                     a.state.filter = PairFilter::All;
@@ -1338,6 +1362,9 @@ fn on_reply(app: &Shared, reply: Reply) {
             drop(a);
             set_status(&document, &message, true);
             set_busy(&document, false);
+        }
+        reply @ (Reply::Training { .. } | Reply::TrainDownload { .. }) => {
+            crate::train_page::on_reply(app, reply);
         }
     }
 }
@@ -1547,6 +1574,11 @@ fn apply_language(app: &App) {
             let _ = el.set_attribute("aria-label", text(lang, &key));
         }
     }
+    for el in all(doc, "[data-i18n-placeholder]") {
+        if let Some(key) = el.get_attribute("data-i18n-placeholder") {
+            let _ = el.set_attribute("placeholder", text(lang, &key));
+        }
+    }
     if let Some(select) = typed::<HtmlSelectElement>(doc, "lang") {
         select.set_value(lang.code());
     }
@@ -1582,6 +1614,9 @@ fn show_view(app: &App) {
     let uses_layer = matches!(app.state.view, View::Head | View::Model | View::Neuron);
     if let Some(bar) = element(&app.document, "layer-head") {
         let _ = bar.class_list().toggle_with_force("dim", !uses_layer);
+        // Training views have their own settings; the sentence's layer and head mean
+        // nothing there.
+        set_hidden(&bar, matches!(app.state.view, View::Learning | View::Train));
     }
 }
 
@@ -1698,6 +1733,9 @@ fn render(app: &Shared) {
         render_texts(&a);
         render_tables(&a);
         render_swatch_states(&a);
+        if a.state.view == View::Train {
+            crate::train_page::render(&a);
+        }
         if let Some(filter) = element(&a.document, "filter-box") {
             let has_b = !a.state.b.trim().is_empty();
             set_hidden(&filter, !has_b);
@@ -1734,6 +1772,11 @@ fn canvases_of(app: &App) -> Vec<CanvasKind> {
         View::Next => vec![CanvasKind::Next],
         View::Generate => vec![CanvasKind::Generate],
         View::Learning => vec![CanvasKind::Loss],
+        View::Train => vec![
+            CanvasKind::TrainLoss,
+            CanvasKind::TrainPairs,
+            CanvasKind::TrainAttention,
+        ],
     }
 }
 
@@ -1821,7 +1864,7 @@ fn ensure_head_canvases(app: &Shared) {
     }
 }
 
-fn render_canvases(app: &Shared) {
+pub(crate) fn render_canvases(app: &Shared) {
     if app.borrow().state.view == View::Head {
         ensure_head_canvases(app);
     }

@@ -20,4 +20,6 @@ pub mod fetch;
 #[cfg(target_arch = "wasm32")]
 pub mod paint;
 #[cfg(target_arch = "wasm32")]
+pub mod train_page;
+#[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -49,6 +49,12 @@ pub enum CanvasKind {
     Generate,
     /// The loaded model's recorded loss curve.
     Loss,
+    /// The Train view's live loss curve.
+    TrainLoss,
+    /// The Train view's word-pair cosines, step by step.
+    TrainPairs,
+    /// The Train view's probe sentence at one head.
+    TrainAttention,
 }
 
 impl CanvasKind {
@@ -78,6 +84,9 @@ impl CanvasKind {
             CanvasKind::Next => "next",
             CanvasKind::Generate => "generate",
             CanvasKind::Loss => "loss",
+            CanvasKind::TrainLoss => "train-loss",
+            CanvasKind::TrainPairs => "train-pairs",
+            CanvasKind::TrainAttention => "train-attention",
         }
     }
 
@@ -100,6 +109,9 @@ impl CanvasKind {
             CanvasKind::Next,
             CanvasKind::Generate,
             CanvasKind::Loss,
+            CanvasKind::TrainLoss,
+            CanvasKind::TrainPairs,
+            CanvasKind::TrainAttention,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -167,6 +179,13 @@ pub fn paint<DB: DrawingBackend>(
 ) -> Result<Hit, ViewError> {
     let theme = theme(app);
     let lang = app.state.lang;
+    if matches!(
+        kind,
+        CanvasKind::TrainLoss | CanvasKind::TrainPairs | CanvasKind::TrainAttention
+    ) {
+        // The Train view draws its own run, whatever model the other views show.
+        return paint_train(app, kind, area, theme);
+    }
     let (Some(facts), Some(analysis)) = (&app.facts, &app.analysis) else {
         return message(area, theme, text(lang, "loading"));
     };
@@ -495,6 +514,9 @@ pub fn paint<DB: DrawingBackend>(
             )?;
             Ok(Hit::Position(layout))
         }
+        CanvasKind::TrainLoss | CanvasKind::TrainPairs | CanvasKind::TrainAttention => {
+            paint_train(app, kind, area, theme)
+        }
         CanvasKind::Generate => {
             let Some(generation) = &app.generation else {
                 return message(area, theme, text(lang, "gen-empty"));
@@ -592,6 +614,8 @@ pub fn paint<DB: DrawingBackend>(
                     y_label: text(lang, "learn-loss"),
                     series: &series,
                     reference: Some(((record.vocab_size as f32).ln(), text(lang, "learn-guess"))),
+                    y_floor: Some(0.0),
+                    x_max: None,
                     theme,
                 },
             )?;
@@ -731,5 +755,155 @@ pub fn filter_label(filter: PairFilter) -> &'static str {
         PairFilter::AToB => "A → B",
         PairFilter::BToA => "B → A",
         PairFilter::BToB => "B → B",
+    }
+}
+
+/// The Train view's charts, from the run the worker reports.
+fn paint_train<DB: DrawingBackend>(
+    app: &App,
+    kind: CanvasKind,
+    area: &DrawingArea<DB, Shift>,
+    theme: Theme,
+) -> Result<Hit, ViewError> {
+    let lang = app.state.lang;
+    let panel = &app.train;
+    let steps = panel.facts.as_ref().map(|f| f.steps as f32);
+    match kind {
+        CanvasKind::TrainLoss => {
+            let Some(facts) = &panel.facts else {
+                return message(area, theme, text(lang, "train-idle"));
+            };
+            let train: Vec<(f32, f32)> = panel
+                .points
+                .iter()
+                .map(|p| (p.step as f32, p.train_loss))
+                .collect();
+            let held: Vec<(f32, f32)> = panel
+                .points
+                .iter()
+                .filter_map(|p| p.held_out_loss.map(|l| (p.step as f32, l)))
+                .collect();
+            if train.is_empty() {
+                return message(area, theme, text(lang, "train-preparing"));
+            }
+            let series = [
+                LossSeries {
+                    label: text(lang, "learn-train"),
+                    points: &train,
+                    color: head_color(0),
+                    markers: false,
+                },
+                LossSeries {
+                    label: text(lang, "learn-held"),
+                    points: &held,
+                    color: head_color(3),
+                    markers: true,
+                },
+            ];
+            draw_loss_curve(
+                area,
+                &LossCurve {
+                    title: text(lang, "learn-title"),
+                    x_label: text(lang, "learn-step"),
+                    y_label: text(lang, "learn-loss"),
+                    series: &series,
+                    reference: Some(((facts.vocab_size as f32).ln(), text(lang, "learn-guess"))),
+                    y_floor: Some(0.0),
+                    x_max: steps,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        CanvasKind::TrainPairs => {
+            if panel.cosines.is_empty() || panel.pair_names.is_empty() {
+                return message(area, theme, text(lang, "train-idle"));
+            }
+            let lines: Vec<Vec<(f32, f32)>> = (0..panel.pair_names.len())
+                .map(|pair| {
+                    panel
+                        .cosines
+                        .iter()
+                        .filter_map(|(step, values)| {
+                            values
+                                .get(pair)
+                                .copied()
+                                .flatten()
+                                .map(|c| (*step as f32, c))
+                        })
+                        .collect()
+                })
+                .collect();
+            let series: Vec<LossSeries> = panel
+                .pair_names
+                .iter()
+                .zip(&lines)
+                .enumerate()
+                .map(|(i, (name, points))| LossSeries {
+                    label: name,
+                    points,
+                    color: head_color(i),
+                    markers: true,
+                })
+                .collect();
+            if lines.iter().all(Vec::is_empty) {
+                return message(area, theme, "—");
+            }
+            draw_loss_curve(
+                area,
+                &LossCurve {
+                    title: text(lang, "train-cosine-title"),
+                    x_label: text(lang, "learn-step"),
+                    y_label: text(lang, "train-cosine"),
+                    series: &series,
+                    reference: Some((0.0, "")),
+                    y_floor: None,
+                    x_max: steps,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        CanvasKind::TrainAttention => {
+            let Some(snapshot) = panel
+                .snapshot
+                .as_ref()
+                .filter(|s| !s.probe_tokens.is_empty())
+            else {
+                return message(area, theme, text(lang, "train-idle"));
+            };
+            let size = snapshot.probe_tokens.len();
+            let Ok(values) =
+                ndarray::Array2::from_shape_vec((size, size), snapshot.attention.clone())
+            else {
+                return message(area, theme, "—");
+            };
+            let labels: Vec<String> = snapshot.probe_tokens.iter().map(|t| readable(t)).collect();
+            let title = format!(
+                "{} · {} {} · {} {} · {} {}",
+                text(lang, "train-attention-title"),
+                text(lang, "train-step"),
+                snapshot.step,
+                text(lang, "layer"),
+                snapshot.layer,
+                text(lang, "head"),
+                snapshot.head,
+            );
+            draw_heatmap(
+                area,
+                &Heatmap {
+                    title: &title,
+                    row_labels: &labels,
+                    col_labels: &labels,
+                    values: &values,
+                    palette: Palette::Sequential { max: 1.0 },
+                    mask_upper: true,
+                    highlight_row: None,
+                    theme,
+                },
+            )?;
+            Ok(Hit::None)
+        }
+        _ => message(area, theme, "—"),
     }
 }

@@ -344,6 +344,8 @@ pub enum Reply {
         step: usize,
         tokens_per_second: f64,
         snapshot: Option<TrainSnapshot>,
+        /// What went wrong with the last command, if anything (the run is kept).
+        error: Option<String>,
     },
     /// The trained model's folder as a zip, at a blob: URL made by the worker.
     TrainDownload { url: String, file_name: String },

@@ -15,10 +15,12 @@ pub enum View {
     Generate,
     /// How the loaded model learned: its recorded loss curve.
     Learning,
+    /// Train a small GPT in the page and watch it learn.
+    Train,
 }
 
 impl View {
-    pub const ALL: [View; 10] = [
+    pub const ALL: [View; 11] = [
         View::Tokens,
         View::OneHot,
         View::Similarity,
@@ -29,6 +31,7 @@ impl View {
         View::Next,
         View::Generate,
         View::Learning,
+        View::Train,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl View {
             View::Next => "next",
             View::Generate => "generate",
             View::Learning => "learn",
+            View::Train => "train",
         }
     }
 

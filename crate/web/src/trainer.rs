@@ -346,6 +346,32 @@ impl Trainer {
     }
 }
 
+/// The held-out loss has risen well above its best while training batches keep falling
+/// below it: the run memorises its text.
+pub fn overfitting(points: &[TrainPoint]) -> bool {
+    let held: Vec<f32> = points.iter().filter_map(|p| p.held_out_loss).collect();
+    let (Some(&last), Some(best)) = (held.last(), held.iter().copied().reduce(f32::min)) else {
+        return false;
+    };
+    let recent: Vec<f32> = points.iter().rev().take(10).map(|p| p.train_loss).collect();
+    let train = recent.iter().sum::<f32>() / recent.len().max(1) as f32;
+    last > best + 0.3 && train < last - 1.0
+}
+
+/// The watched word pairs from "cat dog, car banana": two words per comma-separated part
+/// (more are ignored), at most six pairs.
+pub fn parse_pairs(text: &str) -> Vec<(String, String)> {
+    text.split([',', ';', '\n'])
+        .filter_map(|part| {
+            let mut words = part.split_whitespace();
+            let a = words.next()?;
+            let b = words.next()?;
+            Some((a.to_string(), b.to_string()))
+        })
+        .take(6)
+        .collect()
+}
+
 /// A word's vector in the model's embedding table: its row, or the mean of its tokens'
 /// rows, as it appears after a space (mid-sentence). (C), and how many tokens it is.
 fn word_vector(model: &Model, word: &str) -> (Option<ndarray::Array1<f32>>, usize) {
@@ -507,6 +533,44 @@ mod tests {
                 Err(message) => assert!(message.contains(expected), "{message}"),
             }
         }
+    }
+
+    fn point(step: usize, train_loss: f32, held_out_loss: Option<f32>) -> TrainPoint {
+        TrainPoint {
+            step,
+            learning_rate: 1e-3,
+            train_loss,
+            held_out_loss,
+        }
+    }
+
+    #[test]
+    fn memorising_is_told_from_learning() {
+        let learning = [point(1, 5.0, Some(5.2)), point(2, 4.0, Some(4.4))];
+        assert!(!overfitting(&learning));
+        let memorising = [
+            point(1, 3.0, Some(4.9)),
+            point(2, 0.5, Some(6.8)),
+            point(3, 0.2, Some(9.5)),
+        ];
+        assert!(overfitting(&memorising));
+        // A noisy bump of the held-out loss is not memorising.
+        let bump = [point(1, 4.0, Some(4.5)), point(2, 4.0, Some(4.6))];
+        assert!(!overfitting(&bump));
+        assert!(!overfitting(&[]));
+    }
+
+    #[test]
+    fn pairs_are_read_two_words_at_a_time() {
+        assert_eq!(
+            parse_pairs("cat dog, car banana;  lonely ,\nparty  celebration extra"),
+            [
+                ("cat".to_string(), "dog".to_string()),
+                ("car".into(), "banana".into()),
+                ("party".into(), "celebration".into())
+            ]
+        );
+        assert!(parse_pairs("").is_empty());
     }
 
     #[test]

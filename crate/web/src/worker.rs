@@ -12,7 +12,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::analysis::{analyze, generation, positions, ready, Session};
 use crate::fetch::fetch_bytes;
-use crate::protocol::{Reply, Request};
+use crate::protocol::{Reply, Request, TrainCommand, TrainPhase, TrainSnapshot, TrainWatch};
+use crate::trainer::Trainer;
 use tokenscope_core::generate::Sampling;
 
 struct Loaded {
@@ -21,6 +22,42 @@ struct Loaded {
     /// The traces of the last analysis, for per-head detail requests.
     session: Session,
 }
+
+/// The Train view's run.
+struct Training {
+    trainer: Trainer,
+    watch: TrainWatch,
+    phase: TrainPhase,
+    /// Milliseconds spent in steps (not paused, not drawing), for tokens/s and the record.
+    busy_ms: f64,
+    /// The step of the last snapshot sent.
+    snapshot_step: usize,
+}
+
+impl Training {
+    fn tokens_per_second(&self) -> f64 {
+        let facts = &self.trainer.facts;
+        let tokens = (self.trainer.run.step * facts.batch * facts.context) as f64;
+        if self.busy_ms > 0.0 {
+            tokens / (self.busy_ms / 1000.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+#[derive(Default)]
+struct WorkerState {
+    loaded: Option<Loaded>,
+    training: Option<Training>,
+    /// A training loop is scheduled; a second would step twice as often.
+    looping: bool,
+}
+
+type State = Rc<RefCell<WorkerState>>;
+
+/// How long the worker trains before it lets messages (Pause, an analysis) in.
+const SLICE_MS: f64 = 100.0;
 
 fn scope() -> Option<DedicatedWorkerGlobalScope> {
     js_sys::global().dyn_into().ok()
@@ -36,7 +73,7 @@ pub fn start() {
     let Some(scope) = scope() else {
         return;
     };
-    let state: Rc<RefCell<Option<Loaded>>> = Rc::new(RefCell::new(None));
+    let state: State = Rc::new(RefCell::new(WorkerState::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
         match Request::from_json(&text) {
@@ -50,7 +87,7 @@ pub fn start() {
     post(&Reply::Started);
 }
 
-fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
+fn handle(state: &State, request: Request) {
     match request {
         Request::Load { folder, name } => {
             let urls = [
@@ -68,7 +105,7 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
         } => start_load(state, name, [config, tokenizer, weights]),
         Request::Analyze { seq, a, b, pair } => {
             let mut state = state.borrow_mut();
-            let Some(loaded) = state.as_mut() else {
+            let Some(loaded) = state.loaded.as_mut() else {
                 post(&still_loading(seq));
                 return;
             };
@@ -91,7 +128,7 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
             token,
         } => {
             let state = state.borrow();
-            let Some(loaded) = state.as_ref() else {
+            let Some(loaded) = state.loaded.as_ref() else {
                 post(&still_loading(seq));
                 return;
             };
@@ -119,7 +156,7 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
             head,
         } => {
             let state = state.borrow();
-            let Some(loaded) = state.as_ref() else {
+            let Some(loaded) = state.loaded.as_ref() else {
                 post(&still_loading(seq));
                 return;
             };
@@ -147,22 +184,250 @@ fn handle(state: &Rc<RefCell<Option<Loaded>>>, request: Request) {
         }
         Request::Positions => {
             let state = state.borrow();
-            if let Some(loaded) = state.as_ref() {
+            if let Some(loaded) = state.loaded.as_ref() {
                 post(&positions(&loaded.model));
             }
+        }
+        Request::Train(command) => train_command(state, command),
+    }
+}
+
+/// The run's state as one reply, with the points not yet sent.
+fn training_update(
+    training: &mut Training,
+    snapshot: Option<TrainSnapshot>,
+    error: Option<String>,
+) -> Reply {
+    Reply::Training {
+        phase: training.phase,
+        facts: Some(training.trainer.facts.clone()),
+        points: training.trainer.new_points(),
+        step: training.trainer.run.step,
+        tokens_per_second: training.tokens_per_second(),
+        snapshot,
+        error,
+    }
+}
+
+fn idle_update(error: Option<String>) -> Reply {
+    Reply::Training {
+        phase: TrainPhase::Idle,
+        facts: None,
+        points: Vec::new(),
+        step: 0,
+        tokens_per_second: 0.0,
+        snapshot: None,
+        error,
+    }
+}
+
+fn train_command(state: &State, command: TrainCommand) {
+    let mut guard = state.borrow_mut();
+    let worker = &mut *guard;
+    match command {
+        TrainCommand::Start { setup, watch } => match Trainer::new(&setup) {
+            Ok(trainer) => {
+                let mut training = Training {
+                    trainer,
+                    watch,
+                    phase: TrainPhase::Running,
+                    busy_ms: 0.0,
+                    snapshot_step: 0,
+                };
+                // Step 0: the random model's sample, cosines and attention.
+                let (snapshot, error) = match training.trainer.snapshot(&training.watch) {
+                    Ok(s) => (Some(s), None),
+                    Err(e) => (None, Some(e)),
+                };
+                post(&training_update(&mut training, snapshot, error));
+                worker.training = Some(training);
+                drop(guard);
+                start_training_loop(state);
+            }
+            Err(message) => post(&match worker.training.as_mut() {
+                Some(training) => training_update(training, None, Some(message)),
+                None => idle_update(Some(message)),
+            }),
+        },
+        TrainCommand::Resume => {
+            if let Some(training) = worker.training.as_mut() {
+                if training.phase == TrainPhase::Paused {
+                    training.phase = TrainPhase::Running;
+                    post(&training_update(training, None, None));
+                    drop(guard);
+                    start_training_loop(state);
+                }
+            }
+        }
+        TrainCommand::Pause => {
+            if let Some(training) = worker.training.as_mut() {
+                if training.phase == TrainPhase::Running {
+                    training.phase = TrainPhase::Paused;
+                }
+                post(&training_update(training, None, None));
+            }
+        }
+        TrainCommand::Reset => {
+            worker.training = None;
+            post(&idle_update(None));
+        }
+        TrainCommand::Watch(watch) => {
+            if let Some(training) = worker.training.as_mut() {
+                training.watch = watch;
+                let (snapshot, error) = match training.trainer.snapshot(&training.watch) {
+                    Ok(s) => (Some(s), None),
+                    Err(e) => (None, Some(e)),
+                };
+                post(&training_update(training, snapshot, error));
+            }
+        }
+        TrainCommand::Use => {
+            let Some(training) = worker.training.as_mut() else {
+                post(&idle_update(Some("there is no trained model yet".into())));
+                return;
+            };
+            match training.trainer.model() {
+                Ok(model) => {
+                    let facts = &training.trainer.facts;
+                    let name = format!(
+                        "trained here ({}×{}, width {}, step {})",
+                        facts.layers, facts.heads, facts.width, training.trainer.run.step
+                    );
+                    post(&ready(&name, &model, memory_bytes()));
+                    worker.loaded = Some(Loaded {
+                        name,
+                        model,
+                        session: Session::default(),
+                    });
+                }
+                Err(message) => post(&training_update(training, None, Some(message))),
+            }
+        }
+        TrainCommand::Download => {
+            let Some(training) = worker.training.as_mut() else {
+                post(&idle_update(Some("there is no trained model yet".into())));
+                return;
+            };
+            let folder = format!("tokenscope-trained-step{}", training.trainer.run.step);
+            let reply = training
+                .trainer
+                .folder_zip(&folder, training.busy_ms / 1000.0)
+                .and_then(|zip| blob_url(&zip, "application/zip"))
+                .map(|url| Reply::TrainDownload {
+                    url,
+                    file_name: format!("{folder}.zip"),
+                });
+            post(&match reply {
+                Ok(reply) => reply,
+                Err(message) => training_update(training, None, Some(message)),
+            });
         }
     }
 }
 
+/// Bytes as a blob: URL the page can download (same origin, so the page may use it).
+fn blob_url(bytes: &[u8], mime: &str) -> Result<String, String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| "the browser could not make the download".to_string())?;
+    web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "the browser could not make the download".to_string())
+}
+
+/// Trains in slices of about [`SLICE_MS`], yielding between them so the worker still hears
+/// Pause and the page's analyses.
+fn start_training_loop(state: &State) {
+    {
+        let mut worker = state.borrow_mut();
+        if worker.looping {
+            return;
+        }
+        worker.looping = true;
+    }
+    let state = state.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        while train_slice(&state) {
+            yield_now().await;
+        }
+        state.borrow_mut().looping = false;
+    });
+}
+
+/// Steps for one slice and reports; false when the run is no longer running.
+fn train_slice(state: &State) -> bool {
+    let mut worker = state.borrow_mut();
+    let Some(training) = worker.training.as_mut() else {
+        return false;
+    };
+    if training.phase != TrainPhase::Running {
+        return false;
+    }
+    let started = js_sys::Date::now();
+    let every = training.trainer.facts.sample_every.max(1);
+    let mut error = None;
+    loop {
+        if let Err(message) = training.trainer.step() {
+            training.phase = TrainPhase::Paused;
+            error = Some(message);
+            break;
+        }
+        if training.trainer.finished() {
+            training.phase = TrainPhase::Finished;
+            break;
+        }
+        // A slice ends at a sample step, so every sample is of its exact step.
+        if training.trainer.run.step.is_multiple_of(every)
+            || js_sys::Date::now() - started >= SLICE_MS
+        {
+            break;
+        }
+    }
+    training.busy_ms += js_sys::Date::now() - started;
+    let step = training.trainer.run.step;
+    let snapshot = if (step.is_multiple_of(every) || training.phase == TrainPhase::Finished)
+        && step != training.snapshot_step
+    {
+        training.snapshot_step = step;
+        match training.trainer.snapshot(&training.watch) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                error = error.or(Some(e));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    post(&training_update(training, snapshot, error));
+    training.phase == TrainPhase::Running
+}
+
+/// Lets the worker's event loop run (messages from the page) before going on.
+async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let scheduled = scope().is_some_and(|scope| {
+            scope
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+                .is_ok()
+        });
+        if !scheduled {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Loads in the background; the previous model keeps answering until the new one is ready,
 /// and stays if the new one fails.
-fn start_load(state: &Rc<RefCell<Option<Loaded>>>, name: String, urls: [String; 3]) {
+fn start_load(state: &State, name: String, urls: [String; 3]) {
     let state = state.clone();
     wasm_bindgen_futures::spawn_local(async move {
         match load(&urls, &name).await {
             Ok(loaded) => {
                 post(&ready(&loaded.name, &loaded.model, memory_bytes()));
-                *state.borrow_mut() = Some(loaded);
+                state.borrow_mut().loaded = Some(loaded);
             }
             Err(message) => post(&Reply::Error { seq: None, message }),
         }
