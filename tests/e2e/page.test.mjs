@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -614,5 +614,146 @@ test('the embedded GPT: offered from BERT\'s next-token view, its predictions ar
   await page.screenshot({ path: join(SHOTS, 'learning.png'), fullPage: true });
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, []);
+  await context.close();
+});
+
+/** The files of a zip whose entries are stored uncompressed (as the page writes them). */
+function unzipStored(buffer) {
+  const end = buffer.length - 22;
+  assert.equal(buffer.readUInt32LE(end), 0x06054b50, 'end of the zip directory');
+  const files = {};
+  let at = buffer.readUInt32LE(end + 16);
+  for (let i = 0; i < buffer.readUInt16LE(end + 10); i++) {
+    const size = buffer.readUInt32LE(at + 20);
+    const nameLength = buffer.readUInt16LE(at + 28);
+    const local = buffer.readUInt32LE(at + 42);
+    const name = buffer.toString('utf8', at + 46, at + 46 + nameLength);
+    const data = local + 30 + buffer.readUInt16LE(local + 26) + buffer.readUInt16LE(local + 28);
+    files[name] = buffer.subarray(data, data + size);
+    at += 46 + nameLength;
+  }
+  return files;
+}
+
+/** The share of a sample's words that are words of the text it learned from. */
+function knownWords(sample, words) {
+  const found = sample.toLowerCase().match(/[a-z]+/g) ?? [];
+  return found.length ? found.filter((w) => words.has(w)).length / found.length : 0;
+}
+
+test('a student pastes paragraphs, presses Train, and watches the loss fall and the samples turn into words', async () => {
+  const paragraphs = readFileSync(join(ROOT, 'tests', 'e2e', 'fixtures', 'paragraphs.txt'), 'utf8');
+  const words = new Set(paragraphs.toLowerCase().match(/[a-z]+/g));
+  const { page, context, problems, foreign } = await openPage(link({ view: 'train' }));
+  // Dropping a .txt file on the box fills it and picks "my text".
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'class.txt', { type: 'text/plain' }));
+    return dt;
+  }, paragraphs);
+  await page.dispatchEvent('#train-text', 'drop', { dataTransfer });
+  await page.waitForFunction(() => document.querySelector('#train-text').value.length > 500);
+  assert.ok(await page.isChecked('#train-source-own'));
+  await page.fill('#train-steps', '400');
+  const started = Date.now();
+  await page.click('#train-go');
+  await page.waitForSelector('#train-go[data-phase=running]');
+
+  // The page stays responsive: typing still re-runs the model the other views show.
+  await page.fill('#sentence-a', 'a cat and a dog');
+  await settle(page);
+  assert.equal((await chips(page, 'a')).map((c) => c.text).join(' '), '[CLS] a cat and a dog [SEP]');
+
+  // Pause holds the step; Continue goes on.
+  await page.waitForFunction(() => Number(document.querySelector('#train-status').dataset.step) >= 100);
+  await page.click('#train-go');
+  await page.waitForSelector('#train-go[data-phase=paused]');
+  const paused = await page.getAttribute('#train-status', 'data-step');
+  await page.waitForTimeout(1000);
+  assert.equal(await page.getAttribute('#train-status', 'data-step'), paused, 'no steps while paused');
+  assert.ok(await page.isEnabled('#train-download'), 'a paused run can be downloaded');
+  await page.click('#train-go');
+  await page.waitForSelector('#train-go[data-phase=finished]', { timeout: 120_000 });
+  const seconds = (Date.now() - started) / 1000;
+
+  const first = Number(await page.getAttribute('#train-status', 'data-first-loss'));
+  const last = Number(await page.getAttribute('#train-status', 'data-loss'));
+  assert.ok(last < first - 2, `training loss fell: ${first} → ${last}`);
+  const samples = await page.$$eval('#train-samples li', (items) =>
+    items.map((li) => ({ step: Number(li.dataset.step), sample: li.querySelector('.sample').textContent })));
+  const atStart = samples.find((s) => s.step === 0);
+  const atEnd = samples[0];
+  assert.equal(atEnd.step, 400);
+  assert.ok(knownWords(atStart.sample, words) < 0.5, `step 0 is noise: ${atStart.sample}`);
+  assert.ok(knownWords(atEnd.sample, words) > 0.8, `step 400 writes words: ${atEnd.sample}`);
+  // One memorised text: the page says the model is memorising rather than learning.
+  assert.match(await page.textContent('#train-advice'), /memorising/);
+  const table = await readTable(page, '[data-testid=train-table]');
+  assert.deepEqual(table.rows.slice(0, 3), ['0', '25', '50']);
+  assert.equal(table.cols.length, 4, 'held-out loss and three word pairs');
+  table.cells.flat().filter((c) => c !== '—').forEach((c) => assert.ok(Math.abs(Number(c)) <= 12, c));
+  for (const canvas of ['train-loss', 'train-pairs', 'train-attention']) {
+    await page.waitForSelector(`#canvas-${canvas}[data-drawn="1"]`);
+  }
+  await page.screenshot({ path: join(SHOTS, 'train.png'), fullPage: true });
+  console.log(`  trained 400 steps in ${seconds.toFixed(1)} s (pause included): ${atStart.sample} → ${atEnd.sample}`);
+
+  // The trained model downloads as a folder that the CLI loads and runs.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+  const zipPath = join(SHOTS, 'trained.zip');
+  await download.saveAs(zipPath);
+  const files = unzipStored(readFileSync(zipPath));
+  const folder = join(SHOTS, 'trained');
+  mkdirSync(folder, { recursive: true });
+  const names = Object.keys(files).map((n) => n.split('/').pop()).sort();
+  assert.deepEqual(names, ['config.json', 'model.safetensors', 'tokenizer.json', 'training.json']);
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(folder, name.split('/').pop()), bytes);
+  const record = JSON.parse(readFileSync(join(folder, 'training.json'), 'utf8'));
+  assert.equal(record.settings.steps, 400);
+  const cli = existsSync(CLI) ? [CLI] : ['cargo', 'run', '-q', '--bin', 'tokenscope', '--'];
+  const generated = JSON.parse(execFileSync(cli[0], [...cli.slice(1), 'generate', '--model', folder,
+    '--text', 'The students', '--temperature', '0', '--max-tokens', '8', '--json'], { cwd: ROOT }).toString());
+  assert.equal(generated.steps.length > 0, true);
+
+  // Used in every view: the sentence is read by the trained model, and the learning view
+  // shows this run.
+  await page.click('#train-use');
+  await ready(page);
+  assert.match(await page.textContent('#model-info'), /trained here/);
+  const gpt = await chips(page, 'a');
+  assert.ok(gpt.length > 0 && gpt.every((c) => c.id < record.vocab_size), 'tokens of the trained vocabulary');
+  await page.click('nav.tabs button[data-view=next]');
+  await page.waitForSelector('#canvas-next[data-drawn="1"]');
+  await page.click('nav.tabs button[data-view=learn]');
+  await page.waitForSelector('[data-testid=loss-table]', { state: 'attached' });
+  assert.match(await page.textContent('#learn-facts'), /text given in the page/);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(foreign, []);
+  await context.close();
+});
+
+test('the shipped sample trains, and bad training settings get a message', async () => {
+  const { page, context, problems } = await openPage(link({ view: 'train' }));
+  await page.fill('#train-width', '30'); // not divisible by 4 heads
+  await page.fill('#train-heads', '4');
+  await page.click('#train-go');
+  await page.waitForSelector('#train-status.error');
+  assert.match(await page.textContent('#train-status'), /width \(30\) must divide evenly among the heads \(4\)/);
+  await page.fill('#train-width', '32');
+  await page.check('#train-source-own');
+  await page.fill('#train-text', 'too short');
+  await page.click('#train-go');
+  await page.waitForFunction(() => /needs at least/.test(document.querySelector('#train-status').textContent));
+  await page.check('#train-source-sample');
+  await page.fill('#train-steps', '60');
+  await page.click('#train-go');
+  await page.waitForSelector('#train-go[data-phase=finished]', { timeout: 120_000 });
+  assert.match(await page.textContent('#train-status'), /step 60 \/ 60/);
+  assert.ok(!(await page.isEnabled('#train-width')), 'settings are locked while a run exists');
+  await page.click('#train-reset');
+  await page.waitForSelector('#train-go[data-phase=idle]');
+  assert.ok(await page.isEnabled('#train-width'));
+  assert.equal(await page.$$eval('#train-samples li[data-step]', (l) => l.length), 0);
+  assert.deepEqual(problems, []);
   await context.close();
 });

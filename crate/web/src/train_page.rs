@@ -653,6 +653,18 @@ pub fn render(app: &App) {
             .class_list()
             .toggle_with_force("error", panel.error.is_some());
         let _ = line.set_attribute("data-step", &panel.step.to_string());
+        // The mean training loss of the first and the latest ten steps, for tests and
+        // for anyone reading the page's source.
+        let mean = |points: &mut dyn Iterator<Item = &TrainPoint>| {
+            let losses: Vec<f32> = points.take(10).map(|p| p.train_loss).collect();
+            (!losses.is_empty()).then(|| losses.iter().sum::<f32>() / losses.len() as f32)
+        };
+        for (name, value) in [
+            ("data-first-loss", mean(&mut panel.points.iter())),
+            ("data-loss", mean(&mut panel.points.iter().rev())),
+        ] {
+            let _ = line.set_attribute(name, &value.map_or(String::new(), |v| format!("{v:.4}")));
+        }
     }
 
     if let Some(list) = element(doc, "train-samples") {
