@@ -150,3 +150,84 @@ fn seeded_generation_matches_the_python_reference_in_wasm() {
         assert_eq!(run.generated_ids, want, "{prompt} {sampling:?}");
     }
 }
+
+/// The page trains in a wasm worker: the same three steps as PyTorch's (the native test's
+/// fixture), and a tokenizer learned by the `tokenizers` BPE trainer compiled to wasm32.
+#[wasm_bindgen_test]
+fn training_steps_follow_pytorch_in_wasm() {
+    use safetensors::SafeTensors;
+    use tokenscope_core::config::ModelConfig;
+    use tokenscope_core::optim::{clip_grad_norm, AdamW, AdamWSettings};
+    use tokenscope_core::train::{Batch, Gpt2Params};
+    let meta: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../tests/reference/fixtures/training.json"
+    ))
+    .expect("JSON");
+    let tensors = SafeTensors::deserialize(include_bytes!(
+        "../../../tests/reference/fixtures/training.safetensors"
+    ))
+    .expect("parses");
+    let ids = |name: &str| -> Vec<u32> {
+        tensors
+            .tensor(name)
+            .expect("fixture tensor")
+            .data()
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")) as u32)
+            .collect()
+    };
+    let config = match ModelConfig::from_json(include_bytes!(
+        "../../../tests/reference/fixtures/tiny-gpt2/config.json"
+    ))
+    .expect("config")
+    {
+        ModelConfig::Gpt2(c) => c,
+        other => panic!("not GPT-2: {other:?}"),
+    };
+    let mut params = Gpt2Params::from_safetensors(
+        &config,
+        include_bytes!("../../../tests/reference/fixtures/tiny-gpt2/model.safetensors"),
+    )
+    .expect("loads");
+    let setting = |key: &str| meta["settings"][key].as_f64().expect(key) as f32;
+    let mut adamw = AdamW::new(
+        &params,
+        AdamWSettings {
+            beta1: setting("beta1"),
+            beta2: setting("beta2"),
+            eps: setting("eps"),
+            weight_decay: setting("weight_decay"),
+        },
+    );
+    for step in 0..3 {
+        let batch = Batch {
+            batch: meta["batch"].as_u64().expect("batch") as usize,
+            seq: meta["seq"].as_u64().expect("seq") as usize,
+            inputs: ids(&format!("inputs.{step}")),
+            targets: ids(&format!("targets.{step}")),
+        };
+        let pass = params.forward(&batch).expect("runs");
+        let torch_loss = meta["losses"][step].as_f64().expect("loss") as f32;
+        assert!(
+            (pass.loss - torch_loss).abs() <= 1e-4,
+            "step {step}: loss {} vs torch {torch_loss}",
+            pass.loss
+        );
+        let mut grad = params.backward(&pass);
+        clip_grad_norm(&mut grad, setting("max_grad_norm"));
+        adamw.update(&mut params, &grad, setting("learning_rate"));
+    }
+
+    use tokenscope_core::corpus::{encode_lines, train_tokenizer, vocab_size};
+    let lines: Vec<String> = (0..40)
+        .map(|i| format!("students celebrate the graduation number {i} with a big party"))
+        .collect();
+    let tokenizer = train_tokenizer(&lines, 300).expect("trains in wasm");
+    let size = vocab_size(&tokenizer).expect("vocab");
+    assert!(size > 257 && size <= 300, "{size} tokens");
+    let encoded = encode_lines(&tokenizer, &lines[..1]).expect("encodes");
+    assert!(
+        encoded.len() < lines[0].len() / 2,
+        "merges learned: {encoded:?}"
+    );
+}
