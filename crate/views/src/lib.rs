@@ -16,6 +16,7 @@
 //! | a model's loss falling as it trains         | [`loss_curve`]  | [`draw_loss_curve`]  |
 
 pub mod bars;
+mod chart_frame;
 pub mod dense_map;
 pub mod head_view;
 pub mod heatmap;

@@ -5,8 +5,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::chart_frame::{draw_axes, draw_legend, draw_title, LegendEntry, YTicks};
 use crate::palette::Theme;
-use crate::ticks::{decimals_for, value_ticks};
 use crate::ViewError;
 
 const FONT: &str = "sans-serif";
@@ -63,48 +63,25 @@ pub fn draw_line_chart<DB: DrawingBackend>(
     let label_font = (FONT, LABEL_SIZE).into_font().color(&text);
     let tick_font = (FONT, TICK_SIZE).into_font().color(&text);
 
-    let title_height = if chart.title.is_empty() { 0 } else { 28 };
-    if title_height > 0 {
-        area.draw(&Text::new(
-            chart.title.to_string(),
-            (4, 4),
-            (FONT, 18.0).into_font().color(&text),
-        ))?;
-    }
+    let title_height = draw_title(area, chart.title, &text)?;
     // A single series is named by the title; two or more need telling apart.
     let legend_height = if chart.series.len() > 1 { 26 } else { 0 };
     if legend_height > 0 {
-        let mut x = 8;
-        let y = title_height + 12;
-        for s in chart.series {
-            area.draw(&PathElement::new(
-                vec![(x, y), (x + 22, y)],
-                s.color.stroke_width(3),
-            ))?;
-            area.draw(&Circle::new((x + 11, y), 4, s.color.filled()))?;
-            area.draw(&Text::new(
-                s.label.to_string(),
-                (x + 28, y),
-                label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
-            let label_width = crate::text::measure(s.label, &label_font)
-                .map(|(w, _)| w as i32)
-                .unwrap_or(60);
-            x += 28 + label_width + 18;
-        }
+        let entries: Vec<LegendEntry> = chart
+            .series
+            .iter()
+            .map(|s| LegendEntry {
+                label: s.label,
+                color: s.color,
+                marker: true,
+            })
+            .collect();
+        draw_legend(area, &entries, title_height + 12, &label_font)?;
     }
 
-    let ticks = value_ticks(lo, hi, 5);
-    let decimals = decimals_for(&ticks);
-    let tick_labels: Vec<String> = ticks.iter().map(|t| format!("{t:.decimals$}")).collect();
-    let widest_tick = tick_labels
-        .iter()
-        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
-        .map(|(w, _)| w as i32)
-        .max()
-        .unwrap_or(0);
+    let ticks = YTicks::new(lo, hi, &tick_font);
     let y_label_room = if chart.y_label.is_empty() { 0 } else { 24 };
-    let left = 8 + y_label_room + widest_tick + 8;
+    let left = 8 + y_label_room + ticks.widest + 8;
     // The last point's value is printed to its right.
     let right = width as i32 - 52;
     let top = title_height + legend_height + 12;
@@ -129,18 +106,7 @@ pub fn draw_line_chart<DB: DrawingBackend>(
             text.mix(0.1).filled(),
         ))?;
     }
-    for (tick, label) in ticks.iter().zip(&tick_labels) {
-        let y = y_of(*tick);
-        area.draw(&PathElement::new(
-            vec![(left, y), (right, y)],
-            text.mix(0.15).stroke_width(1),
-        ))?;
-        area.draw(&Text::new(
-            label.clone(),
-            (left - 6, y),
-            tick_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
-        ))?;
-    }
+    ticks.draw(area, (left, right), y_of, &text, &tick_font)?;
     for (i, label) in chart.x_labels.iter().enumerate() {
         let x = x_of(i);
         area.draw(&PathElement::new(
@@ -153,20 +119,13 @@ pub fn draw_line_chart<DB: DrawingBackend>(
             label_font.clone().pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
     }
-    area.draw(&PathElement::new(
-        vec![(left, top), (left, bottom), (right, bottom)],
-        text.mix(0.6).stroke_width(1),
-    ))?;
-    if y_label_room > 0 {
-        area.draw(&Text::new(
-            chart.y_label.to_string(),
-            (10, (top + bottom) / 2),
-            label_font
-                .clone()
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
-    }
+    draw_axes(
+        area,
+        (left, top, right, bottom),
+        chart.y_label,
+        &text,
+        &label_font,
+    )?;
 
     for s in chart.series {
         // Runs of finite values become lines; a NaN breaks the line rather than faking a 0.

@@ -5,8 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::chart_frame::{draw_axes, draw_legend, draw_title, LegendEntry, YTicks};
 use crate::palette::Theme;
-use crate::ticks::{decimals_for, value_ticks};
+use crate::ticks::value_ticks;
 use crate::ViewError;
 
 const FONT: &str = "sans-serif";
@@ -75,49 +76,21 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
     let (width, height) = area.dim_in_pixel();
     let label_font = (FONT, LABEL_SIZE).into_font().color(&text);
     let tick_font = (FONT, TICK_SIZE).into_font().color(&text);
-    let title_height = if chart.title.is_empty() { 0 } else { 28 };
-    if title_height > 0 {
-        area.draw(&Text::new(
-            chart.title.to_string(),
-            (4, 4),
-            (FONT, 18.0).into_font().color(&text),
-        ))?;
-    }
+    let title_height = draw_title(area, chart.title, &text)?;
     let legend_height = 26;
-    let mut x = 8;
-    let legend_y = title_height + 12;
-    for s in chart.series {
-        area.draw(&PathElement::new(
-            vec![(x, legend_y), (x + 22, legend_y)],
-            s.color.stroke_width(3),
-        ))?;
-        if s.markers {
-            area.draw(&Circle::new((x + 11, legend_y), 4, s.color.filled()))?;
-        }
-        area.draw(&Text::new(
-            s.label.to_string(),
-            (x + 28, legend_y),
-            label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-        let label_width = crate::text::measure(s.label, &label_font)
-            .map(|(w, _)| w as i32)
-            .unwrap_or(60);
-        x += 28 + label_width + 18;
-    }
-
-    let y_ticks = value_ticks(lo, hi, 5);
-    let y_decimals = decimals_for(&y_ticks);
-    let y_labels: Vec<String> = y_ticks
+    let entries: Vec<LegendEntry> = chart
+        .series
         .iter()
-        .map(|t| format!("{t:.y_decimals$}"))
+        .map(|s| LegendEntry {
+            label: s.label,
+            color: s.color,
+            marker: s.markers,
+        })
         .collect();
-    let widest = y_labels
-        .iter()
-        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
-        .map(|(w, _)| w as i32)
-        .max()
-        .unwrap_or(0);
-    let left = 8 + 24 + widest + 8;
+    draw_legend(area, &entries, title_height + 12, &label_font)?;
+
+    let y_ticks = YTicks::new(lo, hi, &tick_font);
+    let left = 8 + 24 + y_ticks.widest + 8;
     let right = width as i32 - 60;
     let top = title_height + legend_height + 12;
     let bottom = height as i32 - 46;
@@ -131,18 +104,7 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
         let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
         bottom - (t * (bottom - top) as f32).round() as i32
     };
-    for (tick, label) in y_ticks.iter().zip(&y_labels) {
-        let y = y_of(*tick);
-        area.draw(&PathElement::new(
-            vec![(left, y), (right, y)],
-            text.mix(0.15).stroke_width(1),
-        ))?;
-        area.draw(&Text::new(
-            label.clone(),
-            (left - 6, y),
-            tick_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
-        ))?;
-    }
+    y_ticks.draw(area, (left, right), y_of, &text, &tick_font)?;
     for tick in value_ticks(0.0, max_x, 6) {
         let x = x_of(tick);
         area.draw(&PathElement::new(
@@ -155,22 +117,17 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
             tick_font.clone().pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
     }
-    area.draw(&PathElement::new(
-        vec![(left, top), (left, bottom), (right, bottom)],
-        text.mix(0.6).stroke_width(1),
-    ))?;
+    draw_axes(
+        area,
+        (left, top, right, bottom),
+        chart.y_label,
+        &text,
+        &label_font,
+    )?;
     area.draw(&Text::new(
         chart.x_label.to_string(),
         ((left + right) / 2, bottom + 26),
         label_font.clone().pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    area.draw(&Text::new(
-        chart.y_label.to_string(),
-        (10, (top + bottom) / 2),
-        label_font
-            .clone()
-            .transform(FontTransform::Rotate270)
-            .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     if let Some((level, name)) = chart.reference.filter(|(l, _)| l.is_finite()) {
         let y = y_of(level);
