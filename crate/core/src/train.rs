@@ -16,6 +16,39 @@ use crate::optim::{clip_grad_norm, learning_rate_at, AdamW, AdamWSettings};
 use crate::tensors::TensorStore;
 use crate::weights::Precision;
 
+/// The one list of a GPT-2's tensors: (HF name, shape, field), in checkpoint order, borrowed
+/// shared (`iter`) or mutable (`iter_mut, mut`), so the two views cannot drift apart.
+macro_rules! named_tensors {
+    ($params:expr, $iter:ident $(, $mutability:ident)?) => {{
+        let c = $params.config.clone();
+        let (e, i) = (c.n_embd, c.n_inner);
+        let mut out = vec![
+            ("wte.weight".to_string(), vec![c.vocab_size, e], & $($mutability)? $params.wte),
+            ("wpe.weight".to_string(), vec![c.n_positions, e], & $($mutability)? $params.wpe),
+        ];
+        for (l, b) in $params.blocks.$iter().enumerate() {
+            let n = |s: &str| format!("h.{l}.{s}");
+            out.extend([
+                (n("ln_1.weight"), vec![e], & $($mutability)? b.ln_1_weight),
+                (n("ln_1.bias"), vec![e], & $($mutability)? b.ln_1_bias),
+                (n("attn.c_attn.weight"), vec![e, 3 * e], & $($mutability)? b.qkv_weight),
+                (n("attn.c_attn.bias"), vec![3 * e], & $($mutability)? b.qkv_bias),
+                (n("attn.c_proj.weight"), vec![e, e], & $($mutability)? b.proj_weight),
+                (n("attn.c_proj.bias"), vec![e], & $($mutability)? b.proj_bias),
+                (n("ln_2.weight"), vec![e], & $($mutability)? b.ln_2_weight),
+                (n("ln_2.bias"), vec![e], & $($mutability)? b.ln_2_bias),
+                (n("mlp.c_fc.weight"), vec![e, i], & $($mutability)? b.fc_weight),
+                (n("mlp.c_fc.bias"), vec![i], & $($mutability)? b.fc_bias),
+                (n("mlp.c_proj.weight"), vec![i, e], & $($mutability)? b.fc_proj_weight),
+                (n("mlp.c_proj.bias"), vec![e], & $($mutability)? b.fc_proj_bias),
+            ]);
+        }
+        out.push(("ln_f.weight".to_string(), vec![e], & $($mutability)? $params.ln_f_weight));
+        out.push(("ln_f.bias".to_string(), vec![e], & $($mutability)? $params.ln_f_bias));
+        out
+    }};
+}
+
 /// One transformer block's parameters (or their gradients), HF names in the comments.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BlockParams {
@@ -181,70 +214,12 @@ impl Gpt2Params {
 
     /// Every tensor as (HF name without prefix, shape, values), in checkpoint order.
     pub fn tensors(&self) -> Vec<(String, Vec<usize>, &Vec<f32>)> {
-        let c = &self.config;
-        let (e, i) = (c.n_embd, c.n_inner);
-        let mut out = vec![
-            ("wte.weight".to_string(), vec![c.vocab_size, e], &self.wte),
-            ("wpe.weight".to_string(), vec![c.n_positions, e], &self.wpe),
-        ];
-        for (l, b) in self.blocks.iter().enumerate() {
-            let n = |s: &str| format!("h.{l}.{s}");
-            out.extend([
-                (n("ln_1.weight"), vec![e], &b.ln_1_weight),
-                (n("ln_1.bias"), vec![e], &b.ln_1_bias),
-                (n("attn.c_attn.weight"), vec![e, 3 * e], &b.qkv_weight),
-                (n("attn.c_attn.bias"), vec![3 * e], &b.qkv_bias),
-                (n("attn.c_proj.weight"), vec![e, e], &b.proj_weight),
-                (n("attn.c_proj.bias"), vec![e], &b.proj_bias),
-                (n("ln_2.weight"), vec![e], &b.ln_2_weight),
-                (n("ln_2.bias"), vec![e], &b.ln_2_bias),
-                (n("mlp.c_fc.weight"), vec![e, i], &b.fc_weight),
-                (n("mlp.c_fc.bias"), vec![i], &b.fc_bias),
-                (n("mlp.c_proj.weight"), vec![i, e], &b.fc_proj_weight),
-                (n("mlp.c_proj.bias"), vec![e], &b.fc_proj_bias),
-            ]);
-        }
-        out.push(("ln_f.weight".to_string(), vec![e], &self.ln_f_weight));
-        out.push(("ln_f.bias".to_string(), vec![e], &self.ln_f_bias));
-        out
+        named_tensors!(self, iter)
     }
 
     /// `tensors` with mutable values, in the same order.
     pub fn tensors_mut(&mut self) -> Vec<(String, Vec<usize>, &mut Vec<f32>)> {
-        let c = self.config.clone();
-        let (e, i) = (c.n_embd, c.n_inner);
-        let mut out = vec![
-            (
-                "wte.weight".to_string(),
-                vec![c.vocab_size, e],
-                &mut self.wte,
-            ),
-            (
-                "wpe.weight".to_string(),
-                vec![c.n_positions, e],
-                &mut self.wpe,
-            ),
-        ];
-        for (l, b) in self.blocks.iter_mut().enumerate() {
-            let n = |s: &str| format!("h.{l}.{s}");
-            out.extend([
-                (n("ln_1.weight"), vec![e], &mut b.ln_1_weight),
-                (n("ln_1.bias"), vec![e], &mut b.ln_1_bias),
-                (n("attn.c_attn.weight"), vec![e, 3 * e], &mut b.qkv_weight),
-                (n("attn.c_attn.bias"), vec![3 * e], &mut b.qkv_bias),
-                (n("attn.c_proj.weight"), vec![e, e], &mut b.proj_weight),
-                (n("attn.c_proj.bias"), vec![e], &mut b.proj_bias),
-                (n("ln_2.weight"), vec![e], &mut b.ln_2_weight),
-                (n("ln_2.bias"), vec![e], &mut b.ln_2_bias),
-                (n("mlp.c_fc.weight"), vec![e, i], &mut b.fc_weight),
-                (n("mlp.c_fc.bias"), vec![i], &mut b.fc_bias),
-                (n("mlp.c_proj.weight"), vec![i, e], &mut b.fc_proj_weight),
-                (n("mlp.c_proj.bias"), vec![e], &mut b.fc_proj_bias),
-            ]);
-        }
-        out.push(("ln_f.weight".to_string(), vec![e], &mut self.ln_f_weight));
-        out.push(("ln_f.bias".to_string(), vec![e], &mut self.ln_f_bias));
-        out
+        named_tensors!(self, iter_mut, mut)
     }
 
     /// How many numbers the model has.
