@@ -773,10 +773,17 @@ fn paint_train<DB: DrawingBackend>(
             let Some(facts) = &panel.facts else {
                 return message(area, theme, text(lang, "train-idle"));
             };
+            // Long runs are drawn as means of consecutive steps: a path of 100,000 points
+            // redrawn ten times a second would stall the page.
+            let window = panel.points.len().div_ceil(1500).max(1);
             let train: Vec<(f32, f32)> = panel
                 .points
-                .iter()
-                .map(|p| (p.step as f32, p.train_loss))
+                .chunks(window)
+                .filter_map(|chunk| {
+                    let last = chunk.last()?;
+                    let mean = chunk.iter().map(|p| p.train_loss).sum::<f32>() / chunk.len() as f32;
+                    Some((last.step as f32, mean))
+                })
                 .collect();
             let held: Vec<(f32, f32)> = panel
                 .points
