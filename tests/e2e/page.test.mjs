@@ -792,3 +792,48 @@ test('nothing leaves the page: every view asks only its own origin, and the poli
   assert.deepEqual(problems.filter((p) => !/Content Security Policy|Failed to fetch|ERR_BLOCKED/.test(p)), []);
   await context.close();
 });
+
+test('soak: 1,000 updates in a row leave memory flat and the console clean', async () => {
+  // Sentence A alone: B would double every update's work without new code paths.
+  const { page, context, problems, foreign } = await openPage(link({ a: CELEBRATION, b: '' }));
+  const cdp = await context.newCDPSession(page);
+  const texts = [
+    'students celebrate the graduation with a big party',
+    'deputy leader is highly respected in the party',
+    'a cat and a dog 🐱🐶 share a banana',
+    '派对 和 party 是 同一个 意思 吗',
+    'مرحبا party <b>bold</b> &amp; zero\u200bwidth',
+    'Tim chased clouds all his life',
+  ];
+  const markers = ['apple', 'river', 'window', 'music', 'garden', 'yellow', 'winter'];
+  const views = [...VIEWS, 'generate', 'learn'];
+  async function measure() {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const heap = await cdp.send('Runtime.getHeapUsage');
+    const body = await page.$eval('body', (b) => ({ worker: Number(b.dataset.workerMemory), page: Number(b.dataset.pageMemory) }));
+    return { js: heap.usedSize, ...body };
+  }
+  let warm;
+  const started = Date.now();
+  for (let i = 1; i <= 1000; i++) {
+    if (i % 100 === 1) await page.click(`nav.tabs button[data-view=${views[Math.floor(i / 100) % views.length]}]`);
+    // Consecutive updates end in different one-token words, so the chips show which arrived.
+    const marker = markers[i % markers.length];
+    await page.fill('#sentence-a', `${texts[i % texts.length]} ${marker}`);
+    await page.waitForFunction((m) => {
+      const chips = [...document.querySelectorAll('[data-testid=token][data-sentence=a]')];
+      return chips.length > 1 && chips[chips.length - 2].textContent === m && document.body.dataset.state === 'ready';
+    }, marker, { polling: 20 });
+    if (i === 200) warm = await measure(); // after the JIT and caches have warmed up
+  }
+  const end = await measure();
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`  1,000 updates in ${seconds.toFixed(0)} s; after 200 → after 1,000: JS heap ${warm.js} → ${end.js} B, page wasm ${warm.page} → ${end.page} B, worker wasm ${warm.worker} → ${end.worker} B`);
+  for (const key of ['js', 'page', 'worker']) {
+    assert.ok(warm[key] > 0, `${key} memory measured`);
+    assert.ok(end[key] <= warm[key] * 1.1, `${key} memory grew more than 10 %: ${warm[key]} → ${end[key]}`);
+  }
+  assert.deepEqual(problems, []);
+  assert.deepEqual(foreign, []);
+  await context.close();
+});

@@ -177,6 +177,7 @@ pub fn analyze(
         hidden_size: info.hidden_size,
         sentences,
         similarity,
+        memory_bytes: 0,
     };
     Ok((reply, Session { traces }))
 }

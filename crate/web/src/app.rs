@@ -410,6 +410,7 @@ pub fn start() {
     wire_worker(&app);
     wire_controls(&app);
     wire_canvases(&app);
+    wire_chips(&app);
     crate::train_page::wire(&app);
 }
 
@@ -1233,9 +1234,18 @@ fn on_reply(app: &Shared, reply: Reply) {
             hidden_size,
             sentences,
             similarity,
+            memory_bytes,
         } => {
             if seq != app.borrow().seq {
                 return;
+            }
+            if let Some(body) = document.body() {
+                // Both wasm memories, for the soak test (and anyone curious).
+                let _ = body.set_attribute("data-worker-memory", &memory_bytes.to_string());
+                let _ = body.set_attribute(
+                    "data-page-memory",
+                    &crate::worker::memory_bytes().to_string(),
+                );
             }
             {
                 let mut a = app.borrow_mut();
@@ -1970,19 +1980,9 @@ fn wire_head_canvas(app: &Shared, key: SentenceKey) {
     };
     on_event::<MouseEvent>(&canvas, "mousemove", app, move |app, event| {
         let hover = chip_at(&app.borrow(), &event);
-        if hover != app.borrow().hover {
-            app.borrow_mut().hover = hover;
-            render_canvases(app);
-            render_chip_states(&app.borrow());
-        }
+        set_hover(app, hover);
     });
-    on_event::<MouseEvent>(&canvas, "mouseleave", app, |app, _| {
-        if app.borrow().hover.is_some() {
-            app.borrow_mut().hover = None;
-            render_canvases(app);
-            render_chip_states(&app.borrow());
-        }
-    });
+    on_event::<MouseEvent>(&canvas, "mouseleave", app, |app, _| set_hover(app, None));
     on_event::<MouseEvent>(&canvas, "click", app, move |app, event| {
         let Some(chip) = chip_at(&app.borrow(), &event) else {
             return;
@@ -2070,6 +2070,57 @@ fn select_chip(app: &Shared, chip: usize) {
     render(app);
 }
 
+/// Previews the chip under the pointer (None: none) in the chips and the head views.
+fn set_hover(app: &Shared, hover: Option<usize>) {
+    if hover == app.borrow().hover {
+        return;
+    }
+    app.borrow_mut().hover = hover;
+    render_canvases(app);
+    render_chip_states(&app.borrow());
+}
+
+/// The chip an event happened on, by its `data-index`.
+fn chip_of_event(event: &web_sys::Event) -> Option<usize> {
+    event
+        .target()?
+        .dyn_into::<Element>()
+        .ok()?
+        .closest("[data-testid=token]")
+        .ok()??
+        .get_attribute("data-index")?
+        .parse()
+        .ok()
+}
+
+/// One set of listeners on each chip list, for chips drawn again at every keystroke: a
+/// listener per chip would be a closure kept forever per chip per update.
+fn wire_chips(app: &Shared) {
+    for side in [Side::A, Side::B] {
+        let Some(list) = by_id(app, &format!("tokens-{}", side.as_str())) else {
+            continue;
+        };
+        on_event::<MouseEvent>(&list, "click", app, |app, event| {
+            if let Some(index) = chip_of_event(&event) {
+                select_chip(app, index);
+            }
+        });
+        on_event::<KeyboardEvent>(&list, "keydown", app, |app, event| {
+            if event.key() == "Enter" || event.key() == " " {
+                if let Some(index) = chip_of_event(&event) {
+                    event.prevent_default();
+                    select_chip(app, index);
+                }
+            }
+        });
+        // mouseover bubbles from the chips; over the gaps between them it clears the hover.
+        on_event::<MouseEvent>(&list, "mouseover", app, |app, event| {
+            set_hover(app, chip_of_event(&event));
+        });
+        on_event::<MouseEvent>(&list, "mouseleave", app, |app, _| set_hover(app, None));
+    }
+}
+
 fn render_chips(app: &Shared) {
     let document = app.borrow().document.clone();
     for side in [Side::A, Side::B] {
@@ -2102,23 +2153,6 @@ fn render_chips(app: &Shared) {
             let _ = li.set_attribute("tabindex", "0");
             let _ = li.set_attribute("role", "button");
             let _ = li.set_attribute("title", &format!("{} → id {}", chip.token, chip.id));
-            on_event::<MouseEvent>(&li, "click", app, move |app, _| select_chip(app, index));
-            on_event::<KeyboardEvent>(&li, "keydown", app, move |app, event| {
-                if event.key() == "Enter" || event.key() == " " {
-                    event.prevent_default();
-                    select_chip(app, index);
-                }
-            });
-            on_event::<MouseEvent>(&li, "mouseenter", app, move |app, _| {
-                app.borrow_mut().hover = Some(index);
-                render_canvases(app);
-                render_chip_states(&app.borrow());
-            });
-            on_event::<MouseEvent>(&li, "mouseleave", app, |app, _| {
-                app.borrow_mut().hover = None;
-                render_canvases(app);
-                render_chip_states(&app.borrow());
-            });
             let _ = list.append_child(&li);
         }
     }

@@ -291,6 +291,10 @@ pub enum Reply {
         sentences: Vec<SentenceData>,
         /// A × B (or A × A when there is no B), each encoded on its own.
         similarity: Option<Similarity>,
+        /// The worker's wasm memory after this analysis (0 where not measured): a page that
+        /// runs for a whole lesson must not grow.
+        #[serde(default)]
+        memory_bytes: u64,
     },
     Neuron {
         seq: u64,
@@ -446,6 +450,7 @@ mod tests {
                 depths: 1,
                 values: vec![1.0],
             }),
+            memory_bytes: 150 << 20,
         };
         assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
         assert!(Reply::from_json("{}").is_err());

@@ -110,8 +110,14 @@ fn handle(state: &State, request: Request) {
                 return;
             };
             match analyze(&loaded.model, seq, &a, &b, pair) {
-                Ok((reply, session)) => {
+                Ok((mut reply, session)) => {
                     loaded.session = session;
+                    if let Reply::Analysis {
+                        memory_bytes: m, ..
+                    } = &mut reply
+                    {
+                        *m = memory_bytes();
+                    }
                     post(&reply);
                 }
                 Err(message) => post(&Reply::Error {
@@ -434,8 +440,9 @@ fn start_load(state: &State, name: String, urls: [String; 3]) {
     });
 }
 
-/// The size of this worker's wasm memory: the most it has held at once.
-fn memory_bytes() -> u64 {
+/// The size of this wasm instance's memory (the worker's or the page's, whichever calls):
+/// the most it has held at once, since wasm memory never shrinks.
+pub fn memory_bytes() -> u64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .ok()

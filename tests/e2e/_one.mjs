@@ -1,0 +1,10 @@
+import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
+const server = await serve('/work/main/dist');
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+await page.goto(server.url + '?' + (process.env.Q || 'view=head'));
+await page.waitForSelector('body[data-model-ready="1"][data-state="ready"]', { timeout: 60000 });
+await page.waitForTimeout(400);
+await page.screenshot({ path: '/work/main/target/shots/one.png', fullPage: !!process.env.FULL });
+await browser.close(); await server.close();
