@@ -584,12 +584,12 @@ async function hostedFolder(hosted, context) {
 
 test('the embedded GPT: offered from BERT\'s next-token view, its predictions are the CLI\'s, and its loss curve is the recorded one', async () => {
   const { page, context, problems, foreign } = await openPage(link({ view: 'next', b: '' }));
-  const gpt = join(ROOT, 'assets', 'models', 'wordnet-gpt');
+  const gpt = join(ROOT, 'assets', 'models', 'tokenscope-gpt');
   await page.click('#next-table [data-action=use-gpt]');
-  await page.waitForFunction(() => /wordnet-gpt · gpt2/.test(document.querySelector('#model-info').textContent));
+  await page.waitForFunction(() => /tokenscope-gpt · gpt2/.test(document.querySelector('#model-info').textContent));
   await settle(page);
-  assert.match(page.url(), /model=models%2Fwordnet-gpt/);
-  assert.equal(await page.$eval('#model-pick', (s) => s.selectedOptions[0].textContent), 'wordnet-gpt · GPT-2');
+  assert.match(page.url(), /model=models%2Ftokenscope-gpt/);
+  assert.equal(await page.$eval('#model-pick', (s) => s.selectedOptions[0].textContent), 'tokenscope-gpt · GPT-2');
   const prompt = 'students celebrate the graduation with a big';
   await page.fill('#sentence-a', prompt);
   const cli = JSON.parse(execFileSync(CLI, ['inspect', '--model', gpt, '--text', prompt, '--top', '10', '--fields', 'ids,next_token']).toString());

@@ -6,7 +6,7 @@ tolerance (1e-5 for F32 weights, 5e-3 against an F32 source for F16).
 
 Run offline from the repository root, after `cargo build --release`:
 
-    HF_HUB_OFFLINE=1 python tests/reference/check_trained.py --model assets/models/wordnet-gpt
+    HF_HUB_OFFLINE=1 python tests/reference/check_trained.py --model assets/models/tokenscope-gpt
 """
 
 import argparse

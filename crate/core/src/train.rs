@@ -928,24 +928,32 @@ impl TrainingRun {
     }
 }
 
-/// A loss curve short enough to ship and plot: at most `max_points` points, each the mean
-/// training loss of consecutive steps (ending at its `step`), keeping every held-out
-/// measurement.
+/// A loss curve short enough to ship and plot: about `max_points` points, each the mean
+/// training loss of consecutive steps (ending at its `step`). A window also ends at every
+/// held-out measurement, so each one keeps the exact step it was measured at.
 pub fn thin_history(points: &[LossPoint], max_points: usize) -> Vec<LossPoint> {
     let window = points.len().div_ceil(max_points.max(1)).max(1);
-    points
-        .chunks(window)
-        .filter_map(|chunk| {
-            let last = chunk.last()?;
-            let mean = chunk.iter().map(|p| p.train_loss as f64).sum::<f64>() / chunk.len() as f64;
-            Some(LossPoint {
-                step: last.step,
-                learning_rate: last.learning_rate,
-                train_loss: mean as f32,
-                held_out_loss: chunk.iter().rev().find_map(|p| p.held_out_loss),
-            })
+    let mean_of = |chunk: &[&LossPoint]| -> Option<LossPoint> {
+        let last = chunk.last()?;
+        let mean = chunk.iter().map(|p| p.train_loss as f64).sum::<f64>() / chunk.len() as f64;
+        Some(LossPoint {
+            step: last.step,
+            learning_rate: last.learning_rate,
+            train_loss: mean as f32,
+            held_out_loss: last.held_out_loss,
         })
-        .collect()
+    };
+    let mut thin = Vec::new();
+    let mut chunk: Vec<&LossPoint> = Vec::with_capacity(window);
+    for point in points {
+        chunk.push(point);
+        if chunk.len() == window || point.held_out_loss.is_some() {
+            thin.extend(mean_of(&chunk));
+            chunk.clear();
+        }
+    }
+    thin.extend(mean_of(&chunk));
+    thin
 }
 
 #[cfg(test)]
@@ -969,5 +977,23 @@ mod tests {
         let held: Vec<f32> = thin.iter().filter_map(|p| p.held_out_loss).collect();
         assert_eq!(held, [125.0, 250.0, 375.0, 500.0]);
         assert_eq!(thin_history(&points[..3], 100).len(), 3);
+        // Held-out points off the window grid keep their own step.
+        let odd: Vec<LossPoint> = (1..=100)
+            .map(|step| LossPoint {
+                step,
+                learning_rate: 1e-3,
+                train_loss: 1.0,
+                held_out_loss: step.is_multiple_of(33).then_some(2.0),
+            })
+            .collect();
+        let thin = thin_history(&odd, 10);
+        let steps: Vec<usize> = thin
+            .iter()
+            .filter(|p| p.held_out_loss.is_some())
+            .map(|p| p.step)
+            .collect();
+        assert_eq!(steps, [33, 66, 99]);
+        assert!(thin.len() <= 10 + 3);
+        assert_eq!(thin.last().map(|p| p.step), Some(100));
     }
 }

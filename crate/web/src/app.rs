@@ -29,12 +29,12 @@ const MODEL_FOLDER: &str = "models/all-MiniLM-L6-v2";
 const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 /// The GPT trained by this project (`tokenscope train`), for the next-token and generate
 /// views; loaded like a site folder.
-const GPT_FOLDER: &str = "models/wordnet-gpt";
+const GPT_FOLDER: &str = "models/tokenscope-gpt";
 
 /// The models that ship with the page: the folder (None: the default) and its label.
 const EMBEDDED_MODELS: [(Option<&str>, &str); 2] = [
     (None, "all-MiniLM-L6-v2 · BERT"),
-    (Some(GPT_FOLDER), "wordnet-gpt · GPT-2"),
+    (Some(GPT_FOLDER), "tokenscope-gpt · GPT-2"),
 ];
 /// Loads the worker's wasm (www/worker-loader.js; Trunk names the wasm after its data-bin).
 const WORKER_SCRIPT: &str = "./worker-loader.js";
