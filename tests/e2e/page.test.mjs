@@ -813,7 +813,11 @@ test('soak: 1,000 updates in a row leave memory flat and the console clean', asy
     const body = await page.$eval('body', (b) => ({ worker: Number(b.dataset.workerMemory), page: Number(b.dataset.pageMemory) }));
     return { js: heap.usedSize, ...body };
   }
-  let warm;
+  // The JS heap a view keeps differs from view to view (about ±3 % here), so it is sampled
+  // every 100 updates and the largest of updates 800–1,000 is held against the largest of
+  // 200–400: a leak grows that, the view on screen does not. Wasm memory never shrinks, so
+  // its last value is held against its value at update 200.
+  const samples = new Map();
   const started = Date.now();
   for (let i = 1; i <= 1000; i++) {
     if (i % 100 === 1) await page.click(`nav.tabs button[data-view=${views[Math.floor(i / 100) % views.length]}]`);
@@ -824,11 +828,13 @@ test('soak: 1,000 updates in a row leave memory flat and the console clean', asy
       const chips = [...document.querySelectorAll('[data-testid=token][data-sentence=a]')];
       return chips.length > 1 && chips[chips.length - 2].textContent === m && document.body.dataset.state === 'ready';
     }, marker, { polling: 20 });
-    if (i === 200) warm = await measure(); // after the JIT and caches have warmed up
+    if (i >= 200 && i % 100 === 0) samples.set(i, await measure());
   }
-  const end = await measure();
+  const largest = (from, to, key) => Math.max(...[...samples].filter(([i]) => i >= from && i <= to).map(([, m]) => m[key]));
+  const warm = { js: largest(200, 400, 'js'), page: samples.get(200).page, worker: samples.get(200).worker };
+  const end = { js: largest(800, 1000, 'js'), page: samples.get(1000).page, worker: samples.get(1000).worker };
   const seconds = (Date.now() - started) / 1000;
-  console.log(`  1,000 updates in ${seconds.toFixed(0)} s; after 200 → after 1,000: JS heap ${warm.js} → ${end.js} B, page wasm ${warm.page} → ${end.page} B, worker wasm ${warm.worker} → ${end.worker} B`);
+  console.log(`  1,000 updates in ${seconds.toFixed(0)} s; JS heap (largest of 200–400 → of 800–1,000) ${warm.js} → ${end.js} B; after 200 → after 1,000: page wasm ${warm.page} → ${end.page} B, worker wasm ${warm.worker} → ${end.worker} B`);
   for (const key of ['js', 'page', 'worker']) {
     assert.ok(warm[key] > 0, `${key} memory measured`);
     assert.ok(end[key] <= warm[key] * 1.1, `${key} memory grew more than 10 %: ${warm[key]} → ${end[key]}`);
