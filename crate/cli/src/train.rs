@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
-use tokenscope_core::config::{Activation, Gpt2Config};
+use tokenscope_core::config::Gpt2Config;
 use tokenscope_core::corpus::{
     encode_lines, split_held_out, train_tokenizer, vocab_size, wordnet_lines,
 };
@@ -119,19 +119,13 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         train_ids.len(),
         held_out_ids.len()
     );
-    let config = Gpt2Config {
+    let config = Gpt2Config::for_training(
         vocab_size,
-        n_embd: args.width,
-        n_layer: args.layers,
-        n_head: args.heads,
-        n_inner: 4 * args.width,
-        n_positions: args.context,
-        activation: Activation::GeluTanh,
-        layer_norm_epsilon: 1e-5,
-        scale_attn_weights: true,
-        scale_attn_by_inverse_layer_idx: false,
-        eos_token_id: Some(0),
-    };
+        args.width,
+        args.layers,
+        args.heads,
+        args.context,
+    );
     let params = Gpt2Params::init(&config, args.seed).map_err(|e| e.to_string())?;
     let settings = TrainingSettings {
         batch: args.batch,

@@ -62,6 +62,31 @@ pub struct Gpt2Config {
 }
 
 impl Gpt2Config {
+    /// The GPT-2 this project trains (`tokenscope train`, the page's Train view): GPT-2's
+    /// choices (MLP 4 × width, gelu_new, LayerNorm ε 1e-5, scaled attention) at the given
+    /// size, with `<|endoftext|>` = 0 as its end-of-text token.
+    pub fn for_training(
+        vocab_size: usize,
+        width: usize,
+        layers: usize,
+        heads: usize,
+        context: usize,
+    ) -> Self {
+        Gpt2Config {
+            vocab_size,
+            n_embd: width,
+            n_layer: layers,
+            n_head: heads,
+            n_inner: 4 * width,
+            n_positions: context,
+            activation: Activation::GeluTanh,
+            layer_norm_epsilon: 1e-5,
+            scale_attn_weights: true,
+            scale_attn_by_inverse_layer_idx: false,
+            eos_token_id: Some(0),
+        }
+    }
+
     /// A Hugging Face `config.json` for this model, which this core and `transformers`
     /// (`GPT2LMHeadModel`) both read.
     pub fn to_json(&self) -> String {

@@ -592,33 +592,7 @@ pub fn paint<DB: DrawingBackend>(
                 .iter()
                 .filter_map(|p| p.held_out_loss.map(|l| (p.step as f32, l)))
                 .collect();
-            let series = [
-                LossSeries {
-                    label: text(lang, "learn-train"),
-                    points: &train,
-                    color: RGBColor(110, 140, 210),
-                    markers: false,
-                },
-                LossSeries {
-                    label: text(lang, "learn-held"),
-                    points: &held,
-                    color: RGBColor(220, 90, 30),
-                    markers: true,
-                },
-            ];
-            draw_loss_curve(
-                area,
-                &LossCurve {
-                    title: text(lang, "learn-title"),
-                    x_label: text(lang, "learn-step"),
-                    y_label: text(lang, "learn-loss"),
-                    series: &series,
-                    reference: Some(((record.vocab_size as f32).ln(), text(lang, "learn-guess"))),
-                    y_floor: Some(0.0),
-                    x_max: None,
-                    theme,
-                },
-            )?;
+            draw_training_loss(area, app, &train, &held, record.vocab_size, None)?;
             Ok(Hit::None)
         }
         CanvasKind::Next => {
@@ -758,6 +732,46 @@ pub fn filter_label(filter: PairFilter) -> &'static str {
     }
 }
 
+/// A loss curve of training batches and held-out text against the guessing level: the
+/// Learning view's recorded run and the Train view's live one look the same.
+fn draw_training_loss<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    app: &App,
+    train: &[(f32, f32)],
+    held: &[(f32, f32)],
+    vocab_size: usize,
+    x_max: Option<f32>,
+) -> Result<(), ViewError> {
+    let lang = app.state.lang;
+    let series = [
+        LossSeries {
+            label: text(lang, "learn-train"),
+            points: train,
+            color: RGBColor(110, 140, 210),
+            markers: false,
+        },
+        LossSeries {
+            label: text(lang, "learn-held"),
+            points: held,
+            color: RGBColor(220, 90, 30),
+            markers: true,
+        },
+    ];
+    draw_loss_curve(
+        area,
+        &LossCurve {
+            title: text(lang, "learn-title"),
+            x_label: text(lang, "learn-step"),
+            y_label: text(lang, "learn-loss"),
+            series: &series,
+            reference: Some(((vocab_size as f32).ln(), text(lang, "learn-guess"))),
+            y_floor: Some(0.0),
+            x_max,
+            theme: theme(app),
+        },
+    )
+}
+
 /// The Train view's charts, from the run the worker reports.
 fn paint_train<DB: DrawingBackend>(
     app: &App,
@@ -793,33 +807,7 @@ fn paint_train<DB: DrawingBackend>(
             if train.is_empty() {
                 return message(area, theme, text(lang, "train-preparing"));
             }
-            let series = [
-                LossSeries {
-                    label: text(lang, "learn-train"),
-                    points: &train,
-                    color: head_color(0),
-                    markers: false,
-                },
-                LossSeries {
-                    label: text(lang, "learn-held"),
-                    points: &held,
-                    color: head_color(3),
-                    markers: true,
-                },
-            ];
-            draw_loss_curve(
-                area,
-                &LossCurve {
-                    title: text(lang, "learn-title"),
-                    x_label: text(lang, "learn-step"),
-                    y_label: text(lang, "learn-loss"),
-                    series: &series,
-                    reference: Some(((facts.vocab_size as f32).ln(), text(lang, "learn-guess"))),
-                    y_floor: Some(0.0),
-                    x_max: steps,
-                    theme,
-                },
-            )?;
+            draw_training_loss(area, app, &train, &held, facts.vocab_size, steps)?;
             Ok(Hit::None)
         }
         CanvasKind::TrainPairs => {

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use tokenscope_core::analysis::cosine;
-use tokenscope_core::config::{Activation, Gpt2Config};
+use tokenscope_core::config::Gpt2Config;
 use tokenscope_core::corpus::{encode_lines, train_tokenizer, vocab_size};
 use tokenscope_core::generate::{generate, Sampling};
 use tokenscope_core::optim::AdamWSettings;
@@ -109,19 +109,13 @@ impl Trainer {
         }
         let (train_ids, held_out_ids) = ids.split_at(ids.len() - held_out);
         let vocab_size = vocab_size(&tokenizer_json).map_err(|e| e.to_string())?;
-        let config = Gpt2Config {
+        let config = Gpt2Config::for_training(
             vocab_size,
-            n_embd: setup.width,
-            n_layer: setup.layers,
-            n_head: setup.heads,
-            n_inner: 4 * setup.width,
-            n_positions: setup.context,
-            activation: Activation::GeluTanh,
-            layer_norm_epsilon: 1e-5,
-            scale_attn_weights: true,
-            scale_attn_by_inverse_layer_idx: false,
-            eos_token_id: Some(0),
-        };
+            setup.width,
+            setup.layers,
+            setup.heads,
+            setup.context,
+        );
         let params = Gpt2Params::init(&config, setup.seed).map_err(|e| e.to_string())?;
         let settings = TrainingSettings {
             batch: setup.batch,
