@@ -255,6 +255,62 @@ test('text longer than the views can draw gives a clear message, and the tokens 
   await context.close();
 });
 
+test('100,000 characters: the text is kept whole, and a notice says how many tokens each model kept', async () => {
+  const { page, context, problems } = await openPage(link({ b: '', view: 'tokens' }));
+  // "party" is one token of MiniLM's vocabulary: 16,667 of them plus [CLS] and [SEP].
+  const long = 'party '.repeat(16_667).slice(0, 100_000);
+  const started = Date.now();
+  await page.fill('#sentence-a', long);
+  await page.waitForFunction(() => !document.querySelector('#text-notice').hidden, null, { timeout: 60_000 });
+  await settle(page);
+  console.log(`100,000 characters to the notice on screen: ${Date.now() - started} ms (MiniLM)`);
+  assert.equal(await page.$eval('#sentence-a', (t) => t.value.length), 100_000, 'the textarea keeps all of it');
+  assert.equal(
+    await page.textContent('#text-notice'),
+    'Sentence A is longer than the model\'s 512 positions: 512 tokens kept, 16,157 dropped.',
+  );
+  assert.equal(await page.$$eval('[data-testid=token][data-sentence=a]', (els) => els.length), 512);
+  await page.screenshot({ path: join(SHOTS, 'long-text-notice.png') });
+  // The embedded GPT sees 64 positions; the same text gets its own count.
+  await page.selectOption('#model-pick', 'models/tokenscope-gpt');
+  await page.waitForFunction(() => /64 positions: 64 tokens kept/.test(document.querySelector('#text-notice').textContent), null, { timeout: 60_000 });
+  await settle(page);
+  const gptNotice = await page.textContent('#text-notice');
+  const dropped = Number(gptNotice.match(/64 tokens kept, ([\d,]+) dropped/)[1].replaceAll(',', ''));
+  assert.ok(dropped > 16_000, gptNotice);
+  // A short text again: the notice goes away.
+  await page.fill('#sentence-a', CELEBRATION);
+  await page.waitForFunction(() => document.querySelector('#text-notice').hidden);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a worker that dies is restarted with a message, and the sentences survive', async () => {
+  const { page, context, problems } = await openPage(link({ b: POLITICS, view: 'tokens' }));
+  const mine = 'my own sentence about a party';
+  await page.fill('#sentence-a', mine);
+  await settle(page);
+  const before = await chips(page, 'a');
+  // An uncaught error inside the worker, as a panic or a trap in its wasm would give.
+  const [worker] = page.workers();
+  await worker.evaluate(() => setTimeout(() => { throw new Error('deliberate test crash'); }, 0));
+  await page.waitForFunction(() => /restarted/.test(document.querySelector('#status').textContent));
+  await ready(page);
+  const status = await page.textContent('#status');
+  assert.match(status, /The model worker failed: .*deliberate test crash.* restarted and the model reloaded; your sentences are kept/);
+  assert.equal(await page.inputValue('#sentence-a'), mine);
+  assert.equal(await page.inputValue('#sentence-b'), POLITICS);
+  assert.deepEqual(await chips(page, 'a'), before, 'the new worker gives the same tokens');
+  for (let i = 0; i < 50 && page.workers().length !== 1; i++) await page.waitForTimeout(100);
+  assert.equal(page.workers().length, 1, 'the dead worker was terminated');
+  // And it keeps working.
+  await page.fill('#sentence-a', CELEBRATION);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=token][data-sentence=a]').length === 10);
+  await page.screenshot({ path: join(SHOTS, 'worker-restarted.png') });
+  assert.deepEqual(problems.filter((p) => !/deliberate test crash/.test(p)), []);
+  await context.close();
+});
+
 test('the similarity table is the cosine of the CLI\'s vectors: static 1.0, contextual lower', async () => {
   const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'similarity' }));
   const fields = 'tokens,embeddings.word,hidden_states';

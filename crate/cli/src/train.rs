@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
-use tokenscope_core::config::Gpt2Config;
+use tokenscope_core::config::{Gpt2Config, ModelConfig};
 use tokenscope_core::corpus::{
-    encode_lines, split_held_out, train_tokenizer, vocab_size, wordnet_lines,
+    encode_lines, split_held_out, train_tokenizer, vocab_size, wordnet_lines, WordnetPart,
 };
 use tokenscope_core::optim::AdamWSettings;
 use tokenscope_core::train::{thin_history, Gpt2Params, TrainingRun, TrainingSettings};
@@ -24,6 +24,13 @@ pub struct TrainArgs {
     /// A WordNet 3.0 dict folder (Debian's wordnet-base: /usr/share/wordnet).
     #[arg(long)]
     pub wordnet: Option<PathBuf>,
+    /// With --wordnet: take only WordNet's example sentences, not its definitions.
+    #[arg(long, requires = "wordnet")]
+    pub wordnet_examples: bool,
+    /// Go on training this GPT-2 folder (config.json, model.safetensors, tokenizer.json)
+    /// instead of a new model: its size and tokenizer are kept.
+    #[arg(long, conflicts_with_all = ["vocab", "layers", "heads", "width", "context"])]
+    pub init: Option<PathBuf>,
     /// Where to write config.json, model.safetensors, tokenizer.json, training.json.
     #[arg(long)]
     pub out: PathBuf,
@@ -66,17 +73,23 @@ fn corpus_lines(args: &TrainArgs) -> Result<(Vec<String>, String), String> {
     let mut lines = Vec::new();
     let mut sources = Vec::new();
     if let Some(dir) = &args.wordnet {
+        let part = if args.wordnet_examples {
+            WordnetPart::Examples
+        } else {
+            WordnetPart::All
+        };
         for name in WORDNET_FILES {
             let path = dir.join(name);
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             // WordNet 3.0's files are Latin-1 in a few glosses; each byte is its code point.
             let text: String = bytes.iter().map(|&b| b as char).collect();
-            lines.extend(wordnet_lines(&text));
+            lines.extend(wordnet_lines(&text, part));
         }
-        sources.push(format!(
-            "WordNet 3.0 glosses and examples from {}",
-            dir.display()
-        ));
+        let what = match part {
+            WordnetPart::All => "glosses and examples",
+            WordnetPart::Examples => "example sentences",
+        };
+        sources.push(format!("WordNet 3.0 {what} from {}", dir.display()));
     }
     for file in &args.corpus {
         let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -97,6 +110,70 @@ fn corpus_lines(args: &TrainArgs) -> Result<(Vec<String>, String), String> {
     Ok((lines, sources.join(" + ")))
 }
 
+/// The model a run starts from: a new one with the asked size and a tokenizer trained on
+/// the corpus, or a trained folder (`--init`) with its own.
+struct Start {
+    config: Gpt2Config,
+    params: Gpt2Params,
+    tokenizer: Vec<u8>,
+    /// The folder's own training.json, kept in the new record so its history is not lost.
+    base_record: Option<serde_json::Value>,
+}
+
+fn start(args: &TrainArgs, train_lines: &[String]) -> Result<Start, String> {
+    let Some(dir) = &args.init else {
+        let tokenizer = train_tokenizer(train_lines, args.vocab).map_err(|e| e.to_string())?;
+        let vocab_size = vocab_size(&tokenizer).map_err(|e| e.to_string())?;
+        let config = Gpt2Config::for_training(
+            vocab_size,
+            args.width,
+            args.layers,
+            args.heads,
+            args.context,
+        );
+        let params = Gpt2Params::init(&config, args.seed).map_err(|e| e.to_string())?;
+        return Ok(Start {
+            config,
+            params,
+            tokenizer,
+            base_record: None,
+        });
+    };
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let config = match ModelConfig::from_json(&read("config.json")?) {
+        Ok(ModelConfig::Gpt2(config)) => config,
+        Ok(_) => return Err(format!("{}: --init takes a GPT-2 model", dir.display())),
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+    };
+    let params = Gpt2Params::from_safetensors(&config, &read("model.safetensors")?)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let tokenizer = read("tokenizer.json")?;
+    let tokenizer_vocab = vocab_size(&tokenizer).map_err(|e| e.to_string())?;
+    if tokenizer_vocab != config.vocab_size {
+        return Err(format!(
+            "{}: the tokenizer has {tokenizer_vocab} tokens but config.json says {}",
+            dir.display(),
+            config.vocab_size
+        ));
+    }
+    let base_record = match std::fs::read(dir.join("training.json")) {
+        Ok(bytes) => Some(
+            serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{}: training.json: {e}", dir.display()))?,
+        ),
+        Err(_) => None,
+    };
+    Ok(Start {
+        config,
+        params,
+        tokenizer,
+        base_record,
+    })
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -110,7 +187,12 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         train_lines.len(),
         held_out_lines.len()
     );
-    let tokenizer = train_tokenizer(&train_lines, args.vocab).map_err(|e| e.to_string())?;
+    let Start {
+        config,
+        params,
+        tokenizer,
+        base_record,
+    } = start(args, &train_lines)?;
     let train_ids = encode_lines(&tokenizer, &train_lines).map_err(|e| e.to_string())?;
     let held_out_ids = encode_lines(&tokenizer, &held_out_lines).map_err(|e| e.to_string())?;
     let vocab_size = vocab_size(&tokenizer).map_err(|e| e.to_string())?;
@@ -119,17 +201,9 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         train_ids.len(),
         held_out_ids.len()
     );
-    let config = Gpt2Config::for_training(
-        vocab_size,
-        args.width,
-        args.layers,
-        args.heads,
-        args.context,
-    );
-    let params = Gpt2Params::init(&config, args.seed).map_err(|e| e.to_string())?;
     let settings = TrainingSettings {
         batch: args.batch,
-        seq: args.context,
+        seq: config.n_positions,
         steps: args.steps,
         learning_rate: args.learning_rate,
         min_learning_rate: args.learning_rate / 10.0,
@@ -141,12 +215,15 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         seed: args.seed,
     };
     eprintln!(
-        "model: {} parameters ({} layers × {} heads, width {}, context {})",
+        "model: {} parameters ({} layers × {} heads, width {}, context {}){}",
         params.len(),
-        args.layers,
-        args.heads,
-        args.width,
-        args.context
+        config.n_layer,
+        config.n_head,
+        config.n_embd,
+        config.n_positions,
+        args.init
+            .as_ref()
+            .map_or(String::new(), |dir| format!(", from {}", dir.display()))
     );
     let mut run = TrainingRun::new(
         params,
@@ -155,6 +232,18 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         settings.clone(),
     )
     .map_err(|e| e.to_string())?;
+    // Where a trained model starts on this text: the first point of a fine-tuning curve.
+    let initial_held_out_loss = match args.init {
+        Some(_) => {
+            let loss = run.held_out_loss().map_err(|e| e.to_string())?;
+            eprintln!(
+                "step      0: held-out loss {loss:.4} (perplexity {:.1})",
+                loss.exp()
+            );
+            Some(loss)
+        }
+        None => None,
+    };
     let loop_started = Instant::now();
     while !run.finished() {
         let point = run.train_step().map_err(|e| e.to_string())?;
@@ -181,7 +270,7 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         &run.params.to_safetensors().map_err(|e| e.to_string())?,
     )?;
     write(&args.out.join("tokenizer.json"), &tokenizer)?;
-    let report = json!({
+    let mut report = json!({
         "corpus": source,
         "training_lines": train_lines.len(),
         "held_out_lines": held_out_lines.len(),
@@ -203,6 +292,13 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         // Per-step losses thinned to window means: a curve a page can fetch and plot.
         "history": thin_history(&run.history, CURVE_POINTS),
     });
+    if let Some(dir) = &args.init {
+        report["init"] = json!({
+            "from": dir.display().to_string(),
+            "held_out_loss_before": initial_held_out_loss,
+            "base": base_record,
+        });
+    }
     write(
         &args.out.join("training.json"),
         serde_json::to_string_pretty(&report)

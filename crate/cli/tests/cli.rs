@@ -532,5 +532,73 @@ fn train_writes_a_model_that_learned_and_runs_deterministically() {
     ]);
     let generated = json(&out);
     assert_eq!(generated["generated_ids"].as_array().expect("ids").len(), 4);
+
+    // Going on from the trained folder (--init) on other text: same size and tokenizer, the
+    // new text's held-out loss falls from where the folder started, and its record is kept.
+    let party_path = dir.join("party.txt");
+    let party: String = corpus
+        .lines()
+        .filter(|l| l.contains("party"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&party_path, party.repeat(4)).expect("writes corpus");
+    let tuned = dir.join("tuned");
+    let first_str = first.to_str().expect("path");
+    let args = [
+        "train",
+        "--init",
+        first_str,
+        "--corpus",
+        party_path.to_str().expect("path"),
+        "--out",
+        tuned.to_str().expect("path"),
+        "--batch",
+        "4",
+        "--steps",
+        "20",
+        "--learning-rate",
+        "1e-3",
+        "--warmup",
+        "2",
+        "--eval-every",
+        "10",
+        "--held-out-every",
+        "5",
+    ];
+    let result = tokenscope(&args);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for file in ["config.json", "tokenizer.json"] {
+        assert_eq!(
+            std::fs::read(first.join(file)).expect("written"),
+            std::fs::read(tuned.join(file)).expect("written"),
+            "{file}: --init keeps the model's size and tokenizer"
+        );
+    }
+    let tuned_report: Value =
+        serde_json::from_slice(&std::fs::read(tuned.join("training.json")).expect("report"))
+            .expect("json");
+    assert_eq!(tuned_report["init"]["from"], first_str);
+    assert_eq!(
+        tuned_report["init"]["base"], report,
+        "the folder's own record is kept"
+    );
+    let before = tuned_report["init"]["held_out_loss_before"]
+        .as_f64()
+        .expect("the loss before fine-tuning");
+    let after = tuned_report["held_out_loss"].as_f64().expect("final loss");
+    assert!(
+        after < before,
+        "fine-tuning lowers the new text's loss: {before} → {after}"
+    );
+    // A size cannot be asked of a model that already has one.
+    let mut with_width = args.to_vec();
+    with_width.extend(["--width", "64"]);
+    let refused = tokenscope(&with_width);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--width"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,8 +20,10 @@ pub const END_OF_TEXT: &str = "<|endoftext|>";
 /// `"party: an occasion on which people can assemble for social interaction and
 /// entertainment"`, then each quoted example of that synset as its own line (`"he planned a
 /// party to celebrate Bastille Day"`). The licence header (lines starting with two spaces)
-/// and anything without a gloss are skipped.
-pub fn wordnet_lines(data_file: &str) -> Vec<String> {
+/// and anything without a gloss are skipped. With [`WordnetPart::Examples`] only the
+/// example sentences are kept: everyday sentences about people doing things, without the
+/// dictionary phrasing of the definitions.
+pub fn wordnet_lines(data_file: &str, part: WordnetPart) -> Vec<String> {
     let mut lines = Vec::new();
     for record in data_file.lines() {
         if record.starts_with("  ") {
@@ -42,7 +44,7 @@ pub fn wordnet_lines(data_file: &str) -> Vec<String> {
             None => (gloss, ""),
         };
         let definition = definition.trim().trim_end_matches(';').trim();
-        if !definition.is_empty() {
+        if !definition.is_empty() && part == WordnetPart::All {
             lines.push(match &lemma {
                 Some(lemma) => format!("{lemma}: {definition}"),
                 None => definition.to_string(),
@@ -57,6 +59,15 @@ pub fn wordnet_lines(data_file: &str) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Which lines of WordNet a corpus takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WordnetPart {
+    /// A "lemma: definition" line per synset, then its example sentences.
+    All,
+    /// Only the example sentences.
+    Examples,
 }
 
 /// `party_favor` → `party favor`; adjective markers such as `(a)` dropped.
@@ -159,7 +170,7 @@ mod tests {
 
     #[test]
     fn wordnet_records_become_definitions_and_examples() {
-        let lines = wordnet_lines(SAMPLE);
+        let lines = wordnet_lines(SAMPLE, WordnetPart::All);
         assert_eq!(
             lines,
             [
@@ -168,6 +179,20 @@ mod tests {
                 "party: an occasion on which people can assemble for social interaction and entertainment",
                 "he planned a party to celebrate Bastille Day",
                 "able: (usually followed by `to') having the necessary means or skill",
+                "able to swim",
+                "she was able to program her computer",
+            ]
+        );
+    }
+
+    #[test]
+    fn wordnet_examples_leave_out_the_definitions() {
+        let lines = wordnet_lines(SAMPLE, WordnetPart::Examples);
+        assert_eq!(
+            lines,
+            [
+                "in 1992 Perot tried to organize a third party at the national level",
+                "he planned a party to celebrate Bastille Day",
                 "able to swim",
                 "she was able to program her computer",
             ]
@@ -184,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_trained_tokenizer_round_trips_text() {
-        let lines = wordnet_lines(SAMPLE);
+        let lines = wordnet_lines(SAMPLE, WordnetPart::All);
         let json = train_tokenizer(&lines, 300).expect("trains");
         let tokenizer = tokenizers::Tokenizer::from_bytes(&json).expect("loads");
         assert!(tokenizer.get_vocab_size(true) <= 300);

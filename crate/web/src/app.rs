@@ -50,6 +50,7 @@ pub struct Facts {
     pub head_dim: usize,
     pub hidden_size: usize,
     pub vocab_size: usize,
+    pub max_positions: usize,
     pub causal: bool,
     pub one_hot_table_bytes: u64,
     pub embedding_table_bytes: u64,
@@ -119,6 +120,10 @@ pub struct App {
     requested_folder: Option<String>,
     /// A load error to keep on screen after the fallback model is ready.
     load_notice: Option<String>,
+    /// Why the worker was restarted, shown once its model is ready again.
+    restart_notice: Option<String>,
+    /// When the worker was restarted (ms since the epoch), to stop after repeated crashes.
+    restarts: Vec<f64>,
     /// The loaded model's `training.json`, when its folder has one (the learning view).
     pub training_record: Option<TrainingRecord>,
     /// The folder whose record was asked for, so it is fetched once.
@@ -234,6 +239,31 @@ impl App {
         let rows = &self.sentence(sim.rows)?.tokens;
         let cols = &self.sentence(sim.cols)?.tokens;
         Some((sim, rows, cols))
+    }
+
+    /// "Sentence A is longer than the model's 512 positions: 512 tokens kept, 9,488
+    /// dropped." for each input the tokenizer cut; empty when nothing was cut.
+    pub fn truncation_message(&self) -> String {
+        let lang = self.state.lang;
+        let max_positions = self.facts.as_ref().map_or(0, |f| f.max_positions);
+        self.analysis
+            .iter()
+            .flat_map(|a| a.sentences.iter())
+            .filter(|s| s.truncated > 0)
+            .map(|s| {
+                let name = match s.key {
+                    SentenceKey::A => text(lang, "sentence-a-short"),
+                    SentenceKey::B => text(lang, "sentence-b-short"),
+                    SentenceKey::Pair => text(lang, "sentence-pair-short"),
+                };
+                text(lang, "truncated-notice")
+                    .replace("{name}", name)
+                    .replace("{max}", &grouped(max_positions as u64))
+                    .replace("{kept}", &grouped(s.ids.len() as u64))
+                    .replace("{dropped}", &grouped(s.truncated as u64))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub fn too_long_message(&self) -> String {
@@ -380,6 +410,8 @@ pub fn start() {
         blob_urls: Vec::new(),
         requested_folder: None,
         load_notice: None,
+        restart_notice: None,
+        restarts: Vec::new(),
         training_record: None,
         training_for: None,
         generation: None,
@@ -465,12 +497,7 @@ fn wire_worker(app: &Shared) {
     });
     let error_app = app.clone();
     let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-        let app = error_app.borrow();
-        set_status(
-            &app.document,
-            &format!("{} {}", text(app.state.lang, "worker-failed"), e.message()),
-            true,
-        );
+        restart_worker(&error_app, &e.message());
     });
     let app = app.borrow();
     app.worker
@@ -479,6 +506,58 @@ fn wire_worker(app: &Shared) {
         .set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_message.forget();
     on_error.forget();
+}
+
+/// Crashes in a row (within a minute) after which the page stops restarting the worker.
+const MAX_RESTARTS: usize = 3;
+
+/// The worker failed (an uncaught error, or a panic that trapped its wasm): its model and any
+/// training run can no longer be trusted. A fresh worker announces itself with `Started`,
+/// which reloads the page's model; the sentences live in the page, so they survive.
+fn restart_worker(app: &Shared, reason: &str) {
+    let now = js_sys::Date::now();
+    let mut a = app.borrow_mut();
+    let lang = a.state.lang;
+    a.worker.terminate();
+    a.restarts.retain(|&at| now - at < 60_000.0);
+    if a.restarts.len() >= MAX_RESTARTS {
+        set_status(
+            &a.document,
+            &format!(
+                "{} {reason} — {}",
+                text(lang, "worker-failed"),
+                text(lang, "worker-gave-up")
+            ),
+            true,
+        );
+        set_busy(&a.document, false);
+        return;
+    }
+    a.restarts.push(now);
+    let worker = match Worker::new(WORKER_SCRIPT) {
+        Ok(worker) => worker,
+        Err(_) => {
+            set_status(&a.document, text(lang, "no-worker"), true);
+            return;
+        }
+    };
+    a.worker = worker;
+    a.pending = None;
+    a.generation = None;
+    a.gen_steps = 0;
+    a.train = crate::train_page::TrainPanel::new();
+    a.pending_trained_record = None;
+    let notice = format!(
+        "{} {reason} — {}",
+        text(lang, "worker-failed"),
+        text(lang, "worker-restarted")
+    );
+    set_status(&a.document, &notice, true);
+    a.restart_notice = Some(notice);
+    set_busy(&a.document, true);
+    drop(a);
+    wire_worker(app);
+    crate::train_page::render(&app.borrow());
 }
 
 /// Pushes the state into the address bar, so copying it shares this exact view.
@@ -1139,6 +1218,8 @@ fn on_reply(app: &Shared, reply: Reply) {
                 input.set_value(folder);
             }
             load_folder(app, folder);
+            let mut a = app.borrow_mut();
+            a.load_notice = a.restart_notice.take();
         }
         Reply::Progress { fraction, message } => {
             if let Some(bar) = typed::<HtmlProgressElement>(&document, "load-progress") {
@@ -1154,6 +1235,7 @@ fn on_reply(app: &Shared, reply: Reply) {
             head_dim,
             hidden_size,
             vocab_size,
+            max_positions,
             causal,
             one_hot_table_bytes,
             embedding_table_bytes,
@@ -1204,6 +1286,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                     head_dim,
                     hidden_size,
                     vocab_size,
+                    max_positions,
                     causal,
                     one_hot_table_bytes,
                     embedding_table_bytes,
@@ -2244,6 +2327,13 @@ fn render_texts(app: &App) {
         })
         .unwrap_or_default();
     set_text(doc, "selection", &selection);
+
+    // Above every view: a text longer than the model's positions was cut, and by how much.
+    if let Some(notice) = element(doc, "text-notice") {
+        let message = app.truncation_message();
+        notice.set_text_content(Some(&message));
+        let _ = notice.toggle_attribute_with_force("hidden", message.is_empty());
+    }
 
     // Tokens view: the ids as lists and the shape of the embeddings.
     if let (Some(holder), Some(analysis)) = (element(doc, "ids-list"), &app.analysis) {
