@@ -34,4 +34,5 @@ text rtl "الطلاب يحتفلون بالتخرج"
 text zero-width "par​ty‌ ‍ and ﻿bom"
 text control "$(printf 'a\x01b\x7f\rc\x1b[31m')"
 text html '<script>alert(1)</script><b onclick="x()">party</b>'
+text long "$(printf 'a %.0s' $(seq 520))" # past the tiny models' 64 positions and MiniLM's 512
 text spaces "      "

@@ -29,7 +29,7 @@ export async function serve(root, { overrides = {} } = {}) {
     }
     requests.push(path);
     if (path in overrides) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
       res.end(overrides[path]);
       return;
     }

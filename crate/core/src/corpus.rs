@@ -135,6 +135,7 @@ pub fn train_tokenizer(lines: &[String], vocab_size: usize) -> Result<Vec<u8>> {
 
 /// How many tokens a `tokenizer.json` has, specials included: the model's `vocab_size`.
 pub fn vocab_size(tokenizer_json: &[u8]) -> Result<usize> {
+    crate::tokenize::screen(tokenizer_json)?;
     tokenizers::Tokenizer::from_bytes(tokenizer_json)
         .map(|t| t.get_vocab_size(true))
         .map_err(|e| Error::Tokenizer(e.to_string()))
@@ -143,6 +144,7 @@ pub fn vocab_size(tokenizer_json: &[u8]) -> Result<usize> {
 /// Tokenizes every line and joins them into one stream with `<|endoftext|>` after each
 /// line, the way GPT-2 saw its documents.
 pub fn encode_lines(tokenizer_json: &[u8], lines: &[String]) -> Result<Vec<u32>> {
+    crate::tokenize::screen(tokenizer_json)?;
     let tokenizer = tokenizers::Tokenizer::from_bytes(tokenizer_json)
         .map_err(|e| Error::Tokenizer(e.to_string()))?;
     let end = tokenizer

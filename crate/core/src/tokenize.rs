@@ -56,10 +56,46 @@ pub struct TextTokenizer {
     max_positions: usize,
 }
 
+/// Refuses what `tokenizers` 0.23 would panic on instead of returning an error (found by
+/// fuzzing): bytes that are not UTF-8 or not JSON inside `"decoder"` (it `expect`s them), and
+/// any problem in a `Precompiled` normalizer (SentencePiece's; no supported model uses it).
+/// In wasm a panic kills the worker, so these must be errors before the crate sees them.
+pub(crate) fn screen(bytes: &[u8]) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Parts {
+        #[serde(default)]
+        normalizer: Option<serde_json::Value>,
+        #[serde(default)]
+        decoder: Option<serde_json::Value>,
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::Tokenizer(format!("the file is not UTF-8 text ({e})")))?;
+    let parts: Parts =
+        serde_json::from_str(text).map_err(|e| Error::Tokenizer(format!("not valid JSON: {e}")))?;
+    fn precompiled(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.get("type").and_then(|t| t.as_str()) == Some("Precompiled")
+                    || map.values().any(precompiled)
+            }
+            serde_json::Value::Array(items) => items.iter().any(precompiled),
+            _ => false,
+        }
+    }
+    if parts.normalizer.as_ref().is_some_and(precompiled) {
+        return Err(Error::Tokenizer(
+            "the Precompiled (SentencePiece) normalizer is not supported".into(),
+        ));
+    }
+    let _ = parts.decoder;
+    Ok(())
+}
+
 impl TextTokenizer {
     /// Parses `tokenizer.json`; padding and the file's own truncation are switched off
     /// because the trace must show exactly the tokens of the text and nothing else.
     pub fn from_bytes(bytes: &[u8], max_positions: usize) -> Result<Self> {
+        screen(bytes)?;
         let mut inner =
             Tokenizer::from_bytes(bytes).map_err(|e| Error::Tokenizer(e.to_string()))?;
         inner.with_padding(None);

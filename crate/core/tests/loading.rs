@@ -95,6 +95,27 @@ fn tokenizer_from_another_model_is_named() {
     assert!(matches!(err(load(&f)), Error::Tokenizer(_)));
 }
 
+/// `tokenizers` 0.23 panics on these (found by `fuzz/`); they must be errors, because a panic
+/// in the page's worker kills it.
+#[test]
+fn tokenizers_that_would_panic_the_tokenizers_crate_are_named() {
+    let mut f = files("tiny-gpt2");
+    let good = String::from_utf8(f.tokenizer.clone()).expect("UTF-8");
+    // A byte that is not UTF-8 inside "decoder" (the crate `expect`s the decoder to parse).
+    let mut bytes = good.clone().into_bytes();
+    let at = good.find("\"decoder\"").expect("a decoder") + 12;
+    bytes.insert(at, 0x99);
+    f.tokenizer = bytes;
+    let e = err(load(&f));
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+    // A Precompiled normalizer with a bad charsmap (the crate `expect`s it to parse).
+    let mut value: serde_json::Value = serde_json::from_str(&good).expect("JSON");
+    value["normalizer"] = serde_json::json!({"type": "Precompiled", "precompiled_charsmap": 7});
+    f.tokenizer = value.to_string().into_bytes();
+    let e = err(load(&f));
+    assert!(e.to_string().contains("Precompiled"), "{e}");
+}
+
 #[test]
 fn wrong_shapes_are_named() {
     let mut f = files("tiny-bert");

@@ -38,8 +38,6 @@ const EMBEDDED_MODELS: [(Option<&str>, &str); 2] = [
 ];
 /// Loads the worker's wasm (www/worker-loader.js; Trunk names the wasm after its data-bin).
 const WORKER_SCRIPT: &str = "./worker-loader.js";
-/// Long enough that a typist's keystrokes merge into one model run, short enough to feel live.
-const DEBOUNCE_MS: i32 = 150;
 
 /// The loaded model's facts.
 pub struct Facts {
@@ -134,7 +132,10 @@ pub struct App {
     pending_trained_record: Option<Option<TrainingRecord>>,
     /// The number of the latest analysis; older answers are stale and dropped.
     seq: u64,
-    pending: Option<i32>,
+    /// An analysis has been asked for and not answered yet.
+    analysis_in_flight: bool,
+    /// The text changed while one was in flight: ask again when it is answered.
+    analysis_dirty: bool,
 }
 
 type Shared = Rc<RefCell<App>>;
@@ -419,7 +420,8 @@ pub fn start() {
         train: crate::train_page::TrainPanel::new(),
         pending_trained_record: None,
         seq: 0,
-        pending: None,
+        analysis_in_flight: false,
+        analysis_dirty: false,
     }));
     {
         let app = app.borrow();
@@ -542,7 +544,8 @@ fn restart_worker(app: &Shared, reason: &str) {
         }
     };
     a.worker = worker;
-    a.pending = None;
+    a.analysis_in_flight = false;
+    a.analysis_dirty = false;
     a.generation = None;
     a.gen_steps = 0;
     a.train = crate::train_page::TrainPanel::new();
@@ -1145,24 +1148,33 @@ fn read_sentences(app: &Shared) {
 
 /// Asks the worker once typing pauses, so a fast typist does not queue a run per keystroke;
 /// the page itself never waits for the model.
+/// Typing asks for an analysis at once when the worker is free. Keystrokes that arrive while
+/// it works merge into one request, sent when its answer comes with the newest text: a fast
+/// model follows the keyboard with no fixed delay, and a slow one never builds a queue.
 fn schedule_analysis(app: &Shared) {
-    let Some(window) = web_sys::window() else {
-        return;
+    let waiting = {
+        let mut a = app.borrow_mut();
+        if a.analysis_in_flight {
+            a.analysis_dirty = true;
+        }
+        a.analysis_in_flight
     };
-    if let Some(id) = app.borrow_mut().pending.take() {
-        window.clear_timeout_with_handle(id);
+    if waiting {
+        set_busy(&app.borrow().document, true);
+    } else {
+        request_analysis(app);
     }
-    set_busy(&app.borrow().document, true);
-    let later = app.clone();
-    let callback = Closure::once_into_js(move || {
-        later.borrow_mut().pending = None;
-        request_analysis(&later);
-    });
-    if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-        callback.unchecked_ref(),
-        DEBOUNCE_MS,
-    ) {
-        app.borrow_mut().pending = Some(id);
+}
+
+/// An analysis was answered (or failed): the text typed meanwhile, if any, goes next.
+fn analysis_answered(app: &Shared) {
+    let resend = {
+        let mut a = app.borrow_mut();
+        a.analysis_in_flight = false;
+        std::mem::take(&mut a.analysis_dirty)
+    };
+    if resend {
+        request_analysis(app);
     }
 }
 
@@ -1173,6 +1185,7 @@ fn request_analysis(app: &Shared) {
             return;
         }
         a.seq += 1;
+        a.analysis_in_flight = true;
         Request::Analyze {
             seq: a.seq,
             a: a.state.a.clone(),
@@ -1320,6 +1333,7 @@ fn on_reply(app: &Shared, reply: Reply) {
             memory_bytes,
         } => {
             if seq != app.borrow().seq {
+                analysis_answered(app);
                 return;
             }
             if let Some(body) = document.body() {
@@ -1350,6 +1364,8 @@ fn on_reply(app: &Shared, reply: Reply) {
             request_neuron(app);
             render(app);
             set_busy(&document, false);
+            // Drawn the newest answer there is; newer text typed meanwhile goes next.
+            analysis_answered(app);
         }
         Reply::Neuron {
             sentence,
@@ -1410,11 +1426,16 @@ fn on_reply(app: &Shared, reply: Reply) {
             render(app);
             set_busy(&document, false);
         }
+        // Only bench/ asks for timings, from its own worker.
+        Reply::Benchmark { .. } => {}
         Reply::Positions { rows, cols, values } => {
             app.borrow_mut().positions = Some((rows, cols, values));
             render_canvases(app);
         }
         Reply::Error { seq, message } => {
+            if seq.is_some() {
+                analysis_answered(app);
+            }
             if seq.is_some_and(|s| s != app.borrow().seq) {
                 return;
             }

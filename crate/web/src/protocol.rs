@@ -55,6 +55,14 @@ pub enum Request {
     },
     /// The model's whole position-embedding table.
     Positions,
+    /// Time the forward trace of `text` (what every view draws from), and the worker's whole
+    /// analysis of it as the page asks for it: `warmup` runs, then `runs` timed ones. For
+    /// `bench/`; the page never sends it.
+    Benchmark {
+        text: String,
+        warmup: usize,
+        runs: usize,
+    },
     /// Continue `text` by up to `max_tokens` with a GPT model, and give the attention of
     /// each generated token's step at `layer` and `head`.
     Generate {
@@ -324,6 +332,12 @@ pub enum Reply {
         /// (rows, cols) row-major
         values: Vec<f32>,
     },
+    /// Milliseconds of each timed run (`performance.now()` in the worker).
+    Benchmark {
+        tokens: usize,
+        trace_ms: Vec<f64>,
+        analysis_ms: Vec<f64>,
+    },
     Generation {
         seq: u64,
         prompt_tokens: Vec<String>,
@@ -410,6 +424,11 @@ mod tests {
                 token: 3,
             },
             Request::Positions,
+            Request::Benchmark {
+                text: "students celebrate".into(),
+                warmup: 2,
+                runs: 5,
+            },
             Request::LoadUrls {
                 name: "gpt2".into(),
                 config: "blob:x/1".into(),

@@ -195,6 +195,49 @@ fn handle(state: &State, request: Request) {
             }
         }
         Request::Train(command) => train_command(state, command),
+        Request::Benchmark { text, warmup, runs } => {
+            let state = state.borrow();
+            match state.loaded.as_ref() {
+                Some(loaded) => post(&benchmark(&loaded.model, &text, warmup, runs)),
+                None => post(&still_loading(0)),
+            }
+        }
+    }
+}
+
+/// Times, in the worker, what the page's speed depends on (see `Request::Benchmark`).
+fn benchmark(model: &Model, text: &str, warmup: usize, runs: usize) -> Reply {
+    let now = || {
+        scope()
+            .and_then(|s| s.performance())
+            .map_or_else(js_sys::Date::now, |p| p.now())
+    };
+    let mut tokens = 0;
+    let mut trace_ms = Vec::with_capacity(runs);
+    let mut analysis_ms = Vec::with_capacity(runs);
+    for run in 0..warmup + runs {
+        let started = now();
+        match model.trace(text, None) {
+            Ok(trace) => tokens = trace.len(),
+            Err(e) => {
+                return Reply::Error {
+                    seq: None,
+                    message: e.to_string(),
+                }
+            }
+        }
+        let traced = now();
+        let _ = analyze(model, 0, text, "", false);
+        let analysed = now();
+        if run >= warmup {
+            trace_ms.push(traced - started);
+            analysis_ms.push(analysed - traced);
+        }
+    }
+    Reply::Benchmark {
+        tokens,
+        trace_ms,
+        analysis_ms,
     }
 }
 

@@ -1,0 +1,190 @@
+// Times TokenScope's wasm in headless Chromium against onnxruntime-web (wasm backend, one
+// thread) on the same MiniLM and the same token ids, and the page itself: keystroke to
+// redrawn views, navigation to the first attention drawn (cold and cached), bytes sent, and
+// worker memory after 100 updates. Writes bench/out/browser.json. Run by bench/run.sh.
+//
+//   node bench/speed.mjs
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { serve } from '../tests/e2e/serve.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'bench', 'out');
+const ORT = join(ROOT, 'bench', 'node_modules', 'onnxruntime-web', 'dist');
+const ONNX = join(OUT, 'minilm-attentions.onnx');
+const LENGTHS = ['10', '32', '128', '512'];
+const WARMUP = 5;
+const runsFor = (n) => (Number(n) >= 512 ? 15 : 30);
+const inputs = JSON.parse(readFileSync(join(ROOT, 'bench', 'inputs.json'), 'utf8'));
+mkdirSync(OUT, { recursive: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// A blank page of the site's origin for the two wasm benchmarks, so the page's own worker
+// does not compete for the CPU; onnxruntime-web is served from the same origin.
+const overrides = {
+  '/bench.html': Buffer.from('<!doctype html><meta charset="utf-8"><title>bench</title>'),
+};
+if (existsSync(ORT)) {
+  for (const name of readdirSync(ORT)) {
+    if (/^ort\.wasm\.min\.mjs$|^ort-wasm-simd-threaded\.(mjs|wasm)$/.test(name)) {
+      overrides[`/ort/${name}`] = readFileSync(join(ORT, name));
+    }
+  }
+}
+if (existsSync(ONNX)) overrides['/minilm.onnx'] = readFileSync(ONNX);
+const server = await serve(join(ROOT, 'dist'), { overrides });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const results = { date: new Date().toISOString(), chromium: browser.version() };
+
+async function tokenscopeWasm(page) {
+  return page.evaluate(async ({ texts, lengths, warmup, runs }) => {
+    const worker = new Worker('./worker-loader.js');
+    const next = (wanted) => new Promise((resolve, reject) => {
+      const onMessage = (event) => {
+        const reply = JSON.parse(event.data);
+        const kind = typeof reply === 'string' ? reply : Object.keys(reply)[0];
+        if (kind === 'Error') reject(new Error(reply.Error.message));
+        if (kind === wanted) {
+          worker.removeEventListener('message', onMessage);
+          resolve(reply[wanted]);
+        }
+      };
+      worker.addEventListener('message', onMessage);
+    });
+    await next('Started');
+    worker.postMessage(JSON.stringify({ Load: { folder: 'models/all-MiniLM-L6-v2', name: 'MiniLM' } }));
+    await next('Ready');
+    const out = {};
+    for (const n of lengths) {
+      worker.postMessage(JSON.stringify({ Benchmark: { text: texts[n], warmup, runs: runs[n] } }));
+      out[n] = await next('Benchmark');
+    }
+    worker.terminate();
+    return out;
+  }, { texts: inputs.texts, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
+}
+
+async function onnxruntimeWeb(page) {
+  return page.evaluate(async ({ ids, lengths, warmup, runs }) => {
+    const ort = await import('./ort/ort.wasm.min.mjs');
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = `${location.origin}/ort/`;
+    const session = await ort.InferenceSession.create('./minilm.onnx', { executionProviders: ['wasm'] });
+    const out = { outputs: session.outputNames.length };
+    for (const n of lengths) {
+      const length = ids[n].length;
+      const tensor = (values) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, length]);
+      const feeds = {
+        input_ids: tensor(ids[n]),
+        attention_mask: tensor(ids[n].map(() => 1)),
+        token_type_ids: tensor(ids[n].map(() => 0)),
+      };
+      const times = [];
+      for (let run = 0; run < warmup + runs[n]; run++) {
+        const started = performance.now();
+        await session.run(feeds);
+        if (run >= warmup) times.push(performance.now() - started);
+      }
+      out[n] = { tokens: length, run_ms: times };
+    }
+    return out;
+  }, { ids: inputs.ids, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
+}
+
+/** Types a new 32-token sentence A and waits until every view on screen is redrawn. */
+async function keystrokes(page, count) {
+  const base = inputs.texts['32'].split(' ');
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    // The same length every time, a different last word, so each is a real change.
+    const text = [...base.slice(0, -1), i % 2 ? 'party' : 'leader'].join(' ');
+    times.push(await page.evaluate((value) => new Promise((resolve) => {
+      const area = document.querySelector('#sentence-a');
+      const started = performance.now();
+      area.value = value;
+      area.dispatchEvent(new Event('input', { bubbles: true }));
+      const check = () => {
+        if (document.body.dataset.state === 'ready') {
+          // Two frames: the one that paints the redrawn canvases has been composited.
+          requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - started)));
+        } else {
+          setTimeout(check, 1);
+        }
+      };
+      setTimeout(check, 1);
+    }), text));
+  }
+  return times;
+}
+
+try {
+  const context = await browser.newContext();
+  const blank = await context.newPage();
+  await blank.goto(`${server.url}bench.html`);
+  const wasm = await tokenscopeWasm(blank);
+  results.tokenscope_wasm = Object.fromEntries(LENGTHS.map((n) => [n, {
+    tokens: wasm[n].tokens,
+    trace_ms: median(wasm[n].trace_ms),
+    analysis_ms: median(wasm[n].analysis_ms),
+  }]));
+  if (overrides['/minilm.onnx'] && overrides['/ort/ort.wasm.min.mjs']) {
+    const ort = await onnxruntimeWeb(blank);
+    results.onnxruntime_web_1_thread = Object.fromEntries(LENGTHS.map((n) => [n, {
+      tokens: ort[n].tokens,
+      run_ms: median(ort[n].run_ms),
+    }]));
+    results.onnxruntime_web_outputs = ort.outputs;
+  } else {
+    console.error('onnxruntime-web or the ONNX export is missing: run bench/run.sh');
+  }
+  await context.close();
+
+  // The page: navigation to the first attention drawn, with an empty cache and then cached.
+  const pageContext = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await pageContext.newPage();
+  const transferred = { wasm_bytes: 0, model_bytes: 0, all_bytes: 0 };
+  page.on('response', async (response) => {
+    const length = Number((await response.allHeaders())['content-length'] ?? 0);
+    transferred.all_bytes += length;
+    if (response.url().endsWith('.wasm')) transferred.wasm_bytes += length;
+    if (response.url().includes('/models/')) transferred.model_bytes += length;
+  });
+  const firstAttention = async (reload) => {
+    const started = Date.now();
+    if (reload) await page.reload(); else await page.goto(`${server.url}?view=head&b=`);
+    await page.waitForSelector('#canvas-head-a[data-drawn="1"]', { timeout: 120_000 });
+    return Date.now() - started;
+  };
+  results.first_attention_cold_ms = await firstAttention(false);
+  results.transferred = { ...transferred };
+  results.first_attention_cached_ms = await firstAttention(true);
+  await page.waitForSelector('body[data-model-ready="1"][data-state="ready"]');
+  const typed = await keystrokes(page, 25);
+  results.keystroke_to_redrawn_32_tokens_ms = median(typed.slice(5));
+  await keystrokes(page, 75); // 100 updates in all
+  results.worker_memory_after_100_updates = await page.textContent('#model-memory');
+  await pageContext.close();
+
+  const dist = join(ROOT, 'dist');
+  results.wasm_files = readdirSync(dist).filter((f) => f.endsWith('.wasm')).map((f) => {
+    const bytes = readFileSync(join(dist, f));
+    return { file: f, bytes: statSync(join(dist, f)).size, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
+  });
+  writeFileSync(join(OUT, 'browser.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,46 @@
+// Prints bench/README.md's tables from one run's outputs (bench/out/peers.json, browser.json
+// and criterion's estimates), every TokenScope figure also as a ratio to its peer.
+//
+//   node bench/table.mjs
+import { existsSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (path) => JSON.parse(readFileSync(join(ROOT, path), 'utf8'));
+const peers = read('bench/out/peers.json');
+const browser = read('bench/out/browser.json');
+const LENGTHS = ['10', '32', '128', '512'];
+
+/** Criterion's median for one length, in ms (its estimates are in ns). */
+function native(n) {
+  const path = join(ROOT, 'target', 'criterion', 'minilm_forward_trace', n, 'new', 'estimates.json');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).median.point_estimate / 1e6 : NaN;
+}
+
+const ms = (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : '—');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '—');
+
+console.log(`Measured ${browser.date.slice(0, 10)} on ${peers.machine?.cpu_model ?? 'this machine'} `
+  + `(${peers.machine?.nproc ?? '?'} cores), Chromium ${browser.chromium}. Medians in ms.\n`);
+console.log('| tokens | TokenScope wasm | onnxruntime-web 1 thread | ratio | PyTorch 1 thread | wasm ÷ PyTorch 1 | TokenScope native | PyTorch 2 threads | onnxruntime native 1 thread | native ÷ PyTorch 1 |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const n of LENGTHS) {
+  const wasm = browser.tokenscope_wasm?.[n]?.trace_ms;
+  const web = browser.onnxruntime_web_1_thread?.[n]?.run_ms;
+  const torch1 = peers.pytorch_1_thread_ms[n];
+  const nat = native(n);
+  console.log(`| ${n} | ${ms(wasm)} | ${ms(web)} | **${ratio(wasm, web)}** | ${ms(torch1)} | ${ratio(wasm, torch1)} | ${ms(nat)} `
+    + `| ${ms(peers.pytorch_2_threads_ms[n])} | ${ms(peers.onnxruntime_native_1_thread_ms[n])} | ${ratio(nat, torch1)} |`);
+}
+const gzip = browser.wasm_files.map((f) => `${f.file.replace(/-[0-9a-f]{16}_bg/, '_bg')} ${(f.gzip_bytes / 1e6).toFixed(2)} MB`).join(', ');
+console.log(`
+| the page | value |
+|---|---|
+| keystroke to every view redrawn, 32 tokens (median of 20) | ${ms(browser.keystroke_to_redrawn_32_tokens_ms)} ms |
+| worker's whole analysis of one 32-token sentence (after the trace) | ${ms(browser.tokenscope_wasm?.['32']?.analysis_ms)} ms |
+| navigation to the first attention drawn, empty cache | ${ms(browser.first_attention_cold_ms)} ms |
+| the same, cached | ${ms(browser.first_attention_cached_ms)} ms |
+| bytes on a first visit: wasm, model, all | ${(browser.transferred.wasm_bytes / 1e6).toFixed(2)} MB, ${(browser.transferred.model_bytes / 1e6).toFixed(1)} MB, ${(browser.transferred.all_bytes / 1e6).toFixed(1)} MB |
+| .wasm gzipped | ${gzip} |
+| after 100 updates | ${browser.worker_memory_after_100_updates} |`);
