@@ -57,9 +57,11 @@ pub struct TextTokenizer {
 }
 
 /// Refuses what `tokenizers` 0.23 would panic on instead of returning an error (found by
-/// fuzzing): bytes that are not UTF-8 or not JSON inside `"decoder"` (it `expect`s them), and
-/// any problem in a `Precompiled` normalizer (SentencePiece's; no supported model uses it).
-/// In wasm a panic kills the worker, so these must be errors before the crate sees them.
+/// fuzzing, `fuzz/`): bytes that are not UTF-8 or not JSON inside `"decoder"` (it `expect`s
+/// them), any problem in a `Precompiled` normalizer (SentencePiece's; no supported model uses
+/// it), and a `TemplateProcessing` template naming a special token it does not define (it
+/// indexes its map when encoding). In wasm a panic kills the worker, so these must be errors
+/// before the crate sees them.
 pub(crate) fn screen(bytes: &[u8]) -> Result<()> {
     #[derive(serde::Deserialize)]
     struct Parts {
@@ -67,6 +69,8 @@ pub(crate) fn screen(bytes: &[u8]) -> Result<()> {
         normalizer: Option<serde_json::Value>,
         #[serde(default)]
         decoder: Option<serde_json::Value>,
+        #[serde(default)]
+        post_processor: Option<serde_json::Value>,
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Error::Tokenizer(format!("the file is not UTF-8 text ({e})")))?;
@@ -88,7 +92,60 @@ pub(crate) fn screen(bytes: &[u8]) -> Result<()> {
         ));
     }
     let _ = parts.decoder;
+    if let Some(processor) = &parts.post_processor {
+        check_templates(processor)?;
+    }
     Ok(())
+}
+
+/// Every `TemplateProcessing` in a post-processor (also inside a `Sequence`): each special
+/// token its templates use is defined with as many ids as tokens, and the single-text
+/// template uses no second sequence.
+fn check_templates(processor: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    let bad = |why: String| Err(Error::Tokenizer(format!("post_processor: {why}")));
+    match processor.get("type").and_then(Value::as_str) {
+        Some("Sequence") => {
+            for inner in processor
+                .get("processors")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                check_templates(inner)?;
+            }
+            Ok(())
+        }
+        Some("TemplateProcessing") => {
+            let special = processor.get("special_tokens").and_then(Value::as_object);
+            for (name, token) in special.into_iter().flatten() {
+                let count = |field: &str| token.get(field).and_then(Value::as_array).map(Vec::len);
+                if count("ids") != count("tokens") {
+                    return bad(format!(
+                        "special token {name:?} has a different number of ids and tokens"
+                    ));
+                }
+            }
+            for (template, single) in [("single", true), ("pair", false)] {
+                let pieces = processor.get(template).and_then(Value::as_array);
+                for piece in pieces.into_iter().flatten() {
+                    if let Some(id) = piece.pointer("/SpecialToken/id").and_then(Value::as_str) {
+                        if !special.is_some_and(|s| s.contains_key(id)) {
+                            return bad(format!(
+                                "the {template} template uses {id:?}, which is not among its special tokens"
+                            ));
+                        }
+                    }
+                    if single && piece.pointer("/Sequence/id").and_then(Value::as_str) == Some("B")
+                    {
+                        return bad("the single template uses a second sequence".into());
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 impl TextTokenizer {

@@ -114,6 +114,14 @@ fn tokenizers_that_would_panic_the_tokenizers_crate_are_named() {
     f.tokenizer = value.to_string().into_bytes();
     let e = err(load(&f));
     assert!(e.to_string().contains("Precompiled"), "{e}");
+    // A template naming a special token it does not define (the crate indexes its map).
+    let bert = files("tiny-bert");
+    let mut value: serde_json::Value = serde_json::from_slice(&bert.tokenizer).expect("JSON");
+    value["post_processor"]["pair"][4]["SpecialToken"]["id"] = "[dSEP]".into();
+    let mut f = bert;
+    f.tokenizer = value.to_string().into_bytes();
+    let e = err(load(&f));
+    assert!(e.to_string().contains("\"[dSEP]\""), "{e}");
 }
 
 #[test]
