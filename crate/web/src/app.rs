@@ -1012,6 +1012,7 @@ fn wire_controls(app: &Shared) {
             if let Some(view) = View::from_name(&name) {
                 app.borrow_mut().state.view = view;
                 show_view(&app.borrow());
+                request_neuron(app);
                 render(app);
             }
         });
@@ -1199,8 +1200,13 @@ fn request_analysis(app: &Shared) {
     send(&a, &request);
 }
 
+/// Asks for the q/k/v detail the Query, key, value view draws: only while that view is on
+/// screen (opening it asks), since it runs a layer again and every keystroke would wait on it.
 fn request_neuron(app: &Shared) {
     let a = app.borrow();
+    if a.state.view != View::Neuron {
+        return;
+    }
     let Some((sentence, token)) = a.neuron_target() else {
         return;
     };
