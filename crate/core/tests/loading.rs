@@ -453,3 +453,31 @@ fn unsupported_dtype_is_named() {
     let e = err(load(&as_f64));
     assert!(matches!(e, Error::UnsupportedDtype { .. }), "{e}");
 }
+
+/// Files that are not UTF-8, nested deeper than any config, or tens of megabytes: a named
+/// error or a model, never a panic or a stack overflow.
+#[test]
+fn non_utf8_deeply_nested_and_huge_json_are_handled() {
+    let mut f = files("tiny-bert");
+    f.config = vec![b'{', 0xff, 0xfe, b'}'];
+    let e = err(load(&f));
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut f = files("tiny-bert");
+    f.config = deep.clone().into_bytes();
+    let e = err(load(&f));
+    assert!(matches!(e, Error::Config(_)), "{e}");
+    let mut f = files("tiny-bert");
+    f.tokenizer = deep.into_bytes();
+    let e = err(load(&f));
+    assert!(matches!(e, Error::Tokenizer(_)), "{e}");
+
+    // 20 MB of valid JSON: an unknown field holding a long array. The config still reads.
+    let mut f = files("tiny-bert");
+    let mut config: serde_json::Value = serde_json::from_slice(&f.config).expect("JSON");
+    config["padding_for_the_test"] = serde_json::Value::from(vec![0; 5_000_000]);
+    f.config = config.to_string().into_bytes();
+    assert!(f.config.len() > 10_000_000);
+    assert!(load(&f).is_ok(), "a huge but valid config loads");
+}
