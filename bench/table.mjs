@@ -38,7 +38,7 @@ console.log(`
 | the page | value |
 |---|---|
 | keystroke to every view redrawn, 32 tokens (median of 20) | ${ms(browser.keystroke_to_redrawn_32_tokens_ms)} ms |
-| worker's whole analysis of one 32-token sentence (after the trace) | ${ms(browser.tokenscope_wasm?.['32']?.analysis_ms)} ms |
+| worker's whole analysis of one 32-token sentence (its own trace included) | ${ms(browser.tokenscope_wasm?.['32']?.analysis_ms)} ms |
 | navigation to the first attention drawn, empty cache | ${ms(browser.first_attention_cold_ms)} ms |
 | the same, cached | ${ms(browser.first_attention_cached_ms)} ms |
 | bytes on a first visit: wasm, model, all | ${(browser.transferred.wasm_bytes / 1e6).toFixed(2)} MB, ${(browser.transferred.model_bytes / 1e6).toFixed(1)} MB, ${(browser.transferred.all_bytes / 1e6).toFixed(1)} MB |

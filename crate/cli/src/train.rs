@@ -195,7 +195,8 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
     } = start(args, &train_lines)?;
     let train_ids = encode_lines(&tokenizer, &train_lines).map_err(|e| e.to_string())?;
     let held_out_ids = encode_lines(&tokenizer, &held_out_lines).map_err(|e| e.to_string())?;
-    let vocab_size = vocab_size(&tokenizer).map_err(|e| e.to_string())?;
+    // `start` has matched the config to the tokenizer (new or from --init).
+    let vocab_size = config.vocab_size;
     eprintln!(
         "tokenizer: {vocab_size} tokens; {} training tokens, {} held out",
         train_ids.len(),

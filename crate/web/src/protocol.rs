@@ -332,7 +332,8 @@ pub enum Reply {
         /// (rows, cols) row-major
         values: Vec<f32>,
     },
-    /// Milliseconds of each timed run (`performance.now()` in the worker).
+    /// Milliseconds of each timed run (`performance.now()` in the worker): the trace alone,
+    /// and the whole analysis the page asks for (which runs its own trace).
     Benchmark {
         tokens: usize,
         trace_ms: Vec<f64>,
