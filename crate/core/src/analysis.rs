@@ -3,6 +3,7 @@
 
 use ndarray::{s, Array1, Array2, Array3, ArrayView1, ArrayView2, Axis};
 
+use crate::gemm::PackedMatrix;
 use crate::trace::{LayerTrace, Trace};
 
 /// The seed article's toy 4-d embeddings (cat, dog, car, banana), as the article gives them.
@@ -30,8 +31,30 @@ pub fn cosine(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f32 {
 }
 
 /// Cosine similarity of every row of `a` with every row of `b`. (rows_a, rows_b)
+///
+/// Rows are scaled to length 1 (norms in f64) and then multiplied as one matrix product:
+/// the pairwise f64 loop took 115 ms of a 128-token analysis in wasm, this takes a few. Each
+/// value is within about 1e-6 of `cosine`, and `cosine_matrix(m, m)` stays exactly symmetric
+/// (entry i, j adds the same products in the same order as entry j, i).
 pub fn cosine_matrix(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
-    Array2::from_shape_fn((a.nrows(), b.nrows()), |(i, j)| cosine(a.row(i), b.row(j)))
+    let unit_rows = |m: ArrayView2<f32>| {
+        let mut unit = m.to_owned();
+        for mut row in unit.rows_mut() {
+            let norm = row
+                .iter()
+                .map(|&v| (v as f64) * (v as f64))
+                .sum::<f64>()
+                .sqrt();
+            // A zero vector has no direction: its row stays 0, so its cosines are 0.
+            let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+            row.mapv_inplace(|v| (v as f64 * inv) as f32);
+        }
+        unit
+    };
+    let (a, b) = (unit_rows(a), unit_rows(b)); // (rows_a, H), (rows_b, H)
+    let mut out = PackedMatrix::pack(b.t()).left_mul(&a.view()); // (rows_a, rows_b)
+    out.mapv_inplace(|v| v.clamp(-1.0, 1.0));
+    out
 }
 
 /// Cosine similarity of token `i` of `a` and token `j` of `b` at every depth: entry 0 uses
@@ -192,8 +215,13 @@ mod tests {
             assert!((c[[i, i]] - 1.0).abs() < 1e-6);
             for j in 0..3 {
                 assert_eq!(c[[i, j]], c[[j, i]]);
+                assert!((c[[i, j]] - cosine(m.row(i), m.row(j))).abs() < 1e-6);
             }
         }
+        let with_zero = ndarray::arr2(&[[0.0f32, 0.0], [3.0, 4.0]]);
+        let c = cosine_matrix(with_zero.view(), m.view());
+        assert!(c.row(0).iter().all(|&v| v == 0.0));
+        assert!((c[[1, 0]] - 0.6).abs() < 1e-6);
     }
 
     #[test]

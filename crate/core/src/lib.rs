@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod config;
 pub mod corpus;
 pub mod error;
+pub mod gemm;
 pub mod generate;
 pub mod gpt2;
 pub mod model;

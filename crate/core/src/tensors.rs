@@ -77,6 +77,11 @@ impl<'a> TensorStore<'a> {
     pub fn weight_from(&self, values: Array2<f32>) -> Matrix {
         Matrix::new(values, self.precision)
     }
+
+    /// A layer's weight `[rows, cols]`, kept as the product kernel reads it.
+    pub fn layer_weight(&self, values: Array2<f32>) -> Matrix {
+        Matrix::for_products(values, self.precision)
+    }
 }
 
 /// How many numbers a checkpoint holds, read from its header alone (for choosing a

@@ -6,6 +6,8 @@ use half::slice::HalfFloatSliceExt;
 use ndarray::{linalg::general_mat_mul, s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::Serialize;
 
+use crate::gemm::PackedMatrix;
+
 /// How a model keeps its large weight matrices in memory. Vectors (biases, LayerNorm, small
 /// tables) always stay f32: they are a tiny share of the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,6 +50,8 @@ const BLOCK_ROWS: usize = 64;
 /// A `(rows, cols)` matrix in the precision it was loaded with.
 pub enum Matrix {
     F32(Array2<f32>),
+    /// F32 in column panels, for the layers' products (`Matrix::for_products`).
+    Packed(PackedMatrix),
     F16 {
         rows: usize,
         cols: usize,
@@ -70,9 +74,19 @@ impl Matrix {
         }
     }
 
+    /// Like `new`, for a matrix that is only ever multiplied (a layer's weight, never an
+    /// embedding table): in F32 it is packed once into the panels the product kernel reads.
+    pub fn for_products(values: Array2<f32>, precision: Precision) -> Self {
+        match precision {
+            Precision::F32 => Matrix::Packed(PackedMatrix::pack(values.view())),
+            Precision::F16 => Matrix::new(values, precision),
+        }
+    }
+
     pub fn nrows(&self) -> usize {
         match self {
             Matrix::F32(m) => m.nrows(),
+            Matrix::Packed(m) => m.nrows(),
             Matrix::F16 { rows, .. } => *rows,
         }
     }
@@ -80,6 +94,7 @@ impl Matrix {
     pub fn ncols(&self) -> usize {
         match self {
             Matrix::F32(m) => m.ncols(),
+            Matrix::Packed(m) => m.ncols(),
             Matrix::F16 { cols, .. } => *cols,
         }
     }
@@ -88,6 +103,7 @@ impl Matrix {
     pub fn bytes(&self) -> u64 {
         match self {
             Matrix::F32(m) => (m.len() * 4) as u64,
+            Matrix::Packed(m) => m.bytes(),
             Matrix::F16 { data, .. } => (data.len() * 2) as u64,
         }
     }
@@ -99,6 +115,7 @@ impl Matrix {
         }
         Some(match self {
             Matrix::F32(m) => m.row(index).to_owned(),
+            Matrix::Packed(m) => Array1::from(m.row(index).unwrap_or_default()),
             Matrix::F16 { cols, data, .. } => {
                 let mut out = vec![0.0; *cols];
                 data[index * cols..(index + 1) * cols].convert_to_f32_slice(&mut out);
@@ -122,6 +139,7 @@ impl Matrix {
     pub fn to_f32(&self) -> Array2<f32> {
         match self {
             Matrix::F32(m) => m.clone(),
+            Matrix::Packed(m) => m.to_array(),
             Matrix::F16 { rows, cols, .. } => self.widen(0, *rows, *cols),
         }
     }
@@ -130,6 +148,7 @@ impl Matrix {
     pub fn left_mul(&self, x: &ArrayView2<f32>) -> Array2<f32> {
         match self {
             Matrix::F32(m) => x.dot(m),
+            Matrix::Packed(m) => m.left_mul(x),
             Matrix::F16 { rows, cols, .. } => {
                 let mut out = Array2::zeros((x.nrows(), *cols));
                 for start in (0..*rows).step_by(BLOCK_ROWS) {
@@ -147,6 +166,7 @@ impl Matrix {
     pub fn mul_transposed(&self, x: &ArrayView2<f32>) -> Array2<f32> {
         match self {
             Matrix::F32(m) => x.dot(&m.t()),
+            Matrix::Packed(m) => x.dot(&m.to_array().t()),
             Matrix::F16 { rows, cols, .. } => {
                 let mut out = Array2::zeros((x.nrows(), *rows));
                 for start in (0..*rows).step_by(BLOCK_ROWS) {

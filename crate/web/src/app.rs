@@ -462,9 +462,9 @@ pub(crate) fn set_status_line(document: &Document, message: &str, is_error: bool
 }
 
 pub(crate) fn send(app: &App, request: &Request) {
-    let _ = app
-        .worker
-        .post_message(&JsValue::from_str(&request.to_json()));
+    let bytes = js_sys::Uint8Array::from(request.to_bytes().as_slice());
+    let transfer = js_sys::Array::of1(&bytes.buffer());
+    let _ = app.worker.post_message_with_transfer(&bytes, &transfer);
 }
 
 pub(crate) fn on_event<E: JsCast + 'static>(
@@ -491,8 +491,14 @@ fn by_id(app: &Shared, id: &str) -> Option<Element> {
 fn wire_worker(app: &Shared) {
     let handler_app = app.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match Reply::from_json(&text) {
+        // Bytes from the worker's answers to this page; JSON text for `Started`, which it
+        // sends before it knows how the page speaks.
+        let data = event.data();
+        let reply = match data.as_string() {
+            Some(text) => Reply::from_json(&text),
+            None => Reply::from_bytes(&js_sys::Uint8Array::new(&data).to_vec()),
+        };
+        match reply {
             Ok(reply) => on_reply(&handler_app, reply),
             Err(message) => set_status(&handler_app.borrow().document, &message, true),
         }
@@ -2300,13 +2306,31 @@ fn render_swatch_states(app: &App) {
     }
 }
 
+/// The element `id` when it is on screen now: outside the views, or in the view shown. Only
+/// the shown view's tables and texts are rebuilt at a keystroke (rebuilding every view's
+/// was most of the page's time); switching views renders the new one.
+fn shown(app: &App, id: &str) -> Option<Element> {
+    element(&app.document, id).filter(|el| match el.closest("section.view[data-view]") {
+        Ok(Some(section)) => {
+            section.get_attribute("data-view").as_deref() == Some(app.state.view.name())
+        }
+        _ => true,
+    })
+}
+
+fn shown_text(app: &App, id: &str, text: &str) {
+    if let Some(el) = shown(app, id) {
+        el.set_text_content(Some(text));
+    }
+}
+
 fn render_texts(app: &App) {
     render_learning(app);
     let lang = app.state.lang;
     let doc = &app.document;
     if let Some(facts) = &app.facts {
-        set_text(
-            doc,
+        shown_text(
+            app,
             "model-info",
             &format!(
                 "{} · {} · {} {} × {} {} · {} {} · {} {}",
@@ -2335,8 +2359,8 @@ fn render_texts(app: &App) {
                 human_bytes(facts.memory_bytes)
             ));
         }
-        set_text(doc, "model-memory", &memory);
-        if let Some(line) = element(doc, "model-memory") {
+        shown_text(app, "model-memory", &memory);
+        if let Some(line) = shown(app, "model-memory") {
             let _ = line.set_attribute("title", text(lang, "memory-title"));
         }
     }
@@ -2353,17 +2377,17 @@ fn render_texts(app: &App) {
             )
         })
         .unwrap_or_default();
-    set_text(doc, "selection", &selection);
+    shown_text(app, "selection", &selection);
 
     // Above every view: a text longer than the model's positions was cut, and by how much.
-    if let Some(notice) = element(doc, "text-notice") {
+    if let Some(notice) = shown(app, "text-notice") {
         let message = app.truncation_message();
         notice.set_text_content(Some(&message));
         let _ = notice.toggle_attribute_with_force("hidden", message.is_empty());
     }
 
     // Tokens view: the ids as lists and the shape of the embeddings.
-    if let (Some(holder), Some(analysis)) = (element(doc, "ids-list"), &app.analysis) {
+    if let (Some(holder), Some(analysis)) = (shown(app, "ids-list"), &app.analysis) {
         holder.set_inner_html("");
         let pair = app.state.pair
             && analysis
@@ -2421,7 +2445,7 @@ fn render_texts(app: &App) {
 
     // One-hot facts: where the single 1 is and what the two tables cost.
     if let (Some(facts), Some(chip), Some(holder)) =
-        (&app.facts, selected, element(doc, "onehot-facts"))
+        (&app.facts, selected, shown(app, "onehot-facts"))
     {
         holder.set_inner_html("");
         let lines = [
@@ -2519,7 +2543,7 @@ fn render_texts(app: &App) {
             parts.join(", ")
         ))
     });
-    set_text(doc, "drift-text", &drift.unwrap_or_default());
+    shown_text(app, "drift-text", &drift.unwrap_or_default());
 
     // Which sentence the model view and the neuron view show.
     if let Some(sentence) = app.focus_sentence() {
@@ -2536,10 +2560,10 @@ fn render_texts(app: &App) {
             sentence.tokens.join(" "),
             text(lang, "which-hint")
         );
-        set_text(doc, "model-which", &line);
+        shown_text(app, "model-which", &line);
     }
     // In words: whom the selected token attends to in this layer, per shown sentence.
-    if let Some(holder) = element(doc, "attends") {
+    if let Some(holder) = shown(app, "attends") {
         holder.set_inner_html("");
         let shown = app.visible_heads.iter().filter(|v| **v).count();
         for key in head_keys(app) {
@@ -2590,8 +2614,8 @@ fn render_texts(app: &App) {
 
     if let Some((rows, cols, _)) = &app.positions {
         let used = app.focus_sentence().map(|s| s.ids.len()).unwrap_or(0);
-        set_text(
-            doc,
+        shown_text(
+            app,
             "position-text",
             &format!(
                 "{rows} × {cols}. {} {}.",
@@ -2619,7 +2643,7 @@ fn render_texts(app: &App) {
             .collect::<Vec<_>>()
             .join(" · ")
     });
-    set_text(doc, "order-text", &order.unwrap_or_default());
+    shown_text(app, "order-text", &order.unwrap_or_default());
 }
 
 fn render_tables(app: &App) {
@@ -2629,7 +2653,7 @@ fn render_tables(app: &App) {
         return;
     };
     // Attention of the current layer and head, one table per shown sentence.
-    if let Some(holder) = element(doc, "attention-tables") {
+    if let Some(holder) = shown(app, "attention-tables") {
         holder.set_inner_html("");
         for key in head_keys(app) {
             let Some(sentence) = app.sentence(key) else {
@@ -2679,7 +2703,7 @@ fn render_tables(app: &App) {
         }
     }
     // Cosine similarity at the chosen depth.
-    if let Some(holder) = element(doc, "similarity-table-box") {
+    if let Some(holder) = shown(app, "similarity-table-box") {
         holder.set_inner_html("");
         if let Some((sim, rows, cols)) = app.similarity() {
             let depth = app.state.depth.min(sim.depths.saturating_sub(1));
@@ -2711,7 +2735,7 @@ fn render_tables(app: &App) {
         }
     }
     // The selected token's embedding, eight numbers per row.
-    if let Some(holder) = element(doc, "embedding-table") {
+    if let Some(holder) = shown(app, "embedding-table") {
         holder.set_inner_html("");
         if let Some(values) = app.selected_embedding() {
             let per_row = 8;
@@ -2747,7 +2771,7 @@ fn render_tables(app: &App) {
         }
     }
     // The position rows this sentence uses: what the top of the position map draws.
-    if let Some(holder) = element(doc, "position-table") {
+    if let Some(holder) = shown(app, "position-table") {
         holder.set_inner_html("");
         if let Some((rows, cols, values)) = &app.positions {
             let used = app
@@ -2779,7 +2803,7 @@ fn render_tables(app: &App) {
         }
     }
     // Word + position for the selected token.
-    if let Some(holder) = element(doc, "sum-table") {
+    if let Some(holder) = shown(app, "sum-table") {
         holder.set_inner_html("");
         if let Some(rows) = app.word_position_rows() {
             let row_labels = vec![
@@ -2812,7 +2836,7 @@ fn render_tables(app: &App) {
     }
     if !app.facts.as_ref().is_some_and(|f| f.causal) {
         if let (Some(holder), Some(p)) = (
-            element(doc, "next-table"),
+            shown(app, "next-table"),
             create(doc, "p", "facts", Some(text(lang, "next-bert"))),
         ) {
             let _ = holder.append_child(&p);
@@ -2828,7 +2852,7 @@ fn render_tables(app: &App) {
         selected_chip.and_then(|c| app.sentence(c.source).map(|s| (s, c.index)))
     {
         if let (Some(prediction), Some(holder)) =
-            (sentence.predictions.get(index), element(doc, "next-table"))
+            (sentence.predictions.get(index), shown(app, "next-table"))
         {
             let rows: Vec<String> = (1..=prediction.top.len()).map(|r| r.to_string()).collect();
             let cols = vec![
@@ -2870,7 +2894,7 @@ fn render_tables(app: &App) {
         }
         if let (false, Some(holder)) = (
             sentence.predictions.is_empty(),
-            element(doc, "predictions-table"),
+            shown(app, "predictions-table"),
         ) {
             let rows: Vec<String> = sentence
                 .tokens
@@ -2925,7 +2949,7 @@ fn render_tables(app: &App) {
         }
     }
     // Generation: the text with its continuation, and every step's candidates.
-    if let Some(output) = element(doc, "gen-output") {
+    if let Some(output) = shown(app, "gen-output") {
         output.set_inner_html("");
         if let Some(prompt) = create(doc, "span", "prompt", Some(&app.state.a)) {
             let _ = output.append_child(&prompt);
@@ -2958,7 +2982,7 @@ fn render_tables(app: &App) {
             }
         }
     }
-    if let Some(holder) = element(doc, "generation-table") {
+    if let Some(holder) = shown(app, "generation-table") {
         holder.set_inner_html("");
         if !app.facts.as_ref().is_some_and(|f| f.causal) {
             if let Some(p) = create(doc, "p", "facts", Some(text(lang, "next-bert"))) {
@@ -3019,7 +3043,7 @@ fn render_tables(app: &App) {
         }
     }
     // The neuron view's numbers: one row per key.
-    if let Some(holder) = element(doc, "neuron-table") {
+    if let Some(holder) = shown(app, "neuron-table") {
         holder.set_inner_html("");
         if let (Some(neuron), Some(sentence)) = (
             app.current_neuron(),

@@ -1,5 +1,7 @@
-//! The one message enum pair between the page and the worker that owns the model. Sent as
-//! JSON strings through postMessage, so both sides share these exact types.
+//! The one message enum pair between the page and the worker that owns the model, so both
+//! sides share these exact types. The page and worker exchange them as postcard bytes (the
+//! tensors of an analysis as raw little-endian floats, transferred without a copy); a client
+//! that speaks JSON strings, such as `bench/`, is answered in JSON.
 
 use serde::{Deserialize, Serialize};
 
@@ -398,6 +400,121 @@ impl Reply {
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("bad reply from the worker: {e}"))
     }
+
+    /// The binary form the page reads. A 32-token analysis was 1.1 MB of JSON text, written
+    /// by the worker and parsed by the page at every keystroke; as bytes its floats are
+    /// copied, not printed and read back. Non-finite numbers are refused here as the JSON
+    /// form refuses them, so a page never draws a NaN as if it were a number.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let encoded = if self.is_finite() {
+            postcard::to_allocvec(self).map_err(|e| e.to_string())
+        } else {
+            Err("the model produced a number that is not finite (NaN or infinity)".to_string())
+        };
+        encoded.unwrap_or_else(|message| {
+            postcard::to_allocvec(&Reply::Error {
+                seq: self.seq(),
+                message: format!("the worker could not encode its answer: {message}"),
+            })
+            .unwrap_or_default()
+        })
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("bad reply from the worker: {e}"))
+    }
+
+    /// The request number an answer belongs to, where it has one.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Reply::Analysis { seq, .. }
+            | Reply::Neuron { seq, .. }
+            | Reply::Generation { seq, .. } => Some(*seq),
+            Reply::Error { seq, .. } => *seq,
+            _ => None,
+        }
+    }
+
+    /// Whether every number the views would draw is finite.
+    fn is_finite(&self) -> bool {
+        let all = |values: &[f32]| values.iter().all(|v| v.is_finite());
+        let prob = |t: &TokenProb| t.prob.is_finite();
+        match self {
+            Reply::Progress { fraction, .. } => fraction.is_finite(),
+            Reply::Analysis {
+                sentences,
+                similarity,
+                ..
+            } => {
+                sentences.iter().all(|s| {
+                    all(&s.attention)
+                        && all(&s.embeddings)
+                        && s.predictions
+                            .iter()
+                            .all(|p| p.top.iter().all(prob) && p.actual.iter().all(prob))
+                }) && similarity.iter().all(|sim| all(&sim.values))
+            }
+            Reply::Neuron {
+                query,
+                keys,
+                values,
+                scores,
+                probs,
+                context,
+                ..
+            } => [query, keys, values, scores, probs, context]
+                .iter()
+                .all(|v| all(v)),
+            Reply::Positions { values, .. } => all(values),
+            Reply::Benchmark {
+                trace_ms,
+                analysis_ms,
+                ..
+            } => trace_ms.iter().chain(analysis_ms).all(|v| v.is_finite()),
+            Reply::Generation {
+                steps, attention, ..
+            } => {
+                all(attention)
+                    && steps.iter().all(|step| {
+                        step.prob.is_finite()
+                            && step.draw.is_none_or(f64::is_finite)
+                            && step.top.iter().all(|t| t.2.is_finite())
+                    })
+            }
+            Reply::Training {
+                points,
+                tokens_per_second,
+                snapshot,
+                ..
+            } => {
+                tokens_per_second.is_finite()
+                    && points.iter().all(|p| {
+                        p.learning_rate.is_finite()
+                            && p.train_loss.is_finite()
+                            && p.held_out_loss.is_none_or(f32::is_finite)
+                    })
+                    && snapshot.iter().all(|s| {
+                        all(&s.attention)
+                            && s.pairs.iter().all(|p| p.cosine.is_none_or(f32::is_finite))
+                    })
+            }
+            Reply::Started
+            | Reply::Ready { .. }
+            | Reply::TrainDownload { .. }
+            | Reply::Error { .. } => true,
+        }
+    }
+}
+
+impl Request {
+    /// The binary form the page sends; a worker answers a request in the form it came in.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("bad request from the page: {e}"))
+    }
 }
 
 #[cfg(test)]
@@ -438,6 +555,7 @@ mod tests {
             },
         ];
         for r in requests {
+            assert_eq!(Request::from_bytes(&r.to_bytes()), Ok(r.clone()));
             assert_eq!(Request::from_json(&r.to_json()), Ok(r));
         }
         let reply = Reply::Analysis {
@@ -472,8 +590,11 @@ mod tests {
             }),
             memory_bytes: 150 << 20,
         };
+        assert_eq!(Reply::from_bytes(&reply.to_bytes()), Ok(reply.clone()));
         assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
         assert!(Reply::from_json("{}").is_err());
+        assert!(Reply::from_bytes(&[0xff, 0xff]).is_err());
+        assert!(Request::from_bytes(&[]).is_err());
         assert!(serde_json::to_string(&SentenceKey::Pair).is_ok_and(|s| s == "\"pair\""));
     }
 
@@ -486,5 +607,29 @@ mod tests {
         };
         // serde_json writes NaN as null; the page must refuse it rather than draw a 0.
         assert!(Reply::from_json(&reply.to_json()).is_err());
+        // The binary form would carry NaN faithfully; it answers with an error instead.
+        match Reply::from_bytes(&reply.to_bytes()) {
+            Ok(Reply::Error { seq: None, message }) => assert!(message.contains("not finite")),
+            other => panic!("expected an error, got {other:?}"),
+        }
+        let analysis = Reply::Analysis {
+            seq: 9,
+            num_layers: 0,
+            num_heads: 0,
+            hidden_size: 0,
+            sentences: Vec::new(),
+            similarity: Some(Similarity {
+                rows: SentenceKey::A,
+                cols: SentenceKey::B,
+                depths: 1,
+                values: vec![0.5, f32::INFINITY],
+            }),
+            memory_bytes: 0,
+        };
+        // The error keeps the request number, so the page knows which answer failed.
+        assert!(matches!(
+            Reply::from_bytes(&analysis.to_bytes()),
+            Ok(Reply::Error { seq: Some(9), .. })
+        ));
     }
 }

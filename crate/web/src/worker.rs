@@ -63,8 +63,22 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
     js_sys::global().dyn_into().ok()
 }
 
+thread_local! {
+    /// Whether the client sends requests as bytes (the page) rather than JSON text (a
+    /// script such as `bench/speed.mjs`): answers go back in the same form.
+    static BINARY_CLIENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn post(reply: &Reply) {
-    if let Some(scope) = scope() {
+    let Some(scope) = scope() else {
+        return;
+    };
+    if BINARY_CLIENT.with(|b| b.get()) {
+        // Transferred, not copied: the page takes the buffer over.
+        let bytes = js_sys::Uint8Array::from(reply.to_bytes().as_slice());
+        let transfer = js_sys::Array::of1(&bytes.buffer());
+        let _ = scope.post_message_with_transfer(&bytes, &transfer);
+    } else {
         let _ = scope.post_message(&JsValue::from_str(&reply.to_json()));
     }
 }
@@ -75,8 +89,18 @@ pub fn start() {
     };
     let state: State = Rc::new(RefCell::new(WorkerState::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match Request::from_json(&text) {
+        let data = event.data();
+        let request = match data.as_string() {
+            Some(text) => {
+                BINARY_CLIENT.with(|b| b.set(false));
+                Request::from_json(&text)
+            }
+            None => {
+                BINARY_CLIENT.with(|b| b.set(true));
+                Request::from_bytes(&js_sys::Uint8Array::new(&data).to_vec())
+            }
+        };
+        match request {
             Ok(request) => handle(&state, request),
             Err(message) => post(&Reply::Error { seq: None, message }),
         }

@@ -1,0 +1,219 @@
+//! Matrix products for the forward pass with the right-hand matrix packed into column panels,
+//! weights once at load, so a product streams each weight once instead of repacking it on
+//! every call (which was 40 % of a short sentence's trace), in tiles sized for WebAssembly.
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+
+/// Columns in a panel: two 4-lane SIMD vectors.
+const PANEL: usize = 8;
+/// Rows of `x` per tile. 4 × 8 accumulators are 8 SIMD registers plus 3 for the operands,
+/// inside the 16 that x86's WebAssembly engines map them to; matrixmultiply's 8 × 8 wasm tile
+/// needs 16 accumulators alone and spills.
+const TILE_ROWS: usize = 4;
+/// Rows of `x` interleaved at a time: 64 rows of 1,536 are 384 KiB, about one L2 cache.
+const BLOCK_ROWS: usize = 64;
+
+/// A `(rows, cols)` matrix kept as `⌈cols / 8⌉` panels, each `rows × 8` row-major, so that
+/// one step of a product reads 8 consecutive numbers. Columns past `cols` are zero.
+#[derive(Debug, Clone)]
+pub struct PackedMatrix {
+    rows: usize,
+    cols: usize,
+    panels: Vec<f32>, // (⌈cols/8⌉, rows, 8)
+}
+
+impl PackedMatrix {
+    pub fn pack(values: ArrayView2<f32>) -> Self {
+        let (rows, cols) = values.dim();
+        let count = cols.div_ceil(PANEL);
+        let mut panels = vec![0.0f32; count * rows * PANEL];
+        for (index, value) in values.indexed_iter() {
+            let (row, col) = index;
+            panels[((col / PANEL) * rows + row) * PANEL + col % PANEL] = *value;
+        }
+        PackedMatrix { rows, cols, panels }
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn ncols(&self) -> usize {
+        self.cols
+    }
+
+    /// Bytes held, padding included.
+    pub fn bytes(&self) -> u64 {
+        (self.panels.len() * 4) as u64
+    }
+
+    /// One row, or `None` past the end. (cols)
+    pub fn row(&self, row: usize) -> Option<Vec<f32>> {
+        (row < self.rows).then(|| {
+            (0..self.cols)
+                .map(|col| self.panels[((col / PANEL) * self.rows + row) * PANEL + col % PANEL])
+                .collect()
+        })
+    }
+
+    /// The matrix in ordinary row-major form. (rows, cols)
+    pub fn to_array(&self) -> Array2<f32> {
+        Array2::from_shape_fn((self.rows, self.cols), |(row, col)| {
+            self.panels[((col / PANEL) * self.rows + row) * PANEL + col % PANEL]
+        })
+    }
+
+    /// `x · self` for `x: (n, rows)`. (n, cols)
+    pub fn left_mul(&self, x: &ArrayView2<f32>) -> Array2<f32> {
+        let mut out = Array2::zeros((x.nrows(), self.cols));
+        self.left_mul_into(x, 1.0, out.view_mut());
+        out
+    }
+
+    /// `out = scale · (x · self)` for `x: (n, rows)` and `out: (n, cols)`, any strides. Each
+    /// entry sums its products in order of `k`, as a plain dot product does.
+    pub fn left_mul_into(&self, x: &ArrayView2<f32>, scale: f32, mut out: ArrayViewMut2<f32>) {
+        let (n, depth) = x.dim();
+        assert_eq!(
+            depth, self.rows,
+            "x has {depth} columns for {} rows",
+            self.rows
+        );
+        assert_eq!(out.dim(), (n, self.cols), "output shape");
+        if n == 0 || self.cols == 0 {
+            return;
+        }
+        if depth == 0 {
+            out.fill(0.0);
+            return;
+        }
+        // Rows of x interleaved by tile: (tiles, depth, TILE_ROWS), missing rows zero.
+        let mut tiles_of_x = vec![0.0f32; BLOCK_ROWS.div_ceil(TILE_ROWS) * TILE_ROWS * depth];
+        for block_start in (0..n).step_by(BLOCK_ROWS) {
+            let block_end = (block_start + BLOCK_ROWS).min(n);
+            let tiles = (block_end - block_start).div_ceil(TILE_ROWS);
+            for (tile, dst) in tiles_of_x
+                .chunks_exact_mut(depth * TILE_ROWS)
+                .take(tiles)
+                .enumerate()
+            {
+                for lane in 0..TILE_ROWS {
+                    let row = block_start + tile * TILE_ROWS + lane;
+                    if row < block_end {
+                        for (k, &v) in x.row(row).iter().enumerate() {
+                            dst[k * TILE_ROWS + lane] = v;
+                        }
+                    } else {
+                        for k in 0..depth {
+                            dst[k * TILE_ROWS + lane] = 0.0;
+                        }
+                    }
+                }
+            }
+            for (panel_index, panel) in self.panels.chunks_exact(depth * PANEL).enumerate() {
+                let first_col = panel_index * PANEL;
+                let width = PANEL.min(self.cols - first_col);
+                for (tile, a) in tiles_of_x
+                    .chunks_exact(depth * TILE_ROWS)
+                    .take(tiles)
+                    .enumerate()
+                {
+                    let sums = tile_product(a, panel);
+                    for (lane, sums) in sums.iter().enumerate() {
+                        let row = block_start + tile * TILE_ROWS + lane;
+                        if row >= block_end {
+                            break;
+                        }
+                        let mut target = out.row_mut(row);
+                        for (j, &sum) in sums.iter().take(width).enumerate() {
+                            target[first_col + j] = scale * sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The 4 × 8 block of `x · panel` for one tile of `x` (interleaved `(depth, 4)`) and one
+/// panel (`(depth, 8)`). Plain loops over fixed-size arrays, which LLVM turns into SIMD
+/// (wasm's f32x4, x86's SSE) with the accumulators held in registers.
+#[inline(always)]
+fn tile_product(a: &[f32], panel: &[f32]) -> [[f32; PANEL]; TILE_ROWS] {
+    let mut acc = [[0.0f32; PANEL]; TILE_ROWS];
+    let (a, _) = a.as_chunks::<TILE_ROWS>();
+    let (b, _) = panel.as_chunks::<PANEL>();
+    for (a, b) in a.iter().zip(b) {
+        for (acc_row, &a_value) in acc.iter_mut().zip(a) {
+            for (sum, &b_value) in acc_row.iter_mut().zip(b) {
+                *sum += a_value * b_value;
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array};
+
+    fn sample(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
+        Array::from_shape_fn((rows, cols), |(r, c)| {
+            ((r * 31 + c * 7 + seed * 13) % 23) as f32 / 8.0 - 1.3
+        })
+    }
+
+    fn largest_difference(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+        assert_eq!(a.dim(), b.dim());
+        a.iter()
+            .zip(b)
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()))
+    }
+
+    #[test]
+    fn products_equal_ndarray_for_every_edge_of_tiles_and_panels() {
+        // Rows around the tile (4) and block (64) sizes, columns around the panel (8).
+        for &n in &[1, 3, 4, 5, 63, 64, 65, 130] {
+            for &(depth, cols) in &[(1, 1), (7, 8), (16, 9), (33, 15), (40, 64)] {
+                let w = sample(depth, cols, 1);
+                let x = sample(n, depth, 2);
+                let packed = PackedMatrix::pack(w.view());
+                let diff = largest_difference(&packed.left_mul(&x.view()), &x.dot(&w));
+                assert!(diff < 1e-5, "n {n}, depth {depth}, cols {cols}: {diff}");
+            }
+        }
+    }
+
+    #[test]
+    fn strided_operands_and_outputs_and_scale() {
+        let w = sample(12, 20, 3);
+        let x = sample(9, 30, 4);
+        let x_part = x.slice(s![.., 5..17]); // columns with a stride of 30
+        let packed = PackedMatrix::pack(w.t().t()); // through a view
+        let mut out = Array2::from_elem((9, 40), 7.0f32);
+        packed.left_mul_into(&x_part, 0.5, out.slice_mut(s![.., 10..30]));
+        let want = x_part.dot(&w) * 0.5;
+        let got = out.slice(s![.., 10..30]).to_owned();
+        assert!(largest_difference(&got, &want) < 1e-5);
+        // Columns outside the target are left as they were.
+        assert!(out.slice(s![.., ..10]).iter().all(|&v| v == 7.0));
+        assert!(out.slice(s![.., 30..]).iter().all(|&v| v == 7.0));
+        // A transposed operand packs the same as its copy.
+        let t = PackedMatrix::pack(x.t());
+        assert_eq!(t.to_array(), x.t().to_owned());
+        assert_eq!(t.row(3), Some(x.column(3).to_vec()));
+        assert_eq!(t.row(30), None);
+    }
+
+    #[test]
+    fn empty_shapes() {
+        let packed = PackedMatrix::pack(sample(0, 5, 0).view());
+        assert_eq!(
+            packed.left_mul(&sample(3, 0, 0).view()),
+            Array2::<f32>::zeros((3, 5))
+        );
+        let packed = PackedMatrix::pack(sample(4, 5, 0).view());
+        assert_eq!(packed.left_mul(&sample(0, 4, 0).view()).dim(), (0, 5));
+    }
+}
