@@ -2306,13 +2306,23 @@ fn render_swatch_states(app: &App) {
     }
 }
 
-/// The element `id` when it is on screen now: outside the views, or in the view shown. Only
-/// the shown view's tables and texts are rebuilt at a keystroke (rebuilding every view's
-/// was most of the page's time); switching views renders the new one.
+/// The element `id` when it is on screen now: outside the views, in the view shown, or the
+/// text alternative of one of its canvases (the model view's canvas is described by the head
+/// view's attention tables). Only these are rebuilt at a keystroke (rebuilding every view's
+/// tables was most of the page's time); switching views renders the new one.
 fn shown(app: &App, id: &str) -> Option<Element> {
+    let view = app.state.view.name();
     element(&app.document, id).filter(|el| match el.closest("section.view[data-view]") {
         Ok(Some(section)) => {
-            section.get_attribute("data-view").as_deref() == Some(app.state.view.name())
+            section.get_attribute("data-view").as_deref() == Some(view)
+                || app
+                    .document
+                    .query_selector(&format!(
+                        "section.view[data-view=\"{view}\"] [aria-describedby~=\"{id}\"]"
+                    ))
+                    .ok()
+                    .flatten()
+                    .is_some()
         }
         _ => true,
     })
