@@ -43,4 +43,8 @@ console.log(`
 | the same, cached | ${ms(browser.first_attention_cached_ms)} ms |
 | bytes on a first visit: wasm, model, all | ${(browser.transferred.wasm_bytes / 1e6).toFixed(2)} MB, ${(browser.transferred.model_bytes / 1e6).toFixed(1)} MB, ${(browser.transferred.all_bytes / 1e6).toFixed(1)} MB |
 | .wasm gzipped | ${gzip} |
-| after 100 updates | ${browser.worker_memory_after_100_updates} |`);
+| after 100 updates | ${browser.worker_memory_after_100_updates} |
+${['head', 'similarity'].map((view) => {
+    const r = browser[`text_512_tokens_${view}_view`];
+    return r ? `| a 512-token sentence typed, ${view} view: redrawn (median of 5); longest main-thread task meanwhile | ${ms(r.redrawn_ms)} ms; ${ms(r.longest_main_thread_task_ms)} ms |` : '';
+  }).filter(Boolean).join('\n')}`);

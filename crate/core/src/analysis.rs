@@ -3,7 +3,7 @@
 
 use ndarray::{s, Array1, Array2, Array3, ArrayView1, ArrayView2, Axis};
 
-use crate::gemm::PackedMatrix;
+use crate::gemm::product_into;
 use crate::trace::{LayerTrace, Trace};
 
 /// The seed article's toy 4-d embeddings (cat, dog, car, banana), as the article gives them.
@@ -52,7 +52,8 @@ pub fn cosine_matrix(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
         unit
     };
     let (a, b) = (unit_rows(a), unit_rows(b)); // (rows_a, H), (rows_b, H)
-    let mut out = PackedMatrix::pack(b.t()).left_mul(&a.view()); // (rows_a, rows_b)
+    let mut out = Array2::zeros((a.nrows(), b.nrows())); // (rows_a, rows_b)
+    product_into(&a.view(), b.t(), 1.0, out.view_mut());
     out.mapv_inplace(|v| v.clamp(-1.0, 1.0));
     out
 }

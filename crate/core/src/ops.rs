@@ -5,7 +5,7 @@ use ndarray::{s, Array1, Array2, Array3, ArrayView2, ArrayViewMut1, Axis};
 
 use crate::config::Activation;
 use crate::error::Result;
-use crate::gemm::PackedMatrix;
+use crate::gemm::product_into;
 use crate::tensors::TensorStore;
 use crate::trace::LayerTrace;
 use crate::weights::Matrix;
@@ -134,7 +134,7 @@ pub fn attention(
         let k = key.index_axis(Axis(0), h); // (S, d)
         let v = value.index_axis(Axis(0), h); // (S, d)
         let mut head_scores = scores.index_axis_mut(Axis(0), h); // (S, S)
-        PackedMatrix::pack(k.t()).left_mul_into(&q, scale, head_scores.view_mut()); // (d, S)
+        product_into(&q, k.t(), scale, head_scores.view_mut()); // (S, d) · (d, S)
         let mut head_probs = probs.index_axis_mut(Axis(0), h); // (S, S)
         head_probs.assign(&head_scores);
         for (i, mut row) in head_probs.rows_mut().into_iter().enumerate() {
@@ -142,7 +142,7 @@ pub fn attention(
             softmax_prefix(row.view_mut(), visible);
         }
         let head_context = context.slice_mut(s![.., h * d..(h + 1) * d]); // (S, d)
-        PackedMatrix::pack(v).left_mul_into(&head_probs.view(), 1.0, head_context);
+        product_into(&head_probs.view(), v, 1.0, head_context); // (S, S) · (S, d)
     }
     LayerTrace {
         query,

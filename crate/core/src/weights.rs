@@ -6,7 +6,7 @@ use half::slice::HalfFloatSliceExt;
 use ndarray::{linalg::general_mat_mul, s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::Serialize;
 
-use crate::gemm::PackedMatrix;
+use crate::gemm::{PackedMatrix, PACK_WEIGHTS};
 
 /// How a model keeps its large weight matrices in memory. Vectors (biases, LayerNorm, small
 /// tables) always stay f32: they are a tiny share of the bytes.
@@ -75,11 +75,12 @@ impl Matrix {
     }
 
     /// Like `new`, for a matrix that is only ever multiplied (a layer's weight, never an
-    /// embedding table): in F32 it is packed once into the panels the product kernel reads.
+    /// embedding table): in F32 in wasm it is packed once into the panels the product kernel
+    /// reads.
     pub fn for_products(values: Array2<f32>, precision: Precision) -> Self {
         match precision {
-            Precision::F32 => Matrix::Packed(PackedMatrix::pack(values.view())),
-            Precision::F16 => Matrix::new(values, precision),
+            Precision::F32 if PACK_WEIGHTS => Matrix::Packed(PackedMatrix::pack(values.view())),
+            _ => Matrix::new(values, precision),
         }
     }
 
