@@ -103,62 +103,56 @@ async function onnxruntimeWeb(page) {
   }, { ids: inputs.ids, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
 }
 
-/** Types a new 32-token sentence A and waits until every view on screen is redrawn. */
+/**
+ * Types `value` as sentence A and waits until every view on screen is redrawn: the time that
+ * took, and with `longTasks` the longest task the page's main thread ran meanwhile (what
+ * would delay a keystroke or a click).
+ */
+async function typeSentence(page, value, longTasks = false) {
+  return page.evaluate(({ value, longTasks }) => new Promise((resolve) => {
+    const tasks = [];
+    const taskObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    });
+    if (longTasks) taskObserver.observe({ type: 'longtask' });
+    const area = document.querySelector('#sentence-a');
+    const started = performance.now();
+    area.value = value;
+    area.dispatchEvent(new Event('input', { bubbles: true }));
+    // Watched, not polled: a 1 ms polling timer on the page's thread took CPU from the
+    // worker on a 2-core machine and added its own delay to what it measured.
+    const ready = new MutationObserver(() => {
+      if (document.body.dataset.state !== 'ready') return;
+      ready.disconnect();
+      // Two frames: the one that paints the redrawn canvases has been composited.
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        const redrawn = performance.now() - started;
+        const finish = () => {
+          taskObserver.disconnect();
+          resolve({ redrawn_ms: redrawn, longest_main_thread_task_ms: Math.max(0, ...tasks) });
+        };
+        // Long tasks are reported after they end; give the last one a moment.
+        if (longTasks) setTimeout(finish, 100); else finish();
+      }));
+    });
+    ready.observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+  }), { value, longTasks });
+}
+
+/** Types `count` new 32-token sentences A, each timed until every view is redrawn. */
 async function keystrokes(page, count) {
   const base = inputs.texts['32'].split(' ');
   const times = [];
   for (let i = 0; i < count; i++) {
     // The same length every time, a different last word, so each is a real change.
     const text = [...base.slice(0, -1), i % 2 ? 'party' : 'leader'].join(' ');
-    times.push(await page.evaluate((value) => new Promise((resolve) => {
-      const area = document.querySelector('#sentence-a');
-      const started = performance.now();
-      area.value = value;
-      area.dispatchEvent(new Event('input', { bubbles: true }));
-      // Watched, not polled: a 1 ms polling timer on the page's thread took CPU from the
-      // worker on a 2-core machine and added its own delay to what it measured.
-      const observer = new MutationObserver(() => {
-        if (document.body.dataset.state !== 'ready') return;
-        observer.disconnect();
-        // Two frames: the one that paints the redrawn canvases has been composited.
-        requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - started)));
-      });
-      observer.observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
-    }), text));
+    times.push((await typeSentence(page, text)).redrawn_ms);
   }
   return times;
 }
 
-/**
- * Types a 512-token sentence A: the time until every view on screen is redrawn, and the
- * longest task the page's main thread ran meanwhile (what would delay a keystroke or a click).
- */
-async function longText(page) {
-  return page.evaluate((value) => new Promise((resolve) => {
-    const tasks = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) tasks.push(entry.duration);
-    });
-    observer.observe({ type: 'longtask' });
-    const area = document.querySelector('#sentence-a');
-    const started = performance.now();
-    area.value = value;
-    area.dispatchEvent(new Event('input', { bubbles: true }));
-    const ready = new MutationObserver(() => {
-      if (document.body.dataset.state !== 'ready') return;
-      ready.disconnect();
-      requestAnimationFrame(() => requestAnimationFrame(() => {
-        const redrawn = performance.now() - started;
-        // Long tasks are reported after they end; give the last one a moment.
-        setTimeout(() => {
-          observer.disconnect();
-          resolve({ redrawn_ms: redrawn, longest_main_thread_task_ms: Math.max(0, ...tasks) });
-        }, 100);
-      }));
-    });
-    ready.observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
-  }), inputs.texts['512']);
-}
+/** Types a 512-token sentence A, with the longest main-thread task meanwhile. */
+const longText = (page) => typeSentence(page, inputs.texts['512'], true);
 
 try {
   const context = await browser.newContext();

@@ -38,13 +38,11 @@ fn requantized(bundle: &[u8], int8: impl Fn(&str) -> bool) -> (Vec<u8>, usize) {
             int8_bytes += data.len() * 2;
         } else if shape.len() == 2 {
             int8_bytes += shape[0] * shape[1] + shape[0] * 4;
-            {
-                for row in data.chunks_mut(shape[1]) {
-                    let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-                    for v in row.iter_mut() {
-                        *v = (*v / scale).round().clamp(-127.0, 127.0) * scale;
-                    }
+            for row in data.chunks_mut(shape[1]) {
+                let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+                for v in row.iter_mut() {
+                    *v = (*v / scale).round().clamp(-127.0, 127.0) * scale;
                 }
             }
         } else {

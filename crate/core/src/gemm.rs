@@ -44,16 +44,24 @@ pub struct PackedMatrix {
     panels: Vec<f32>, // (⌈cols/8⌉, rows, 8)
 }
 
+/// Where entry `(row, col)` of a matrix with `rows` rows lives in its panels.
+fn panel_offset(rows: usize, row: usize, col: usize) -> usize {
+    ((col / PANEL) * rows + row) * PANEL + col % PANEL
+}
+
 impl PackedMatrix {
     pub fn pack(values: ArrayView2<f32>) -> Self {
         let (rows, cols) = values.dim();
         let count = cols.div_ceil(PANEL);
         let mut panels = vec![0.0f32; count * rows * PANEL];
-        for (index, value) in values.indexed_iter() {
-            let (row, col) = index;
-            panels[((col / PANEL) * rows + row) * PANEL + col % PANEL] = *value;
+        for ((row, col), value) in values.indexed_iter() {
+            panels[panel_offset(rows, row, col)] = *value;
         }
         PackedMatrix { rows, cols, panels }
+    }
+
+    fn get(&self, row: usize, col: usize) -> f32 {
+        self.panels[panel_offset(self.rows, row, col)]
     }
 
     pub fn nrows(&self) -> usize {
@@ -71,18 +79,12 @@ impl PackedMatrix {
 
     /// One row, or `None` past the end. (cols)
     pub fn row(&self, row: usize) -> Option<Vec<f32>> {
-        (row < self.rows).then(|| {
-            (0..self.cols)
-                .map(|col| self.panels[((col / PANEL) * self.rows + row) * PANEL + col % PANEL])
-                .collect()
-        })
+        (row < self.rows).then(|| (0..self.cols).map(|col| self.get(row, col)).collect())
     }
 
     /// The matrix in ordinary row-major form. (rows, cols)
     pub fn to_array(&self) -> Array2<f32> {
-        Array2::from_shape_fn((self.rows, self.cols), |(row, col)| {
-            self.panels[((col / PANEL) * self.rows + row) * PANEL + col % PANEL]
-        })
+        Array2::from_shape_fn((self.rows, self.cols), |(row, col)| self.get(row, col))
     }
 
     /// `x · self` for `x: (n, rows)`. (n, cols)

@@ -235,8 +235,8 @@ pub fn gelu_erf_in_place(values: &mut [f32]) {
         }
         exp_in_place(&mut erfc_exponents[..n]);
         for ((x, &e), &t) in block.iter_mut().zip(&erfc_exponents).zip(&factors) {
-            let erfc = t * e; // erfc(|x|/√2)
-                              // 1 + erf(x/√2) is 2 − erfc for x ≥ 0 and erfc(|x|/√2) for x < 0.
+            // t·e is erfc(|x|/√2); 1 + erf(x/√2) is 2 − erfc for x ≥ 0 and erfc for x < 0.
+            let erfc = t * e;
             let one_plus_erf = if *x >= 0.0 { 2.0 - erfc } else { erfc };
             *x *= 0.5 * one_plus_erf;
         }

@@ -68,17 +68,13 @@ impl<'a> TensorStore<'a> {
             .map_err(|e| Error::Safetensors(format!("{name}: {e}")))
     }
 
-    /// A large matrix `[rows, cols]`, kept in the store's precision.
+    /// A large matrix `[rows, cols]` (an embedding table), kept in the store's precision.
     pub fn weight(&self, name: &str, rows: usize, cols: usize) -> Result<Matrix> {
-        Ok(self.weight_from(self.matrix(name, rows, cols)?))
+        Ok(Matrix::new(self.matrix(name, rows, cols)?, self.precision))
     }
 
-    /// Keeps an already read (e.g. transposed) matrix in the store's precision.
-    pub fn weight_from(&self, values: Array2<f32>) -> Matrix {
-        Matrix::new(values, self.precision)
-    }
-
-    /// A layer's weight `[rows, cols]`, kept as the product kernel reads it.
+    /// An already read (e.g. transposed) layer weight, kept in the store's precision as the
+    /// product kernel reads it.
     pub fn layer_weight(&self, values: Array2<f32>) -> Matrix {
         Matrix::for_products(values, self.precision)
     }
