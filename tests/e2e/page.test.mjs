@@ -665,16 +665,41 @@ test('the embedded GPT: offered from BERT\'s next-token view, its predictions ar
   await page.waitForSelector('[data-testid=loss-table]', { state: 'attached' });
   await page.waitForSelector('#canvas-loss[data-drawn="1"]');
   const table = await readTable(page, '[data-testid=loss-table]');
-  const held = record.history.filter((p) => p.held_out_loss !== null);
-  assert.deepEqual(table.rows, held.map((p) => String(p.step)));
-  table.cells.forEach((row, r) => assert.equal(row[0], held[r].held_out_loss.toFixed(4)));
-  assert.match(await page.textContent('#learn-facts'), new RegExp(`perplexity ${record.held_out_perplexity.toFixed(1)}`));
-  assert.ok(held[held.length - 1].held_out_loss < Math.log(record.vocab_size) - 2, 'the embedded GPT learned well below guessing');
+  const held = heldOutHistory(record);
+  assert.deepEqual(table.rows, held.map((p) => p.label));
+  table.cells.forEach((row, r) => assert.equal(row[0], held[r].loss.toFixed(4)));
+  const facts = await page.textContent('#learn-facts');
+  for (let run = record; run; run = run.init && run.init.base) {
+    assert.ok(facts.includes(run.corpus), `the facts name the text of every run: ${run.corpus}`);
+    assert.match(facts, new RegExp(`perplexity ${run.held_out_perplexity.toFixed(1)}`));
+  }
+  assert.ok(held[held.length - 1].loss < Math.log(record.vocab_size) - 2, 'the embedded GPT learned well below guessing');
   await page.screenshot({ path: join(SHOTS, 'learning.png'), fullPage: true });
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, []);
   await context.close();
 });
+
+/**
+ * Every held-out measurement of a training.json, as the learning view lists them: the runs
+ * the model went on from (`init.base`) first, each run's steps after the runs before it, and
+ * a later run's first row the earlier model measured on that run's held-out text.
+ */
+function heldOutHistory(record) {
+  const chain = [];
+  for (let run = record; run; run = run.init && run.init.base) chain.unshift(run);
+  const rows = [];
+  let first = 0;
+  for (const run of chain) {
+    const before = run.init && run.init.held_out_loss_before;
+    if (before !== undefined && before !== null) rows.push({ label: `${first} (more text from here)`, loss: before });
+    for (const p of run.history) {
+      if (p.held_out_loss !== null) rows.push({ label: String(first + p.step), loss: p.held_out_loss });
+    }
+    first += run.settings.steps;
+  }
+  return rows;
+}
 
 /** The files of a zip whose entries are stored uncompressed (as the page writes them). */
 function unzipStored(buffer) {

@@ -16,6 +16,7 @@ const TICK_SIZE: f64 = 13.0;
 
 /// One curve: (step, loss) points in step order.
 pub struct LossSeries<'a> {
+    /// Its legend entry; empty keeps it out of the legend (a later stage of a labelled curve).
     pub label: &'a str,
     pub points: &'a [(f32, f32)],
     pub color: RGBColor,
@@ -36,6 +37,9 @@ pub struct LossCurve<'a> {
     /// The x axis's end (a run's planned steps, so a live curve does not rescale); None
     /// fits the data.
     pub x_max: Option<f32>,
+    /// Steps where something changed, drawn as labelled vertical lines (e.g. where training
+    /// went on with more text).
+    pub marks: &'a [(f32, &'a str)],
     pub theme: Theme,
 }
 
@@ -81,6 +85,7 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
     let entries: Vec<LegendEntry> = chart
         .series
         .iter()
+        .filter(|s| !s.label.is_empty())
         .map(|s| LegendEntry {
             label: s.label,
             color: s.color,
@@ -143,6 +148,22 @@ pub fn draw_loss_curve<DB: DrawingBackend>(
             format!("{name} {level:.2}"),
             (right - 4, y - 4),
             tick_font.clone().pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))?;
+    }
+    for &(step, name) in chart.marks.iter().filter(|(s, _)| s.is_finite()) {
+        let x = x_of(step);
+        let mut y = top;
+        while y < bottom {
+            area.draw(&PathElement::new(
+                vec![(x, y), (x, (y + 6).min(bottom))],
+                text.mix(0.6).stroke_width(1),
+            ))?;
+            y += 10;
+        }
+        area.draw(&Text::new(
+            name.to_string(),
+            (x - 4, top + 4),
+            tick_font.clone().pos(Pos::new(HPos::Right, VPos::Top)),
         ))?;
     }
     for s in chart.series {

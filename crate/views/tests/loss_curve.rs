@@ -97,6 +97,7 @@ fn a_training_runs_loss_curve_renders() {
         reference: Some((guessing, "guessing")),
         y_floor: Some(0.0),
         x_max: None,
+        marks: &[],
         theme: Theme::Light,
     };
     let (svg, done) = render((800, 400), |root| draw_loss_curve(root, &chart));
@@ -125,4 +126,44 @@ fn a_training_runs_loss_curve_renders() {
     };
     let (_, result) = render((800, 400), |root| draw_loss_curve(root, &empty));
     assert!(result.is_err());
+
+    // A second stage (training went on with more text): its held-out points join the
+    // curve without a second legend entry, and a labelled line marks where it began.
+    let later: Vec<(f32, f32)> = vec![(40.0, 5.5), (50.0, 5.0), (60.0, 4.8)];
+    let staged = [
+        LossSeries {
+            label: "held-out text",
+            points: &held,
+            color: RGBColor(220, 90, 30),
+            markers: true,
+        },
+        LossSeries {
+            label: "",
+            points: &later,
+            color: RGBColor(220, 90, 30),
+            markers: true,
+        },
+    ];
+    let chart = LossCurve {
+        series: &staged,
+        marks: &[(40.0, "+ more text")],
+        ..chart
+    };
+    let (svg, done) = render((800, 400), |root| draw_loss_curve(root, &chart));
+    done.expect("draws");
+    assert_eq!(
+        drawn(&svg, "+ more text"),
+        1,
+        "the stage's mark is labelled"
+    );
+    assert_eq!(
+        drawn(&svg, "held-out text"),
+        1,
+        "one legend entry for both stages"
+    );
+    assert_eq!(
+        count(&svg, "circle"),
+        held.len() + later.len() + 1,
+        "both stages' points and one legend marker"
+    );
 }

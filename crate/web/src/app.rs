@@ -1754,24 +1754,47 @@ fn render_learning(app: &App) {
     let lang = app.state.lang;
     let doc = &app.document;
     let facts = match &app.training_record {
-        Some(r) => format!(
-            "{}: {} · {} {} · {} {} · {} {} × {} × {} · {} {:.4} ({} {:.1}) · {:.0} s",
-            text(lang, "learn-corpus"),
-            r.corpus,
-            grouped(r.parameters as u64),
-            text(lang, "learn-parameters"),
-            grouped(r.training_tokens as u64),
-            text(lang, "learn-tokens"),
-            text(lang, "learn-steps"),
-            grouped(r.settings.steps as u64),
-            r.settings.batch,
-            r.settings.seq,
-            text(lang, "learn-final"),
-            r.held_out_loss,
-            text(lang, "learn-perplexity"),
-            r.held_out_perplexity,
-            r.seconds,
-        ),
+        Some(r) => {
+            // One clause per run: a model that went on training from another says what
+            // each run read, from which step, and where its held-out loss ended.
+            let runs: Vec<String> = r
+                .stages()
+                .iter()
+                .map(|stage| {
+                    let run = stage.record;
+                    let lead = if stage.first_step == 0 {
+                        text(lang, "learn-corpus").to_string()
+                    } else {
+                        format!(
+                            "{} {}",
+                            text(lang, "learn-then"),
+                            grouped(stage.first_step as u64)
+                        )
+                    };
+                    format!(
+                        "{lead}: {} · {} {} · {} {} × {} × {} · {} {:.4} ({} {:.1}) · {:.0} s",
+                        run.corpus,
+                        grouped(run.training_tokens as u64),
+                        text(lang, "learn-tokens"),
+                        text(lang, "learn-steps"),
+                        grouped(run.settings.steps as u64),
+                        run.settings.batch,
+                        run.settings.seq,
+                        text(lang, "learn-final"),
+                        run.held_out_loss,
+                        text(lang, "learn-perplexity"),
+                        run.held_out_perplexity,
+                        run.seconds,
+                    )
+                })
+                .collect();
+            format!(
+                "{} · {} {}",
+                runs.join(" — "),
+                grouped(r.parameters as u64),
+                text(lang, "learn-parameters")
+            )
+        }
         None => text(lang, "learn-none").to_string(),
     };
     set_text(doc, "learn-facts", &facts);
@@ -1785,8 +1808,25 @@ fn render_learning(app: &App) {
     let Some(record) = &app.training_record else {
         return;
     };
-    let held = record.held_out();
-    let rows: Vec<String> = held.iter().map(|(step, _)| step.to_string()).collect();
+    // Every held-out measurement of the whole history, on its step axis. A later run's
+    // first row is the earlier model on that run's new held-out text, so it is named.
+    let mut held: Vec<(usize, f32)> = Vec::new();
+    let mut rows: Vec<String> = Vec::new();
+    for stage in record.stages() {
+        let measured_before = stage
+            .record
+            .init
+            .as_ref()
+            .is_some_and(|i| i.held_out_loss_before.is_some());
+        for (i, (step, loss)) in stage.held_out().into_iter().enumerate() {
+            rows.push(if i == 0 && measured_before {
+                format!("{step} ({})", text(lang, "learn-more-text"))
+            } else {
+                step.to_string()
+            });
+            held.push((step, loss));
+        }
+    }
     let cols = vec![
         text(lang, "learn-held").to_string(),
         text(lang, "learn-perplexity").to_string(),

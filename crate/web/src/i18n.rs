@@ -93,6 +93,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("learn-loss", "loss (cross-entropy)", "损失（交叉熵）"),
     ("learn-guess", "guessing", "随机猜测"),
     ("learn-corpus", "Trained on", "训练语料"),
+    ("learn-then", "then, from step", "之后，从步数"),
+    ("learn-more-text", "more text from here", "此后加入更多文本"),
     ("learn-parameters", "parameters", "个参数"),
     ("learn-tokens", "training tokens", "个训练词元"),
     ("learn-steps", "steps × batch × length", "步数 × 批量 × 长度"),

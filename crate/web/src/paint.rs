@@ -582,17 +582,21 @@ pub fn paint<DB: DrawingBackend>(
             let Some(record) = &app.training_record else {
                 return message(area, theme, text(lang, "learn-none"));
             };
-            let train: Vec<(f32, f32)> = record
-                .history
+            let as_points = |points: Vec<(usize, f32)>| -> Vec<(f32, f32)> {
+                points.into_iter().map(|(s, l)| (s as f32, l)).collect()
+            };
+            // A model that went on training from another is drawn as one history: each
+            // run after the first begins at a marked step, with its own held-out text.
+            let stages: Vec<StageCurve> = record
+                .stages()
                 .iter()
-                .map(|p| (p.step as f32, p.train_loss))
+                .map(|stage| StageCurve {
+                    train: as_points(stage.train()),
+                    held: as_points(stage.held_out()),
+                    first_step: stage.first_step as f32,
+                })
                 .collect();
-            let held: Vec<(f32, f32)> = record
-                .history
-                .iter()
-                .filter_map(|p| p.held_out_loss.map(|l| (p.step as f32, l)))
-                .collect();
-            draw_training_loss(area, app, &train, &held, record.vocab_size, None)?;
+            draw_training_loss(area, app, &stages, record.vocab_size, None)?;
             Ok(Hit::None)
         }
         CanvasKind::Next => {
@@ -737,26 +741,39 @@ pub fn filter_label(filter: PairFilter) -> &'static str {
 fn draw_training_loss<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     app: &App,
-    train: &[(f32, f32)],
-    held: &[(f32, f32)],
+    stages: &[StageCurve],
     vocab_size: usize,
     x_max: Option<f32>,
 ) -> Result<(), ViewError> {
     let lang = app.state.lang;
-    let series = [
-        LossSeries {
-            label: text(lang, "learn-train"),
-            points: train,
-            color: RGBColor(110, 140, 210),
-            markers: false,
-        },
-        LossSeries {
-            label: text(lang, "learn-held"),
-            points: held,
-            color: RGBColor(220, 90, 30),
-            markers: true,
-        },
-    ];
+    let (train_label, held_label) = (text(lang, "learn-train"), text(lang, "learn-held"));
+    let series: Vec<LossSeries> = stages
+        .iter()
+        .enumerate()
+        .flat_map(|(i, stage)| {
+            // Only the first stage names its curves: the later ones continue them.
+            let named = |label| if i == 0 { label } else { "" };
+            [
+                LossSeries {
+                    label: named(train_label),
+                    points: &stage.train,
+                    color: RGBColor(110, 140, 210),
+                    markers: false,
+                },
+                LossSeries {
+                    label: named(held_label),
+                    points: &stage.held,
+                    color: RGBColor(220, 90, 30),
+                    markers: true,
+                },
+            ]
+        })
+        .collect();
+    let marks: Vec<(f32, &str)> = stages
+        .iter()
+        .skip(1)
+        .map(|stage| (stage.first_step, text(lang, "learn-more-text")))
+        .collect();
     draw_loss_curve(
         area,
         &LossCurve {
@@ -767,9 +784,18 @@ fn draw_training_loss<DB: DrawingBackend>(
             reference: Some(((vocab_size as f32).ln(), text(lang, "learn-guess"))),
             y_floor: Some(0.0),
             x_max,
+            marks: &marks,
             theme: theme(app),
         },
     )
+}
+
+/// One training run's curves, on the step axis of the model's whole history.
+struct StageCurve {
+    train: Vec<(f32, f32)>,
+    held: Vec<(f32, f32)>,
+    /// Where the run began (0 for a model trained from scratch).
+    first_step: f32,
 }
 
 /// The Train view's charts, from the run the worker reports.
@@ -807,7 +833,12 @@ fn paint_train<DB: DrawingBackend>(
             if train.is_empty() {
                 return message(area, theme, text(lang, "train-preparing"));
             }
-            draw_training_loss(area, app, &train, &held, facts.vocab_size, steps)?;
+            let run = [StageCurve {
+                train,
+                held,
+                first_step: 0.0,
+            }];
+            draw_training_loss(area, app, &run, facts.vocab_size, steps)?;
             Ok(Hit::None)
         }
         CanvasKind::TrainPairs => {
@@ -854,6 +885,7 @@ fn paint_train<DB: DrawingBackend>(
                     reference: Some((0.0, "")),
                     y_floor: None,
                     x_max: steps,
+                    marks: &[],
                     theme,
                 },
             )?;

@@ -115,6 +115,8 @@ impl TrainPanel {
                     held_out_loss: p.held_out_loss,
                 })
                 .collect(),
+            // The page trains from random numbers only.
+            init: None,
         })
     }
 }
