@@ -659,6 +659,7 @@ test('the embedded GPT: offered from BERT\'s next-token view, its predictions ar
     assert.equal(Number(row[1]), cli.next_token.top[r].id, `rank ${r + 1}`);
     assert.ok(Math.abs(Number(row[2]) - cli.next_token.top[r].prob) <= 0.00005 + 1e-6, `rank ${r + 1} prob`);
   });
+  await page.screenshot({ path: join(SHOTS, 'next-token-tokenscope-gpt.png'), fullPage: true });
   // The learning view draws the model's own training record.
   const record = JSON.parse(readFileSync(join(gpt, 'training.json'), 'utf8'));
   await page.click('nav.tabs button[data-view=learn]');

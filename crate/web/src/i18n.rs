@@ -198,7 +198,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("lead-order", "Words that appear in both A and B: their vectors are identical before context and drift apart once position and attention mix in. Try the “Tim chased clouds” example.", "同时出现在 A 和 B 中的词：加入上下文之前它们的向量完全相同，位置和注意力混入后就逐渐分开。试试 “Tim chased clouds” 示例。"),
     ("order-title", "cosine of the same word in A and in B", "同一个词在 A 与 B 中的余弦相似度"),
     ("order-none", "A and B share no word; type the same words in another order.", "A 和 B 没有相同的词；请用另一种顺序输入同样的词。"),
-    ("footer", "Runs entirely in your browser with WebAssembly; nothing is sent anywhere. Models: all-MiniLM-L6-v2 (Apache-2.0, bert-base-uncased vocabulary) and tokenscope-gpt, a small GPT-2 trained by TokenScope on WordNet 3.0 (WordNet licence, Princeton University) and the US State of the Union addresses (public domain).", "完全在你的浏览器中用 WebAssembly 运行，不向任何地方发送数据。模型：all-MiniLM-L6-v2（Apache-2.0，bert-base-uncased 词表）和 tokenscope-gpt——TokenScope 在 WordNet 3.0（WordNet 许可，普林斯顿大学）和美国国情咨文（公有领域）上训练的小型 GPT-2。"),
+    ("footer", "Runs entirely in your browser with WebAssembly; nothing is sent anywhere. Models: all-MiniLM-L6-v2 (Apache-2.0, bert-base-uncased vocabulary) and tokenscope-gpt, a small GPT-2 trained by TokenScope on WordNet 3.0 (WordNet licence, Princeton University), the US State of the Union addresses (public domain) and the Chit-Chat Challenge conversations (MIT, BYU PCC lab).", "完全在你的浏览器中用 WebAssembly 运行，不向任何地方发送数据。模型：all-MiniLM-L6-v2（Apache-2.0，bert-base-uncased 词表）和 tokenscope-gpt——TokenScope 在 WordNet 3.0（WordNet 许可，普林斯顿大学）、美国国情咨文（公有领域）和 Chit-Chat Challenge 对话（MIT，BYU PCC 实验室）上训练的小型 GPT-2。"),
     ("loading", "Loading", "正在加载"),
     ("preparing", "Preparing the model…", "正在准备模型……"),
     ("ready", "Model ready.", "模型已就绪。"),
