@@ -448,10 +448,19 @@ pub fn start() {
     crate::train_page::wire(&app);
 }
 
+/// `data-model-ready` says whether the page's model is up and not being replaced, so a
+/// script (and the page tests) can wait for a new model instead of seeing the old one's "1".
+fn set_model_ready(document: &Document, ready: bool) {
+    if let Some(body) = document.body() {
+        let _ = body.set_attribute("data-model-ready", if ready { "1" } else { "0" });
+    }
+}
+
 /// The next model to arrive is the Train view's run: no folder, and its record is the
 /// live one (None when it has no held-out measurement yet).
 pub(crate) fn expect_trained_model(app: &Shared, record: Option<TrainingRecord>) {
     let mut a = app.borrow_mut();
+    set_model_ready(&a.document, false);
     a.requested_folder = None;
     a.load_notice = None;
     a.pending_trained_record = Some(record);
@@ -653,6 +662,7 @@ fn load_user_files(app: &Shared, files: &web_sys::FileList) {
     } else {
         folder
     };
+    set_model_ready(&a.document, false);
     let request = Request::LoadUrls {
         name,
         config: config.clone(),
@@ -685,6 +695,7 @@ fn load_folder(app: &Shared, folder: Option<String>) {
     };
     a.requested_folder = folder;
     a.load_notice = None;
+    set_model_ready(&a.document, false);
     send(&a, &request);
 }
 
@@ -1326,9 +1337,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                 let _ = bar.set_attribute("hidden", "");
             }
             show_ready_status(app);
-            if let Some(body) = document.body() {
-                let _ = body.set_attribute("data-model-ready", "1");
-            }
+            set_model_ready(&document, true);
             fill_selects(&app.borrow());
             build_swatches(app);
             apply_language(&app.borrow());
@@ -1481,6 +1490,7 @@ fn on_reply(app: &Shared, reply: Reply) {
                 (None, _) => format!("{} {message}", text(lang, "load-failed")),
                 // A failed load leaves the previous model in place: say which.
                 (Some(facts), None) => {
+                    set_model_ready(&document, true);
                     format!("{message} — {} {}", text(lang, "still-showing"), facts.name)
                 }
                 (Some(_), Some(_)) => message,
