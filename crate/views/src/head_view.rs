@@ -116,6 +116,29 @@ pub fn draw_head_view<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     view: &HeadView,
 ) -> Result<HeadViewLayout, ViewError> {
+    check_shapes(view)?;
+    let text = view.theme.text();
+    area.fill(&view.theme.background())?;
+    let (layout, label_size) = fit_layout(area.dim_in_pixel(), view);
+    if !view.title.is_empty() {
+        area.draw(&Text::new(
+            view.title.to_string(),
+            (4, 4),
+            (FONT, 18.0).into_font().color(&text),
+        ))?;
+    }
+    // Lines first, so the labels stay legible on top of them.
+    draw_lines(area, view, &layout)?;
+    draw_labels(area, view, &layout, label_size)?;
+    if let Some(q) = view.focus {
+        draw_focus_bars(area, view, &layout, q)?;
+    }
+    area.present()?;
+    Ok(layout)
+}
+
+/// The labels, head switches and focus must fit the attention's (heads, queries, keys).
+fn check_shapes(view: &HeadView) -> Result<(), ViewError> {
     let (heads, queries, keys) = view.attention.dim();
     if view.query_labels.len() != queries || view.key_labels.len() != keys {
         return Err(ViewError(format!(
@@ -133,11 +156,13 @@ pub fn draw_head_view<DB: DrawingBackend>(
     if let Some(focus) = view.focus.filter(|&q| q >= queries) {
         return Err(ViewError(format!("focus on query {focus} of {queries}")));
     }
-    let text = view.theme.text();
-    area.fill(&view.theme.background())?;
-    let (width, height) = area.dim_in_pixel();
-    let title_height = if view.title.is_empty() { 0 } else { 28 };
+    Ok(())
+}
 
+/// Where the two columns go on a canvas of `(width, height)`, and the labels' font size.
+fn fit_layout((width, height): (u32, u32), view: &HeadView) -> (HeadViewLayout, f64) {
+    let (_, queries, keys) = view.attention.dim();
+    let title_height = if view.title.is_empty() { 0 } else { 28 };
     let available = (height as i32 - title_height - 8).max(1) as f64;
     let row_height = (available / queries.max(keys).max(1) as f64).min(MAX_ROW_HEIGHT);
     // Projector-size text unless the rows are too thin to hold it (hundreds of tokens).
@@ -146,7 +171,7 @@ pub fn draw_head_view<DB: DrawingBackend>(
     } else {
         (row_height * 0.85).max(4.0)
     };
-    let label_font = (FONT, label_size).into_font().color(&text);
+    let label_font = (FONT, label_size).into_font().color(&view.theme.text());
     let widest = view
         .query_labels
         .iter()
@@ -173,16 +198,17 @@ pub fn draw_head_view<DB: DrawingBackend>(
         queries,
         keys,
     };
+    (layout, label_size)
+}
 
-    if title_height > 0 {
-        area.draw(&Text::new(
-            view.title.to_string(),
-            (4, 4),
-            (FONT, 18.0).into_font().color(&text),
-        ))?;
-    }
-
-    // Lines first, so the labels stay legible on top of them.
+/// One line per visible head, query row (only the focused one, if any) and key, in the
+/// head's colour and as opaque as the weight; faint weights draw nothing.
+fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    view: &HeadView,
+    layout: &HeadViewLayout,
+) -> Result<(), ViewError> {
+    let (heads, queries, keys) = view.attention.dim();
     let rows: Vec<usize> = match view.focus {
         Some(q) => vec![q],
         None => (0..queries).collect(),
@@ -204,23 +230,26 @@ pub fn draw_head_view<DB: DrawingBackend>(
             }
         }
     }
+    Ok(())
+}
 
+/// Both columns of token labels; the focused query is boxed and bold.
+fn draw_labels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    view: &HeadView,
+    layout: &HeadViewLayout,
+    label_size: f64,
+) -> Result<(), ViewError> {
+    let text = view.theme.text();
+    let label_font = (FONT, label_size).into_font().color(&text);
     if let Some(q) = view.focus {
         let (y0, y1) = layout.row_span(layout.query_top, q);
-        area.draw(&Rectangle::new(
-            [
-                (layout.query_left, y0 + 1),
-                (layout.query_right - 2, y1 - 1),
-            ],
-            view.theme.masked().filled(),
-        ))?;
-        area.draw(&Rectangle::new(
-            [
-                (layout.query_left, y0 + 1),
-                (layout.query_right - 2, y1 - 1),
-            ],
-            text.stroke_width(1),
-        ))?;
+        let corners = [
+            (layout.query_left, y0 + 1),
+            (layout.query_right - 2, y1 - 1),
+        ];
+        area.draw(&Rectangle::new(corners, view.theme.masked().filled()))?;
+        area.draw(&Rectangle::new(corners, text.stroke_width(1)))?;
     }
     for (q, label) in view.query_labels.iter().enumerate() {
         let style = if view.focus == Some(q) {
@@ -243,33 +272,39 @@ pub fn draw_head_view<DB: DrawingBackend>(
             label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }
+    Ok(())
+}
 
-    // The focused query's weights per head, stacked beside each key like BertViz's blocks.
-    if let Some(q) = view.focus {
-        let shown: Vec<usize> = (0..heads).filter(|&h| view.visible_heads[h]).collect();
-        let band = (row_height - 4.0) / shown.len().max(1) as f64;
-        for k in 0..keys {
-            let (y0, _) = layout.row_span(layout.key_top, k);
-            for (slot, &head) in shown.iter().enumerate() {
-                let weight = view.attention[[head, q, k]];
-                let length = (weight.clamp(0.0, 1.0) as f64 * BAR_LENGTH).round() as i32;
-                if length < 1 {
-                    continue;
-                }
-                let top = y0 + 2 + (slot as f64 * band).round() as i32;
-                let bottom = y0 + 2 + ((slot + 1) as f64 * band).round() as i32;
-                area.draw(&Rectangle::new(
-                    [
-                        (layout.key_right + 4, top),
-                        (layout.key_right + 4 + length, bottom.max(top + 1)),
-                    ],
-                    head_color(head).filled(),
-                ))?;
+/// The focused query's weights per head, stacked beside each key like BertViz's blocks.
+fn draw_focus_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    view: &HeadView,
+    layout: &HeadViewLayout,
+    q: usize,
+) -> Result<(), ViewError> {
+    let (heads, _, keys) = view.attention.dim();
+    let shown: Vec<usize> = (0..heads).filter(|&h| view.visible_heads[h]).collect();
+    let band = (layout.row_height - 4.0) / shown.len().max(1) as f64;
+    for k in 0..keys {
+        let (y0, _) = layout.row_span(layout.key_top, k);
+        for (slot, &head) in shown.iter().enumerate() {
+            let weight = view.attention[[head, q, k]];
+            let length = (weight.clamp(0.0, 1.0) as f64 * BAR_LENGTH).round() as i32;
+            if length < 1 {
+                continue;
             }
+            let top = y0 + 2 + (slot as f64 * band).round() as i32;
+            let bottom = y0 + 2 + ((slot + 1) as f64 * band).round() as i32;
+            area.draw(&Rectangle::new(
+                [
+                    (layout.key_right + 4, top),
+                    (layout.key_right + 4 + length, bottom.max(top + 1)),
+                ],
+                head_color(head).filled(),
+            ))?;
         }
     }
-    area.present()?;
-    Ok(layout)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -101,11 +101,51 @@ fn symmetric_scale(values: impl Iterator<Item = f32>) -> f32 {
     }
 }
 
+impl NeuronView<'_> {
+    /// Causal models: a key at or after `masked_from` is a future token the query never sees.
+    fn is_masked(&self, j: usize) -> bool {
+        self.masked_from.is_some_and(|m| j >= m)
+    }
+}
+
 /// Draws `view` filling `area`; returns where the key rows are.
 pub fn draw_neuron_view<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     view: &NeuronView,
 ) -> Result<NeuronLayout, ViewError> {
+    let (rows, dim) = check_shapes(view)?;
+    let text = view.theme.text();
+    area.fill(&view.theme.background())?;
+    let header_font = (FONT, 14.0, FontStyle::Bold).into_font().color(&text);
+    let grid = Grid::fit(area.dim_in_pixel(), view, (rows, dim), &header_font)?;
+    let painter = Painter {
+        area,
+        view,
+        text,
+        label_font: (FONT, grid.label_size).into_font().color(&text),
+        header_font,
+        scales: Scales::of(view),
+        grid,
+    };
+    painter.draw_title_and_headers()?;
+    painter.draw_query_row()?;
+    painter.draw_rules()?;
+    for j in 0..rows {
+        painter.draw_key_row(j)?;
+    }
+    painter.draw_context_row()?;
+    area.present()?;
+    Ok(NeuronLayout {
+        left: 8,
+        right: grid.value_right,
+        top: grid.top,
+        row_height: grid.row_height,
+        rows,
+    })
+}
+
+/// (keys, dimensions) when every input agrees on them, else what disagrees.
+fn check_shapes(view: &NeuronView) -> Result<(usize, usize), ViewError> {
     let (rows, dim) = view.keys.dim();
     if view.values.dim() != (rows, dim) {
         return Err(ViewError(format!(
@@ -129,243 +169,370 @@ pub fn draw_neuron_view<DB: DrawingBackend>(
     if rows == 0 || dim == 0 {
         return Err(ViewError("no keys to draw".into()));
     }
-    let masked = |j: usize| view.masked_from.is_some_and(|m| j >= m);
-    let visible = || (0..rows).filter(|&j| !masked(j));
+    Ok((rows, dim))
+}
 
-    let text = view.theme.text();
-    area.fill(&view.theme.background())?;
-    let (width, height) = area.dim_in_pixel();
-    let title_height = if view.title.is_empty() { 0 } else { 28 };
-    let header_height = 24;
-    // Key rows plus the query row above and the context row below, with a gap each side.
-    let available = (height as i32 - title_height - header_height - 2 * 10 - 8).max(1) as f64;
-    let row_height = (available / (rows + 2) as f64).min(MAX_ROW_HEIGHT);
-    let label_size = if row_height >= 16.0 {
-        14.0
-    } else {
-        (row_height * 0.85).max(4.0)
-    };
-    let label_font = (FONT, label_size).into_font().color(&text);
-    let header_font = (FONT, 14.0, FontStyle::Bold).into_font().color(&text);
+/// Where every column and row goes, worked out once from the canvas size and the labels.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    dim: usize,
+    title_height: i32,
+    row_height: f64,
+    label_size: f64,
+    label_right: i32,
+    band_width: i32,
+    k_left: i32,
+    product_left: i32,
+    score_right: i32,
+    bar_left: i32,
+    prob_left: i32,
+    value_left: i32,
+    value_right: i32,
+    headers_y: i32,
+    query_top: i32,
+    /// Top of the first key row.
+    top: i32,
+    context_top: i32,
+}
 
-    let widest = view
-        .key_labels
-        .iter()
-        .map(String::as_str)
-        .chain([view.query_label, view.headers.context, view.headers.key])
-        .filter_map(|l| crate::text::measure(l, &header_font).ok())
-        .map(|(w, _)| w as i32)
-        .max()
-        .unwrap_or(0);
-    let label_right = 8 + widest;
-    let fixed = label_right + SCORE_WIDTH + BAR_WIDTH + 6 + PROB_WIDTH + 6 * GAP + 8;
-    let band_width = (width as i32 - fixed) / 3;
-    if band_width < dim.min(24) as i32 || row_height < 3.0 {
-        return Err(ViewError(format!(
-            "{width}×{height} px is too small for {rows} keys of {dim} dimensions"
-        )));
-    }
-    let k_left = label_right + GAP;
-    let product_left = k_left + band_width + GAP;
-    let score_right = product_left + band_width + GAP + SCORE_WIDTH;
-    let bar_left = score_right + GAP;
-    let prob_left = bar_left + BAR_WIDTH + 6;
-    let value_left = prob_left + PROB_WIDTH + GAP;
-    let value_right = value_left + band_width;
-
-    let headers_y = title_height + header_height / 2;
-    let query_top = title_height + header_height + 4;
-    let top = query_top + row_height.round() as i32 + 10;
-    let y_of = |j: usize| top + (j as f64 * row_height).round() as i32;
-    let context_top = y_of(rows) + 10;
-    let layout = NeuronLayout {
-        left: 8,
-        right: value_right,
-        top,
-        row_height,
-        rows,
-    };
-
-    if title_height > 0 {
-        area.draw(&Text::new(
-            view.title.to_string(),
-            (4, 4),
-            (FONT, 18.0).into_font().color(&text),
-        ))?;
-    }
-    let headers = [
-        (view.headers.key, label_right, HPos::Right),
-        (view.headers.k, k_left + band_width / 2, HPos::Center),
-        (
-            view.headers.product,
-            product_left + band_width / 2,
-            HPos::Center,
-        ),
-        (view.headers.score, score_right, HPos::Right),
-        (view.headers.softmax, bar_left, HPos::Left),
-        (
-            view.headers.value,
-            value_left + band_width / 2,
-            HPos::Center,
-        ),
-    ];
-    for (header, x, anchor) in headers {
-        area.draw(&Text::new(
-            header.to_string(),
-            (x, headers_y),
-            header_font.clone().pos(Pos::new(anchor, VPos::Center)),
-        ))?;
-    }
-
-    // One shared scale per kind of band, so rows compare by colour.
-    let qk_scale = symmetric_scale(
-        view.query
+impl Grid {
+    fn fit(
+        (width, height): (u32, u32),
+        view: &NeuronView,
+        (rows, dim): (usize, usize),
+        header_font: &TextStyle,
+    ) -> Result<Grid, ViewError> {
+        let title_height = if view.title.is_empty() { 0 } else { 28 };
+        let header_height = 24;
+        // Key rows plus the query row above and the context row below, with a gap each side.
+        let available = (height as i32 - title_height - header_height - 2 * 10 - 8).max(1) as f64;
+        let row_height = (available / (rows + 2) as f64).min(MAX_ROW_HEIGHT);
+        let label_size = if row_height >= 16.0 {
+            14.0
+        } else {
+            (row_height * 0.85).max(4.0)
+        };
+        // The labels column is as wide as the widest label, headers included.
+        let widest = view
+            .key_labels
             .iter()
-            .copied()
-            .chain(visible().flat_map(|j| view.keys.row(j).to_vec())),
-    );
-    let product_scale = symmetric_scale(visible().flat_map(|j| {
-        view.keys
-            .row(j)
-            .iter()
-            .zip(view.query)
-            .map(|(k, q)| k * q)
-            .collect::<Vec<_>>()
-    }));
-    let value_scale = symmetric_scale(
-        view.context
-            .iter()
-            .copied()
-            .chain(visible().flat_map(|j| view.values.row(j).to_vec())),
-    );
-    let band = |x0: i32, y0: i32, y1: i32, values: &mut dyn Iterator<Item = f32>, scale: f32| {
-        let cell = band_width as f64 / dim as f64;
+            .map(String::as_str)
+            .chain([view.query_label, view.headers.context, view.headers.key])
+            .filter_map(|l| crate::text::measure(l, header_font).ok())
+            .map(|(w, _)| w as i32)
+            .max()
+            .unwrap_or(0);
+        let label_right = 8 + widest;
+        let fixed = label_right + SCORE_WIDTH + BAR_WIDTH + 6 + PROB_WIDTH + 6 * GAP + 8;
+        let band_width = (width as i32 - fixed) / 3;
+        if band_width < dim.min(24) as i32 || row_height < 3.0 {
+            return Err(ViewError(format!(
+                "{width}×{height} px is too small for {rows} keys of {dim} dimensions"
+            )));
+        }
+        let k_left = label_right + GAP;
+        let product_left = k_left + band_width + GAP;
+        let score_right = product_left + band_width + GAP + SCORE_WIDTH;
+        let bar_left = score_right + GAP;
+        let prob_left = bar_left + BAR_WIDTH + 6;
+        let value_left = prob_left + PROB_WIDTH + GAP;
+        let query_top = title_height + header_height + 4;
+        let top = query_top + row_height.round() as i32 + 10;
+        let mut grid = Grid {
+            dim,
+            title_height,
+            row_height,
+            label_size,
+            label_right,
+            band_width,
+            k_left,
+            product_left,
+            score_right,
+            bar_left,
+            prob_left,
+            value_left,
+            value_right: value_left + band_width,
+            headers_y: title_height + header_height / 2,
+            query_top,
+            top,
+            context_top: 0,
+        };
+        grid.context_top = grid.y_of(rows) + 10;
+        Ok(grid)
+    }
+
+    /// Top of key row `j` (or bottom of row `j - 1`).
+    fn y_of(&self, j: usize) -> i32 {
+        self.top + (j as f64 * self.row_height).round() as i32
+    }
+}
+
+/// One shared scale per kind of band, so rows compare by colour. Masked keys are left out:
+/// they are not drawn, so they must not set the scale.
+struct Scales {
+    qk: f32,
+    product: f32,
+    value: f32,
+}
+
+impl Scales {
+    fn of(view: &NeuronView) -> Scales {
+        let rows = view.keys.nrows();
+        let visible = || (0..rows).filter(|&j| !view.is_masked(j));
+        let qk = symmetric_scale(
+            view.query
+                .iter()
+                .copied()
+                .chain(visible().flat_map(|j| view.keys.row(j).to_vec())),
+        );
+        let product = symmetric_scale(visible().flat_map(|j| {
+            view.keys
+                .row(j)
+                .iter()
+                .zip(view.query)
+                .map(|(k, q)| k * q)
+                .collect::<Vec<_>>()
+        }));
+        let value = symmetric_scale(
+            view.context
+                .iter()
+                .copied()
+                .chain(visible().flat_map(|j| view.values.row(j).to_vec())),
+        );
+        Scales { qk, product, value }
+    }
+}
+
+/// What every part of the drawing needs: the canvas, the view, its grid, inks and fonts.
+struct Painter<'p, 'a, DB: DrawingBackend> {
+    area: &'p DrawingArea<DB, Shift>,
+    view: &'p NeuronView<'a>,
+    grid: Grid,
+    text: RGBColor,
+    label_font: TextStyle<'static>,
+    header_font: TextStyle<'static>,
+    scales: Scales,
+}
+
+impl<DB: DrawingBackend> Painter<'_, '_, DB> {
+    fn draw_title_and_headers(&self) -> Result<(), ViewError> {
+        let (view, g) = (self.view, &self.grid);
+        if g.title_height > 0 {
+            self.area.draw(&Text::new(
+                view.title.to_string(),
+                (4, 4),
+                (FONT, 18.0).into_font().color(&self.text),
+            ))?;
+        }
+        let headers = [
+            (view.headers.key, g.label_right, HPos::Right),
+            (view.headers.k, g.k_left + g.band_width / 2, HPos::Center),
+            (
+                view.headers.product,
+                g.product_left + g.band_width / 2,
+                HPos::Center,
+            ),
+            (view.headers.score, g.score_right, HPos::Right),
+            (view.headers.softmax, g.bar_left, HPos::Left),
+            (
+                view.headers.value,
+                g.value_left + g.band_width / 2,
+                HPos::Center,
+            ),
+        ];
+        for (header, x, anchor) in headers {
+            self.area.draw(&Text::new(
+                header.to_string(),
+                (x, g.headers_y),
+                self.header_font.clone().pos(Pos::new(anchor, VPos::Center)),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// One vector as a row of cells from `x0`, coloured by value over `scale`, outlined.
+    fn draw_band(
+        &self,
+        x0: i32,
+        y0: i32,
+        y1: i32,
+        values: impl Iterator<Item = f32>,
+        scale: f32,
+    ) -> Result<(), ViewError> {
+        let g = &self.grid;
+        let cell = g.band_width as f64 / g.dim as f64;
         for (i, v) in values.enumerate() {
             let cx0 = x0 + (i as f64 * cell).round() as i32;
             let cx1 = (x0 + ((i + 1) as f64 * cell).round() as i32).max(cx0 + 1);
-            area.draw(&Rectangle::new(
+            self.area.draw(&Rectangle::new(
                 [(cx0, y0), (cx1, y1)],
-                Palette::Diverging.color(v / scale, view.theme).filled(),
+                Palette::Diverging
+                    .color(v / scale, self.view.theme)
+                    .filled(),
             ))?;
         }
-        area.draw(&Rectangle::new(
-            [(x0, y0), (x0 + band_width, y1)],
-            text.mix(0.3).stroke_width(1),
-        ))
-    };
-
-    // The query row: q sits over the k column, dimension above dimension.
-    let query_bottom = query_top + row_height.round() as i32;
-    let query_middle = (query_top + query_bottom) / 2;
-    area.draw(&Text::new(
-        view.query_label.to_string(),
-        (label_right, query_middle),
-        header_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
-    ))?;
-    band(
-        k_left,
-        query_top + 1,
-        query_bottom - 1,
-        &mut view.query.iter().copied(),
-        qk_scale,
-    )?;
-    area.draw(&Text::new(
-        view.headers.query.to_string(),
-        (product_left, query_middle),
-        label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
-    for y in [top - 5, context_top - 5] {
-        area.draw(&PathElement::new(
-            vec![(8, y), (value_right, y)],
-            text.mix(0.25).stroke_width(1),
+        self.area.draw(&Rectangle::new(
+            [(x0, y0), (x0 + g.band_width, y1)],
+            self.text.mix(0.3).stroke_width(1),
         ))?;
+        Ok(())
     }
 
-    let hot = Palette::Sequential { max: 1.0 }.color(1.0, view.theme);
-    for j in 0..rows {
-        let (y0, y1) = (y_of(j) + 1, y_of(j + 1) - 1);
+    /// The query row: q sits over the k column, dimension above dimension.
+    fn draw_query_row(&self) -> Result<(), ViewError> {
+        let g = &self.grid;
+        let query_bottom = g.query_top + g.row_height.round() as i32;
+        let query_middle = (g.query_top + query_bottom) / 2;
+        self.area.draw(&Text::new(
+            self.view.query_label.to_string(),
+            (g.label_right, query_middle),
+            self.header_font
+                .clone()
+                .pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+        self.draw_band(
+            g.k_left,
+            g.query_top + 1,
+            query_bottom - 1,
+            self.view.query.iter().copied(),
+            self.scales.qk,
+        )?;
+        self.area.draw(&Text::new(
+            self.view.headers.query.to_string(),
+            (g.product_left, query_middle),
+            self.label_font
+                .clone()
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        Ok(())
+    }
+
+    /// Rules that set the key rows apart from the query row above and the output row below.
+    fn draw_rules(&self) -> Result<(), ViewError> {
+        let g = &self.grid;
+        for y in [g.top - 5, g.context_top - 5] {
+            self.area.draw(&PathElement::new(
+                vec![(8, y), (g.value_right, y)],
+                self.text.mix(0.25).stroke_width(1),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Key row `j`: its label, then its bands, score and softmax, or grey if it is masked.
+    fn draw_key_row(&self, j: usize) -> Result<(), ViewError> {
+        let g = &self.grid;
+        let (y0, y1) = (g.y_of(j) + 1, g.y_of(j + 1) - 1);
         let middle = (y0 + y1) / 2;
-        let label_ink = if masked(j) {
-            text.mix(0.45)
+        let masked = self.view.is_masked(j);
+        let label_ink = if masked {
+            self.text.mix(0.45)
         } else {
-            text.mix(1.0)
+            self.text.mix(1.0)
         };
-        area.draw(&Text::new(
-            view.key_labels[j].clone(),
-            (label_right, middle),
-            (FONT, label_size)
+        self.area.draw(&Text::new(
+            self.view.key_labels[j].clone(),
+            (g.label_right, middle),
+            (FONT, g.label_size)
                 .into_font()
                 .color(&label_ink)
                 .pos(Pos::new(HPos::Right, VPos::Center)),
         ))?;
-        if masked(j) {
-            // A future token: nothing of it reaches the query, so nothing of it is shown.
-            for x0 in [k_left, product_left, value_left] {
-                area.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + band_width, y1)],
-                    view.theme.masked().filled(),
-                ))?;
-            }
-            area.draw(&Rectangle::new(
-                [(bar_left, y0), (bar_left + BAR_WIDTH, y1)],
-                view.theme.masked().filled(),
-            ))?;
-            continue;
+        if masked {
+            return self.draw_masked_row(y0, y1);
         }
-        let key = view.keys.row(j);
-        band(k_left, y0, y1, &mut key.iter().copied(), qk_scale)?;
-        band(
-            product_left,
+        let key = self.view.keys.row(j);
+        self.draw_band(g.k_left, y0, y1, key.iter().copied(), self.scales.qk)?;
+        self.draw_band(
+            g.product_left,
             y0,
             y1,
-            &mut key.iter().zip(view.query).map(|(k, q)| k * q),
-            product_scale,
+            key.iter().zip(self.view.query).map(|(k, q)| k * q),
+            self.scales.product,
         )?;
-        band(
-            value_left,
+        self.draw_band(
+            g.value_left,
             y0,
             y1,
-            &mut view.values.row(j).iter().copied(),
-            value_scale,
+            self.view.values.row(j).iter().copied(),
+            self.scales.value,
         )?;
-        area.draw(&Text::new(
-            format!("{:.2}", view.scores[j]),
-            (score_right, middle),
-            label_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+        self.draw_score_and_softmax(j, (y0, y1), middle)
+    }
+
+    /// A future token: nothing of it reaches the query, so nothing of it is shown.
+    fn draw_masked_row(&self, y0: i32, y1: i32) -> Result<(), ViewError> {
+        let g = &self.grid;
+        let grey = self.view.theme.masked().filled();
+        for x0 in [g.k_left, g.product_left, g.value_left] {
+            self.area
+                .draw(&Rectangle::new([(x0, y0), (x0 + g.band_width, y1)], grey))?;
+        }
+        self.area.draw(&Rectangle::new(
+            [(g.bar_left, y0), (g.bar_left + BAR_WIDTH, y1)],
+            grey,
         ))?;
-        let p = view.probs[j];
-        area.draw(&Rectangle::new(
-            [(bar_left, y0 + 2), (bar_left + BAR_WIDTH, y1 - 2)],
-            text.mix(0.08).filled(),
+        Ok(())
+    }
+
+    /// Key `j`'s score as a number, and its softmax as a bar and a number.
+    fn draw_score_and_softmax(
+        &self,
+        j: usize,
+        (y0, y1): (i32, i32),
+        middle: i32,
+    ) -> Result<(), ViewError> {
+        let g = &self.grid;
+        let right_font = self
+            .label_font
+            .clone()
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        self.area.draw(&Text::new(
+            format!("{:.2}", self.view.scores[j]),
+            (g.score_right, middle),
+            right_font,
+        ))?;
+        let p = self.view.probs[j];
+        self.area.draw(&Rectangle::new(
+            [(g.bar_left, y0 + 2), (g.bar_left + BAR_WIDTH, y1 - 2)],
+            self.text.mix(0.08).filled(),
         ))?;
         let length = (p.clamp(0.0, 1.0) as f64 * BAR_WIDTH as f64).round() as i32;
         if length >= 1 {
-            area.draw(&Rectangle::new(
-                [(bar_left, y0 + 2), (bar_left + length, y1 - 2)],
+            let hot = Palette::Sequential { max: 1.0 }.color(1.0, self.view.theme);
+            self.area.draw(&Rectangle::new(
+                [(g.bar_left, y0 + 2), (g.bar_left + length, y1 - 2)],
                 hot.filled(),
             ))?;
         }
-        area.draw(&Text::new(
+        self.area.draw(&Text::new(
             format!("{p:.3}"),
-            (prob_left, middle),
-            label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+            (g.prob_left, middle),
+            self.label_font
+                .clone()
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
+        Ok(())
     }
 
-    let context_bottom = context_top + row_height.round() as i32;
-    let context_middle = (context_top + context_bottom) / 2;
-    area.draw(&Text::new(
-        view.headers.context.to_string(),
-        (label_right, context_middle),
-        header_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
-    ))?;
-    band(
-        value_left,
-        context_top + 1,
-        context_bottom - 1,
-        &mut view.context.iter().copied(),
-        value_scale,
-    )?;
-    area.present()?;
-    Ok(layout)
+    /// The bottom row: the head's output, Σ softmax · v, under the value column.
+    fn draw_context_row(&self) -> Result<(), ViewError> {
+        let g = &self.grid;
+        let context_bottom = g.context_top + g.row_height.round() as i32;
+        let context_middle = (g.context_top + context_bottom) / 2;
+        self.area.draw(&Text::new(
+            self.view.headers.context.to_string(),
+            (g.label_right, context_middle),
+            self.header_font
+                .clone()
+                .pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+        self.draw_band(
+            g.value_left,
+            g.context_top + 1,
+            context_bottom - 1,
+            self.view.context.iter().copied(),
+            self.scales.value,
+        )
+    }
 }

@@ -187,165 +187,280 @@ pub fn draw_one_hot<DB: DrawingBackend>(
             one_hot.index
         )));
     }
-    let text = one_hot.theme.text();
-    let hot = Palette::Sequential { max: 1.0 }.color(1.0, one_hot.theme);
-    let cold = one_hot.theme.masked();
+    let inks = OneHotInks::of(one_hot.theme);
     area.fill(&one_hot.theme.background())?;
     let (width, height) = area.dim_in_pixel();
-    let label_font = (FONT, LABEL_SIZE).into_font().color(&text);
-    let tick_font = (FONT, TICK_SIZE).into_font().color(&text);
 
     let title_height = if one_hot.title.is_empty() { 0 } else { 28 };
     if title_height > 0 {
         area.draw(&Text::new(
             one_hot.title.to_string(),
             (4, 4),
-            (FONT, 18.0).into_font().color(&text),
+            (FONT, 18.0).into_font().color(&inks.text),
         ))?;
     }
-    let left = 12;
-    let right = width as i32 - 12;
-    let strip_top = title_height + 44;
-    let strip_bottom = strip_top + 24;
-    if right - left < 40 || (height as i32) < strip_bottom + 130 {
+    let strip = Strip {
+        left: 12,
+        right: width as i32 - 12,
+        top: title_height + 44,
+        bottom: title_height + 44 + 24,
+    };
+    if strip.right - strip.left < 40 || (height as i32) < strip.bottom + 130 {
         return Err(ViewError(format!(
             "{width}×{height} px is too small for a one-hot vector"
         )));
     }
+    let marker = draw_whole_vector(area, one_hot, &strip, &inks)?;
+    draw_close_up(area, one_hot, &strip, marker, &inks)?;
+    area.present()?;
+    Ok(())
+}
 
-    // (a) The whole vector. The 1 is narrower than a pixel at this scale, so its marker is
-    // drawn wider than its share: finding it is the point.
+/// The colours and fonts the one-hot view draws with.
+struct OneHotInks {
+    text: RGBColor,
+    /// The 1, wherever it is shown.
+    hot: RGBColor,
+    label_font: TextStyle<'static>,
+    tick_font: TextStyle<'static>,
+}
+
+impl OneHotInks {
+    fn of(theme: Theme) -> OneHotInks {
+        let text = theme.text();
+        OneHotInks {
+            text,
+            hot: Palette::Sequential { max: 1.0 }.color(1.0, theme),
+            label_font: (FONT, LABEL_SIZE).into_font().color(&text),
+            tick_font: (FONT, TICK_SIZE).into_font().color(&text),
+        }
+    }
+}
+
+/// Where the whole vector's strip lies.
+struct Strip {
+    left: i32,
+    right: i32,
+    top: i32,
+    bottom: i32,
+}
+
+/// (a) The whole vector, with a pointer at its 1 and its first and last index; returns the
+/// pointer's x. The 1 is narrower than a pixel at this scale, so its marker is drawn wider
+/// than its share: finding it is the point.
+fn draw_whole_vector<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    one_hot: &OneHot,
+    strip: &Strip,
+    inks: &OneHotInks,
+) -> Result<i32, ViewError> {
+    let (left, right) = (strip.left, strip.right);
+    let (top, bottom) = (strip.top, strip.bottom);
     area.draw(&Rectangle::new(
-        [(left, strip_top), (right, strip_bottom)],
-        cold.filled(),
+        [(left, top), (right, bottom)],
+        one_hot.theme.masked().filled(),
     ))?;
     area.draw(&Rectangle::new(
-        [(left, strip_top), (right, strip_bottom)],
-        text.mix(0.4).stroke_width(1),
+        [(left, top), (right, bottom)],
+        inks.text.mix(0.4).stroke_width(1),
     ))?;
     let span = (right - left) as f64;
-    let fraction = one_hot.index as f64 / (vocab - 1).max(1) as f64;
+    let fraction = one_hot.index as f64 / (one_hot.vocab_size - 1).max(1) as f64;
     let marker = left + (fraction * span).round() as i32;
     area.draw(&Rectangle::new(
-        [(marker - 2, strip_top - 3), (marker + 2, strip_bottom + 3)],
-        hot.filled(),
+        [(marker - 2, top - 3), (marker + 2, bottom + 3)],
+        inks.hot.filled(),
     ))?;
     area.draw(&Polygon::new(
         vec![
-            (marker - 7, strip_top - 16),
-            (marker + 7, strip_top - 16),
-            (marker, strip_top - 5),
+            (marker - 7, top - 16),
+            (marker + 7, top - 16),
+            (marker, top - 5),
         ],
-        hot.filled(),
+        inks.hot.filled(),
     ))?;
-    // Near an end, the pointer's label hangs inwards so it stays on the canvas.
+    draw_callout(area, one_hot, strip, marker, inks)?;
+    area.draw(&Text::new(
+        "0".to_string(),
+        (left, bottom + 6),
+        inks.tick_font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+    ))?;
+    area.draw(&Text::new(
+        (one_hot.vocab_size - 1).to_string(),
+        (right, bottom + 6),
+        inks.tick_font.clone().pos(Pos::new(HPos::Right, VPos::Top)),
+    ))?;
+    Ok(marker)
+}
+
+/// The pointer's label, "1 at index i (token)". Near an end it hangs inwards so it stays on
+/// the canvas.
+fn draw_callout<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    one_hot: &OneHot,
+    strip: &Strip,
+    marker: i32,
+    inks: &OneHotInks,
+) -> Result<(), ViewError> {
     let callout = format!("1 at index {} ({})", one_hot.index, one_hot.token);
-    let callout_width = crate::text::measure(&callout, &label_font)
+    let callout_width = crate::text::measure(&callout, &inks.label_font)
         .map(|(w, _)| w as i32)
         .unwrap_or(160);
-    let (anchor, callout_x) = if marker - callout_width / 2 < left {
-        (HPos::Left, (marker - 10).max(left))
-    } else if marker + callout_width / 2 > right {
-        (HPos::Right, (marker + 10).min(right))
+    let (anchor, callout_x) = if marker - callout_width / 2 < strip.left {
+        (HPos::Left, (marker - 10).max(strip.left))
+    } else if marker + callout_width / 2 > strip.right {
+        (HPos::Right, (marker + 10).min(strip.right))
     } else {
         (HPos::Center, marker)
     };
     area.draw(&Text::new(
         callout,
-        (callout_x, strip_top - 19),
-        label_font.clone().pos(Pos::new(anchor, VPos::Bottom)),
+        (callout_x, strip.top - 19),
+        inks.label_font.clone().pos(Pos::new(anchor, VPos::Bottom)),
     ))?;
-    area.draw(&Text::new(
-        "0".to_string(),
-        (left, strip_bottom + 6),
-        tick_font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
-    ))?;
-    area.draw(&Text::new(
-        (vocab - 1).to_string(),
-        (right, strip_bottom + 6),
-        tick_font.clone().pos(Pos::new(HPos::Right, VPos::Top)),
-    ))?;
+    Ok(())
+}
 
-    // (b) The close-up, clamped so it never runs off either end of the vocabulary.
-    let count = WINDOW.min(vocab);
-    let first = one_hot.index.saturating_sub(WINDOW / 2).min(vocab - count);
-    let cell = ((span - 40.0) / count as f64).min(56.0);
-    let zoom_left = left + ((span - cell * count as f64) / 2.0).round() as i32;
-    let zoom_top = strip_bottom + 64;
-    let zoom_bottom = zoom_top + (cell.min(40.0)).round() as i32;
-    let x_of = |c: usize| zoom_left + (c as f64 * cell).round() as i32;
-    // A magnifier: the close-up's edges traced back to the marker it enlarges.
-    for edge in [x_of(0), x_of(count)] {
+/// Which cells the close-up shows and where they go.
+struct CloseUp {
+    /// The first index shown, and how many are.
+    first: usize,
+    count: usize,
+    cell: f64,
+    left: i32,
+    top: i32,
+    bottom: i32,
+    /// Index labels stand on end, as they are too wide to sit side by side.
+    upright: bool,
+}
+
+impl CloseUp {
+    /// The window of cells around the 1, clamped so it never runs off either end of the
+    /// vocabulary, centred under the strip.
+    fn around(one_hot: &OneHot, strip: &Strip) -> CloseUp {
+        let vocab = one_hot.vocab_size;
+        let span = (strip.right - strip.left) as f64;
+        let count = WINDOW.min(vocab);
+        let cell = ((span - 40.0) / count as f64).min(56.0);
+        let top = strip.bottom + 64;
+        CloseUp {
+            first: one_hot.index.saturating_sub(WINDOW / 2).min(vocab - count),
+            count,
+            cell,
+            left: strip.left + ((span - cell * count as f64) / 2.0).round() as i32,
+            top,
+            bottom: top + (cell.min(40.0)).round() as i32,
+            upright: false,
+        }
+    }
+
+    /// Left edge of cell `c` of the window (or right edge of cell `c - 1`).
+    fn x_of(&self, c: usize) -> i32 {
+        self.left + (c as f64 * self.cell).round() as i32
+    }
+}
+
+/// (b) The close-up: the cells around the 1 with their values and indices, traced back to
+/// the marker like a magnifier, with ellipses where the vector goes on.
+fn draw_close_up<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    one_hot: &OneHot,
+    strip: &Strip,
+    marker: i32,
+    inks: &OneHotInks,
+) -> Result<(), ViewError> {
+    let mut zoom = CloseUp::around(one_hot, strip);
+    for edge in [zoom.x_of(0), zoom.x_of(zoom.count)] {
         area.draw(&PathElement::new(
-            vec![(marker, strip_bottom + 4), (edge, zoom_top - 2)],
-            text.mix(0.3).stroke_width(1),
+            vec![(marker, strip.bottom + 4), (edge, zoom.top - 2)],
+            inks.text.mix(0.3).stroke_width(1),
         ))?;
     }
-    let index_labels: Vec<String> = (first..first + count).map(|i| i.to_string()).collect();
+    let index_labels: Vec<String> = (zoom.first..zoom.first + zoom.count)
+        .map(|i| i.to_string())
+        .collect();
     let widest_index = index_labels
         .iter()
-        .filter_map(|l| crate::text::measure(l, &tick_font).ok())
+        .filter_map(|l| crate::text::measure(l, &inks.tick_font).ok())
         .map(|(w, _)| w)
         .max()
         .unwrap_or(0);
     // Ids of five digits do not fit side by side in a narrow close-up: stand them up.
-    let upright = widest_index as f64 + 4.0 > cell;
+    zoom.upright = widest_index as f64 + 4.0 > zoom.cell;
     for (c, label) in index_labels.into_iter().enumerate() {
-        let is_hot = first + c == one_hot.index;
-        let (x0, x1) = (x_of(c), x_of(c + 1));
-        let fill = if is_hot {
-            hot
-        } else {
-            one_hot.theme.background()
-        };
-        area.draw(&Rectangle::new(
-            [(x0, zoom_top), (x1, zoom_bottom)],
-            fill.filled(),
-        ))?;
-        area.draw(&Rectangle::new(
-            [(x0, zoom_top), (x1, zoom_bottom)],
-            text.mix(0.35).stroke_width(1),
-        ))?;
-        let value_style = if is_hot {
-            (FONT, 16.0, FontStyle::Bold).into_font().color(&WHITE)
-        } else {
-            label_font.clone()
-        };
-        area.draw(&Text::new(
-            if is_hot { "1" } else { "0" }.to_string(),
-            ((x0 + x1) / 2, (zoom_top + zoom_bottom) / 2),
-            value_style.pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
-        let index_style = if upright {
-            tick_font
-                .clone()
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Right, VPos::Center))
-        } else {
-            tick_font.clone().pos(Pos::new(HPos::Center, VPos::Top))
-        };
-        area.draw(&Text::new(
-            label,
-            ((x0 + x1) / 2, zoom_bottom + 5),
-            index_style,
-        ))?;
+        draw_close_up_cell(area, one_hot, &zoom, c, label, inks)?;
     }
     // Ellipses say the vector goes on past the close-up.
-    let middle = (zoom_top + zoom_bottom) / 2;
-    if first > 0 {
+    let middle = (zoom.top + zoom.bottom) / 2;
+    if zoom.first > 0 {
         area.draw(&Text::new(
             "…".to_string(),
-            (x_of(0) - 6, middle),
-            label_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+            (zoom.x_of(0) - 6, middle),
+            inks.label_font
+                .clone()
+                .pos(Pos::new(HPos::Right, VPos::Center)),
         ))?;
     }
-    if first + count < vocab {
+    if zoom.first + zoom.count < one_hot.vocab_size {
         area.draw(&Text::new(
             "…".to_string(),
-            (x_of(count) + 6, middle),
-            label_font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+            (zoom.x_of(zoom.count) + 6, middle),
+            inks.label_font
+                .clone()
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }
-    area.present()?;
+    Ok(())
+}
+
+/// Cell `c` of the close-up: a box holding its value (the 1 stands out), its index below.
+fn draw_close_up_cell<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    one_hot: &OneHot,
+    zoom: &CloseUp,
+    c: usize,
+    label: String,
+    inks: &OneHotInks,
+) -> Result<(), ViewError> {
+    let is_hot = zoom.first + c == one_hot.index;
+    let (x0, x1) = (zoom.x_of(c), zoom.x_of(c + 1));
+    let fill = if is_hot {
+        inks.hot
+    } else {
+        one_hot.theme.background()
+    };
+    area.draw(&Rectangle::new(
+        [(x0, zoom.top), (x1, zoom.bottom)],
+        fill.filled(),
+    ))?;
+    area.draw(&Rectangle::new(
+        [(x0, zoom.top), (x1, zoom.bottom)],
+        inks.text.mix(0.35).stroke_width(1),
+    ))?;
+    let value_style = if is_hot {
+        (FONT, 16.0, FontStyle::Bold).into_font().color(&WHITE)
+    } else {
+        inks.label_font.clone()
+    };
+    area.draw(&Text::new(
+        if is_hot { "1" } else { "0" }.to_string(),
+        ((x0 + x1) / 2, (zoom.top + zoom.bottom) / 2),
+        value_style.pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    let index_style = if zoom.upright {
+        inks.tick_font
+            .clone()
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Right, VPos::Center))
+    } else {
+        inks.tick_font
+            .clone()
+            .pos(Pos::new(HPos::Center, VPos::Top))
+    };
+    area.draw(&Text::new(
+        label,
+        ((x0 + x1) / 2, zoom.bottom + 5),
+        index_style,
+    ))?;
     Ok(())
 }
