@@ -43,7 +43,7 @@ pub fn head_color(head: usize) -> RGBColor {
 
 /// Which column a token label is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
+pub enum Column {
     Query,
     Key,
 }
@@ -83,7 +83,7 @@ pub struct HeadViewLayout {
 
 impl HeadViewLayout {
     /// The token label under pixel (x, y), if any.
-    pub fn token_at(&self, x: i32, y: i32) -> Option<(Side, usize)> {
+    pub fn token_at(&self, x: i32, y: i32) -> Option<(Column, usize)> {
         let row = |top: i32, count: usize| {
             if y < top || self.row_height <= 0.0 {
                 return None;
@@ -92,9 +92,9 @@ impl HeadViewLayout {
             (r < count).then_some(r)
         };
         if (self.query_left..self.query_right).contains(&x) {
-            row(self.query_top, self.queries).map(|r| (Side::Query, r))
+            row(self.query_top, self.queries).map(|r| (Column::Query, r))
         } else if (self.key_left..self.key_right).contains(&x) {
-            row(self.key_top, self.keys).map(|r| (Side::Key, r))
+            row(self.key_top, self.keys).map(|r| (Column::Key, r))
         } else {
             None
         }

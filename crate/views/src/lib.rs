@@ -32,7 +32,7 @@ mod ticks;
 pub mod vector;
 
 pub use dense_map::{draw_dense_map, DenseLayout, DenseMap};
-pub use head_view::{draw_head_view, head_color, HeadView, HeadViewLayout, Side};
+pub use head_view::{draw_head_view, head_color, Column, HeadView, HeadViewLayout};
 pub use heatmap::{draw_heatmap, Heatmap, HeatmapLayout};
 pub use line_chart::{draw_line_chart, LineChart, Series};
 pub use loss_curve::{draw_loss_curve, LossCurve, LossSeries};

@@ -5,7 +5,7 @@ mod common;
 
 use common::{bold_texts, count, drawn, labels, position, render, save, texts, trace, SEED};
 use ndarray::{Array3, Axis};
-use tokenscope_views::{draw_head_view, HeadView, Side, Theme};
+use tokenscope_views::{draw_head_view, Column, HeadView, Theme};
 
 /// How many (head, query, key) weights of `attention` are drawn as lines. (heads, Q, K)
 fn lines_expected(attention: &Array3<f32>, heads: &[bool], rows: &[usize]) -> usize {
@@ -89,11 +89,11 @@ fn focus_draws_only_that_query_for_visible_heads() {
     let key_x = (layout.key_left + layout.key_right) / 2;
     assert_eq!(
         layout.token_at(query_x, y(layout.query_top, party)),
-        Some((Side::Query, party))
+        Some((Column::Query, party))
     );
     assert_eq!(
         layout.token_at(key_x, y(layout.key_top, 3)),
-        Some((Side::Key, 3))
+        Some((Column::Key, 3))
     );
     let between = (layout.query_right + layout.key_left) / 2;
     assert_eq!(layout.token_at(between, y(layout.key_top, 3)), None);

@@ -2137,8 +2137,8 @@ fn wire_head_canvas(app: &Shared, key: SentenceKey) {
         let (x, y) = canvas_point(event);
         let (side, i) = layout.token_at(x, y)?;
         let index = match side {
-            tokenscope_views::head_view::Side::Query => *rows.get(i)?,
-            tokenscope_views::head_view::Side::Key => *cols.get(i)?,
+            tokenscope_views::head_view::Column::Query => *rows.get(i)?,
+            tokenscope_views::head_view::Column::Key => *cols.get(i)?,
         };
         app.chips
             .iter()
