@@ -62,6 +62,20 @@ pub struct Gpt2Config {
 }
 
 impl Gpt2Config {
+    /// What attention multiplies q·k by in `layer` (0-based), for inference and training
+    /// alike: 1/√head_dim with `scale_attn_weights`, and a further 1/(layer + 1) with
+    /// `scale_attn_by_inverse_layer_idx`.
+    pub fn attention_scale(&self, layer: usize) -> f32 {
+        let mut scale = 1.0f32;
+        if self.scale_attn_weights {
+            scale /= ((self.n_embd / self.n_head) as f32).sqrt();
+        }
+        if self.scale_attn_by_inverse_layer_idx {
+            scale /= (layer + 1) as f32;
+        }
+        scale
+    }
+
     /// The GPT-2 this project trains (`tokenscope train`, the page's Train view): GPT-2's
     /// choices (MLP 4 × width, gelu_new, LayerNorm ε 1e-5, scaled attention) at the given
     /// size, with `<|endoftext|>` = 0 as its end-of-text token.

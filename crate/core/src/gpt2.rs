@@ -103,21 +103,15 @@ impl Gpt2 {
             let q = split_heads(qkv.slice(s![.., ..h]), heads); // (heads, S, d)
             let k = split_heads(qkv.slice(s![.., h..2 * h]), heads); // (heads, S, d)
             let v = split_heads(qkv.slice(s![.., 2 * h..]), heads); // (heads, S, d)
-            let mut scale = 1.0f32;
-            if self.config.scale_attn_weights {
-                scale /= ((h / heads) as f32).sqrt();
-            }
-            if self.config.scale_attn_by_inverse_layer_idx {
-                scale /= (index + 1) as f32;
-            }
-            let att = attention(q, k, v, scale, true);
+            let att = attention(q, k, v, self.config.attention_scale(index), true);
             hidden += &block.c_proj.forward(&att.context.view()); // (S, H) residual
             let mut inner = block
                 .c_fc
                 .forward(&block.ln_2.forward(&hidden.view()).view()); // (S, I)
             activate(&mut inner, self.config.activation);
             hidden += &block.mlp_proj.forward(&inner.view()); // (S, H) residual
-                                                              // HF reports the last block's output after ln_f, so that entry is pushed below.
+                                                              // HF's hidden_states end with the last block's output after ln_f, not before:
+                                                              // that block's raw output is not kept, and `last` is pushed after the loop.
             if index + 1 < self.blocks.len() {
                 hidden_states.push(hidden.clone());
             }

@@ -12,7 +12,6 @@ pub mod generate;
 pub mod gpt2;
 pub mod model;
 pub mod ops;
-pub mod optim;
 pub mod tensors;
 pub mod tokenize;
 pub mod trace;
@@ -25,3 +24,7 @@ pub use model::{Model, ModelInfo, OneHotFacts};
 pub use tokenize::{Segment, Tokens};
 pub use trace::{EmbeddingTrace, LayerTrace, Trace};
 pub use weights::Precision;
+
+/// The optimiser lives with the parameters it updates (`train::optim`); this keeps the path
+/// `tokenscope_core::optim` the CLI, the page and the tests use.
+pub use train::optim;

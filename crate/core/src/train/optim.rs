@@ -1,7 +1,7 @@
 //! How parameters change: AdamW (as `torch.optim.AdamW` computes it), clipping of the
 //! gradient's global norm, and a warm-up + cosine learning-rate schedule.
 
-use crate::train::Gpt2Params;
+use super::params::Gpt2Params;
 
 /// AdamW's settings. Weight decay applies to matrices only (GPT-2 / llm.c practice): biases,
 /// LayerNorm and other vectors are not pulled towards zero.

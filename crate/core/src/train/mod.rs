@@ -1,0 +1,16 @@
+//! GPT-2 learning: parameters, a batched forward pass that keeps what the backward pass
+//! needs, the backward pass written out operation by operation (as llm.c does), AdamW, and
+//! the training loop.
+//!
+//! Imports run one way (optim.rs and train.rs used to import each other): `params` needs
+//! nothing here; `forward`, `backward` and `optim` build on it; `run` on those.
+
+mod backward;
+mod forward;
+pub mod optim;
+mod params;
+mod run;
+
+pub use forward::{Batch, ForwardPass};
+pub use params::{BlockParams, Gpt2Params};
+pub use run::{thin_history, LossPoint, TrainingRun, TrainingSettings};
