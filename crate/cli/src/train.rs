@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde_json::json;
 use tokenscope_core::config::{Gpt2Config, ModelConfig};
 use tokenscope_core::corpus::{
     encode_lines, split_held_out, train_tokenizer, vocab_size, wordnet_lines, WordnetPart,
 };
 use tokenscope_core::optim::AdamWSettings;
+use tokenscope_core::train::record::{InitRecord, RecordSettings, TrainingRecord};
 use tokenscope_core::train::{thin_history, Gpt2Params, TrainingRun, TrainingSettings};
 
 /// Points of the loss curve written to training.json.
@@ -117,7 +117,7 @@ struct Start {
     params: Gpt2Params,
     tokenizer: Vec<u8>,
     /// The folder's own training.json, kept in the new record so its history is not lost.
-    base_record: Option<serde_json::Value>,
+    base_record: Option<TrainingRecord>,
 }
 
 fn start(args: &TrainArgs, train_lines: &[String]) -> Result<Start, String> {
@@ -160,10 +160,9 @@ fn start(args: &TrainArgs, train_lines: &[String]) -> Result<Start, String> {
         ));
     }
     let base_record = match std::fs::read(dir.join("training.json")) {
-        Ok(bytes) => Some(
-            serde_json::from_slice(&bytes)
-                .map_err(|e| format!("{}: training.json: {e}", dir.display()))?,
-        ),
+        Ok(bytes) => {
+            Some(TrainingRecord::parse(&bytes).map_err(|e| format!("{}: {e}", dir.display()))?)
+        }
         Err(_) => None,
     };
     Ok(Start {
@@ -271,40 +270,32 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         &run.params.to_safetensors().map_err(|e| e.to_string())?,
     )?;
     write(&args.out.join("tokenizer.json"), &tokenizer)?;
-    let mut report = json!({
-        "corpus": source,
-        "training_lines": train_lines.len(),
-        "held_out_lines": held_out_lines.len(),
-        "held_out_every": args.held_out_every,
-        "training_tokens": train_ids.len(),
-        "held_out_tokens": held_out_ids.len(),
-        "vocab_size": vocab_size,
-        "parameters": run.params.len(),
-        "settings": {
-            "batch": settings.batch, "seq": settings.seq, "steps": settings.steps,
-            "learning_rate": settings.learning_rate, "min_learning_rate": settings.min_learning_rate,
-            "warmup": settings.warmup, "max_grad_norm": settings.max_grad_norm,
-            "beta1": settings.adamw.beta1, "beta2": settings.adamw.beta2, "eps": settings.adamw.eps,
-            "weight_decay": settings.adamw.weight_decay, "seed": settings.seed,
-        },
-        "held_out_loss": final_loss,
-        "held_out_perplexity": final_loss.exp(),
-        "seconds": started.elapsed().as_secs_f64(),
+    let record = TrainingRecord {
+        corpus: source,
+        training_lines: Some(train_lines.len()),
+        held_out_lines: Some(held_out_lines.len()),
+        held_out_every: Some(args.held_out_every),
+        held_out: None,
+        training_tokens: train_ids.len(),
+        held_out_tokens: held_out_ids.len(),
+        vocab_size,
+        parameters: run.params.len(),
+        settings: RecordSettings::from_settings(&settings),
+        held_out_loss: final_loss,
+        held_out_perplexity: final_loss.exp(),
+        seconds: started.elapsed().as_secs_f64(),
+        trained_in: None,
         // Per-step losses thinned to window means: a curve a page can fetch and plot.
-        "history": thin_history(&run.history, CURVE_POINTS),
-    });
-    if let Some(dir) = &args.init {
-        report["init"] = json!({
-            "from": dir.display().to_string(),
-            "held_out_loss_before": initial_held_out_loss,
-            "base": base_record,
-        });
-    }
+        history: thin_history(&run.history, CURVE_POINTS),
+        init: args.init.as_ref().map(|dir| InitRecord {
+            from: Some(dir.display().to_string()),
+            held_out_loss_before: initial_held_out_loss,
+            base: base_record.map(Box::new),
+        }),
+    };
     write(
         &args.out.join("training.json"),
-        serde_json::to_string_pretty(&report)
-            .map_err(|e| e.to_string())?
-            .as_bytes(),
+        record.to_json()?.as_bytes(),
     )?;
     eprintln!(
         "wrote {}: held-out loss {final_loss:.4}, perplexity {:.1}, {:.0} s",

@@ -20,7 +20,7 @@ use crate::protocol::{
 };
 use crate::state::View;
 use crate::trainer::{overfitting, parse_pairs};
-use crate::training_record::{RecordPoint, RecordSettings, TrainingRecord};
+use crate::training_record::{LossPoint, RecordSettings, TrainingRecord};
 
 type Shared = Rc<RefCell<App>>;
 
@@ -104,11 +104,12 @@ impl TrainPanel {
                 seq: facts.context,
                 steps: self.step,
                 learning_rate: facts.learning_rate,
+                ..RecordSettings::default()
             },
             history: self
                 .points
                 .iter()
-                .map(|p| RecordPoint {
+                .map(|p| LossPoint {
                     step: p.step,
                     learning_rate: p.learning_rate,
                     train_loss: p.train_loss,
@@ -117,6 +118,7 @@ impl TrainPanel {
                 .collect(),
             // The page trains from random numbers only.
             init: None,
+            ..TrainingRecord::default()
         })
     }
 }

@@ -2,12 +2,12 @@
 //! and what the Train view watches as it learns (a sample, word-pair cosines, one head).
 //! No web types, so it is tested natively.
 
-use serde_json::json;
 use tokenscope_core::analysis::cosine;
 use tokenscope_core::config::Gpt2Config;
 use tokenscope_core::corpus::{encode_lines, train_tokenizer, vocab_size};
 use tokenscope_core::generate::{generate, Sampling};
 use tokenscope_core::optim::AdamWSettings;
+use tokenscope_core::train::record::{RecordSettings, TrainingRecord};
 use tokenscope_core::train::{thin_history, Gpt2Params, TrainingRun, TrainingSettings};
 use tokenscope_core::Model;
 
@@ -313,30 +313,26 @@ impl Trainer {
             Some(loss) => loss,
             None => self.run.held_out_loss().map_err(|e| e.to_string())?,
         };
-        let s = &self.run.settings;
-        let record = json!({
-            "corpus": self.facts.corpus_name,
-            "training_lines": self.facts.corpus_lines,
-            "held_out": "the last tenth of the text's tokens",
-            "training_tokens": self.facts.training_tokens,
-            "held_out_tokens": self.facts.held_out_tokens,
-            "vocab_size": self.facts.vocab_size,
-            "parameters": self.facts.parameters,
-            "settings": {
-                "batch": s.batch, "seq": s.seq, "steps": s.steps,
-                "steps_taken": self.run.step,
-                "learning_rate": s.learning_rate, "min_learning_rate": s.min_learning_rate,
-                "warmup": s.warmup, "max_grad_norm": s.max_grad_norm,
-                "beta1": s.adamw.beta1, "beta2": s.adamw.beta2, "eps": s.adamw.eps,
-                "weight_decay": s.adamw.weight_decay, "seed": s.seed,
+        let record = TrainingRecord {
+            corpus: self.facts.corpus_name.clone(),
+            training_lines: Some(self.facts.corpus_lines),
+            held_out: Some("the last tenth of the text's tokens".into()),
+            training_tokens: self.facts.training_tokens,
+            held_out_tokens: self.facts.held_out_tokens,
+            vocab_size: self.facts.vocab_size,
+            parameters: self.facts.parameters,
+            settings: RecordSettings {
+                steps_taken: Some(self.run.step),
+                ..RecordSettings::from_settings(&self.run.settings)
             },
-            "held_out_loss": held_out_loss,
-            "held_out_perplexity": held_out_loss.exp(),
-            "seconds": seconds,
-            "trained_in": "the TokenScope page (WebAssembly worker)",
-            "history": thin_history(&self.run.history, RECORD_POINTS),
-        });
-        serde_json::to_string_pretty(&record).map_err(|e| e.to_string())
+            held_out_loss,
+            held_out_perplexity: held_out_loss.exp(),
+            seconds,
+            trained_in: Some("the TokenScope page (WebAssembly worker)".into()),
+            history: thin_history(&self.run.history, RECORD_POINTS),
+            ..TrainingRecord::default()
+        };
+        record.to_json()
     }
 }
 
