@@ -169,7 +169,18 @@ fn f16_and_f32_bundles_load_and_agree() {
         let model = Model::from_bytes(&f.config, &weights, &f.tokenizer).expect("bundle loads");
         let trace = model.trace("Hello, world!", None).expect("runs");
         let limit = if dtype == BundleDtype::F16 { 5e-3 } else { 0.0 };
+        // zip stops at the shorter list: a bundle that lost layers must fail here instead.
+        assert_eq!(
+            reference.layers.len(),
+            trace.layers.len(),
+            "{dtype:?}: the bundle traces every layer"
+        );
         for (a, b) in reference.layers.iter().zip(&trace.layers) {
+            assert_eq!(
+                a.attention.dim(),
+                b.attention.dim(),
+                "{dtype:?}: attention of the same shape"
+            );
             let diff = a
                 .attention
                 .iter()

@@ -4,10 +4,12 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use ndarray::Array1;
 use proptest::prelude::*;
+use proptest::test_runner::{contextualize_config, TestCaseError};
 use tokenscope_core::analysis::cosine;
 use tokenscope_core::Model;
 
@@ -52,12 +54,19 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 /// Every attention row of every layer and head sums to 1; with `causal`, keys after the
-/// query get exactly 0.
-fn check_attention(model: &Model, text: &str, pair: Option<&str>, causal: bool) {
-    // Empty or all-whitespace text is refused with a message; that is the answer, not a panic.
-    let Ok(trace) = model.trace(text, pair) else {
-        return;
-    };
+/// query get exactly 0. Returns how many rows it checked.
+fn check_attention(
+    model: &Model,
+    text: &str,
+    pair: Option<&str>,
+    causal: bool,
+) -> Result<usize, TestCaseError> {
+    // Empty or all-whitespace text is refused with a message; that is the answer, not a
+    // panic. Such a case is rejected, so proptest draws another instead of passing it.
+    let trace = model.trace(text, pair);
+    prop_assume!(trace.is_ok(), "refused: {:?}", text);
+    let trace = trace.map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut checked = 0;
     for (l, layer) in trace.layers.iter().enumerate() {
         let (heads, rows, cols) = layer.attention.dim();
         assert_eq!(rows, cols);
@@ -76,30 +85,63 @@ fn check_attention(model: &Model, text: &str, pair: Option<&str>, causal: bool) 
                         "layer {l} head {h} row {q} looks ahead for {text:?}"
                     );
                 }
+                checked += 1;
             }
         }
     }
+    Ok(checked)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn bert_attention_rows_are_distributions(text in text()) {
-        check_attention(bert(), &text, None, false);
+/// The cases a property over traced text runs (PROPTEST_CASES overrides it, as for any
+/// proptest).
+fn traced_config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
     }
+}
 
-    #[test]
-    fn gpt_attention_rows_are_distributions_and_never_look_ahead(text in text()) {
-        check_attention(gpt(), &text, None, true);
-    }
+/// Rejected cases do not count towards proptest's cases, so every case it ran must have
+/// checked attention rows: a path that skipped the checks would leave the count short.
+fn assert_every_case_was_checked(checked: &AtomicUsize) {
+    let cases = contextualize_config(traced_config()).cases as usize;
+    let checked = checked.load(Ordering::Relaxed);
+    assert!(
+        checked >= cases,
+        "only {checked} of {cases} cases reached their checks"
+    );
+}
 
-    #[test]
-    fn a_pairs_token_types_mark_its_two_texts(a in text(), b in text()) {
-        let Ok(tokens) = bert().tokenize(&a, Some(&b)) else {
-            return Ok(());
-        };
-        check_attention(bert(), &a, Some(&b), false);
+#[test]
+fn bert_attention_rows_are_distributions() {
+    let checked = AtomicUsize::new(0);
+    proptest!(traced_config(), |(text in text())| {
+        if check_attention(bert(), &text, None, false)? > 0 {
+            checked.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    assert_every_case_was_checked(&checked);
+}
+
+#[test]
+fn gpt_attention_rows_are_distributions_and_never_look_ahead() {
+    let checked = AtomicUsize::new(0);
+    proptest!(traced_config(), |(text in text())| {
+        if check_attention(gpt(), &text, None, true)? > 0 {
+            checked.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    assert_every_case_was_checked(&checked);
+}
+
+#[test]
+fn a_pairs_token_types_mark_its_two_texts() {
+    let checked = AtomicUsize::new(0);
+    proptest!(traced_config(), |(a in text(), b in text())| {
+        let tokens = bert().tokenize(&a, Some(&b));
+        prop_assume!(tokens.is_ok(), "refused: {:?}", (&a, &b));
+        let tokens = tokens.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let rows = check_attention(bert(), &a, Some(&b), false)?;
         // [CLS] A [SEP] are type 0, B [SEP] type 1: one switch, right after the first [SEP].
         let first_sep = tokens.tokens.iter().position(|t| t == "[SEP]");
         prop_assert!(first_sep.is_some(), "{:?}", tokens.tokens);
@@ -109,7 +151,15 @@ proptest! {
         }
         prop_assert_eq!(tokens.tokens.first().map(String::as_str), Some("[CLS]"));
         prop_assert_eq!(tokens.tokens.last().map(String::as_str), Some("[SEP]"));
-    }
+        if rows > 0 {
+            checked.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    assert_every_case_was_checked(&checked);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn a_result_does_not_depend_on_earlier_calls(first in text(), second in text()) {
