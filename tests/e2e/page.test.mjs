@@ -18,6 +18,13 @@ const CHROMIUM_ARGS = [
 const CELEBRATION = 'students celebrate the graduation with a big party';
 const POLITICS = 'deputy leader is highly respected in the party';
 const VIEWS = ['tokens', 'onehot', 'similarity', 'head', 'model', 'neuron', 'position', 'next'];
+/** Every view of the page, in the tabs' order, as the page itself lists them. */
+async function allViews(page) {
+  return page.$$eval('nav.tabs button[data-view]', (tabs) => tabs.map((t) => t.dataset.view));
+}
+// The views shown with the embedded GPT (the next-token view keeps BERT's message; the
+// GPT's own next-token screenshot is taken in its test).
+const GPT_VIEWS = ['generate', 'learn'];
 
 let server;
 let browser;
@@ -406,12 +413,22 @@ test('Chinese interface, dark theme, and PNG and SVG downloads', async () => {
 });
 
 test('a screenshot of every view, light and dark, English and Chinese', async () => {
+  const first = await openPage();
+  const views = await allViews(first.page);
+  await first.context.close();
+  assert.ok(views.length >= 11, `views: ${views}`);
   for (const [suffix, extra] of [['', {}], ['-dark-zh', { theme: 'dark', lang: 'zh' }]]) {
-    for (const view of VIEWS) {
+    for (const view of views) {
+      // The generate and learning views are shown with the embedded GPT.
+      const gpt = GPT_VIEWS.includes(view) ? { model: 'models/tokenscope-gpt', b: '' } : {};
       const { page, context, problems, foreign } = await openPage(
-        link({ a: CELEBRATION, b: POLITICS, view, layer: 0, head: 0, ...extra }),
+        link({ a: CELEBRATION, b: POLITICS, view, layer: 0, head: 0, ...extra, ...gpt }),
       );
       await page.waitForSelector(`section.view[data-view=${view}] canvas[data-drawn="1"]`);
+      if (view === 'generate') {
+        await page.click('#gen-run');
+        await page.waitForSelector('[data-testid=generation-table]');
+      }
       await page.screenshot({ path: join(SHOTS, `${view}${suffix}.png`), fullPage: true });
       assert.deepEqual(problems, [], view);
       assert.deepEqual(foreign, [], view);
@@ -845,7 +862,7 @@ test('the shipped sample trains, and bad training settings get a message', async
 
 test('nothing leaves the page: every view asks only its own origin, and the policy blocks inline scripts and outside requests', async () => {
   const { page, context, problems, foreign } = await openPage(link({ a: CELEBRATION, b: POLITICS }));
-  for (const view of [...VIEWS, 'generate', 'learn', 'train']) {
+  for (const view of await allViews(page)) {
     await page.click(`nav.tabs button[data-view=${view}]`);
     await page.waitForTimeout(150);
   }

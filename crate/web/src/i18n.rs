@@ -1,10 +1,35 @@
 //! Every word the page shows, in English and Simplified Chinese: the seed's readers are
 //! Chinese, so both languages are complete and switchable.
 
-use crate::state::Lang;
+use crate::named_enum;
 
-/// (key, English, 简体中文). Keys used in `www/index.html` as `data-i18n` or
-/// `data-i18n-label` must be here; a test checks it.
+named_enum! {
+    /// The page's languages; the names are the link's `lang=`.
+    pub enum Lang {
+        En = "en",
+        Zh = "zh",
+    }
+}
+
+impl Lang {
+    /// "zh", "zh-CN", "zh-Hans" … all mean Chinese; "en-GB" English; anything else None.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let code = code.trim().to_ascii_lowercase();
+        let base = code.split('-').next().unwrap_or_default();
+        Lang::from_name(base)
+    }
+
+    /// The `lang` attribute of the page's root element.
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-Hans",
+        }
+    }
+}
+
+/// (key, English, 简体中文). Every key index.html or the Rust code uses must be here, in
+/// both languages; a test checks it.
 const TEXTS: &[(&str, &str, &str)] = &[
     ("tagline", "See, with a real model's real numbers, how text becomes tokens, ids and vectors.", "用真实模型的真实数字，看文本如何变成词元、ID 和向量。"),
     ("language", "Language", "语言"),
@@ -25,13 +50,13 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("pair-mode", "Run A and B as one BERT pair ([CLS] A [SEP] B [SEP])", "把 A 和 B 作为一个 BERT 句子对运行（[CLS] A [SEP] B [SEP]）"),
     ("select-hint", "Click a token (or use ← →) to select it in every view.", "点击一个词元（或按 ← →）即可在所有视图中选中它。"),
     ("views", "Views", "视图"),
-    ("tab-tokens", "1 · Tokens & IDs", "1 · 词元与 ID"),
-    ("tab-onehot", "2 · One-hot vs embedding", "2 · 独热编码与嵌入"),
-    ("tab-similarity", "3 · Cosine similarity", "3 · 余弦相似度"),
-    ("tab-head", "4 · Attention: heads", "4 · 注意力：各个头"),
-    ("tab-model", "5 · All layers × heads", "5 · 所有层 × 头"),
-    ("tab-neuron", "6 · Query, key, value", "6 · 查询、键、值"),
-    ("tab-position", "7 · Position", "7 · 位置"),
+    ("tab-tokens", "Tokens & IDs", "词元与 ID"),
+    ("tab-onehot", "One-hot vs embedding", "独热编码与嵌入"),
+    ("tab-similarity", "Cosine similarity", "余弦相似度"),
+    ("tab-head", "Attention: heads", "注意力：各个头"),
+    ("tab-model", "All layers × heads", "所有层 × 头"),
+    ("tab-neuron", "Query, key, value", "查询、键、值"),
+    ("tab-position", "Position", "位置"),
     ("layer", "Layer", "层"),
     ("head", "Head", "头"),
     ("heads", "Heads", "注意力头"),
@@ -69,7 +94,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("attends-heading", "Whom the selected token attends to most", "选中的词元最关注谁"),
     ("h-matrix", "The current head as a matrix (click a row to select that token)", "当前注意力头的矩阵（点击一行即可选中该词元）"),
     ("which-hint", "select a token of the other sentence to switch", "选中另一句中的词元即可切换"),
-    ("tab-next", "8 · Next token", "8 · 下一个词元"),
+    ("tab-next", "Next token", "下一个词元"),
     ("h-next", "Next-token prediction", "预测下一个词元"),
     ("lead-next", "A GPT model reads the tokens so far and gives every token of its vocabulary a probability of coming next. Select a token to see what the model expected after it, and what really came.", "GPT 模型读入已有的词元，为词表中每个词元给出“下一个出现”的概率。选中一个词元，看看模型在它之后预期什么、实际出现的又是什么。"),
     ("next-title", "Most probable next tokens after", "之后最可能的下一个词元："),
@@ -83,7 +108,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("guess", "first guess", "首选"),
     ("open-model", "Open a model…", "打开模型……"),
     ("model-label", "Model", "模型"),
-    ("tab-learn", "10 · Learning", "10 · 学习"),
+    ("tab-learn", "Learning", "学习"),
     ("h-learn", "How the model learned", "模型是怎样学会的"),
     ("lead-learn", "A model starts with random numbers. Training shows it text, compares its next-token guesses with the tokens that really came (the loss), and nudges every number to lower that loss — thousands of times. The held-out line is text it never trained on: it falls only if the model learned something general.", "模型从随机数开始。训练时给它看文本，把它对下一个词元的猜测与真正出现的词元比较（损失），再微调每个数让损失变小——如此数千次。留出文本是它从未训练过的文本：只有学到了普遍规律，这条线才会下降。"),
     ("learn-title", "Loss while training", "训练中的损失"),
@@ -100,7 +125,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("learn-steps", "steps × batch × length", "步数 × 批量 × 长度"),
     ("learn-final", "held-out loss", "留出损失"),
     ("learn-perplexity", "perplexity", "困惑度"),
-    ("tab-train", "11 · Train", "11 · 训练"),
+    ("tab-train", "Train", "训练"),
     ("h-train", "Train a GPT here", "在这里训练一个 GPT"),
     ("lead-train", "Choose a text and a model size, press Train, and watch a GPT learn in your browser: its loss falls, its samples turn from noise into words, and its word vectors and attention change from random to learned. Each step takes a batch of windows from the text, compares the model's next-token guesses with the real next tokens (the loss), and adjusts every weight to lower it.", "选一段文本和模型大小，按“训练”，看一个 GPT 在你的浏览器里学习：损失下降，生成的样本从乱码变成词语，词向量和注意力从随机变成学到的样子。每一步从文本里取一批窗口，把模型对下一个词元的猜测和真实的下一个词元比较（损失），再调整每个权重让损失变小。"),
     ("train-text", "Text to learn from", "学习用的文本"),
@@ -157,7 +182,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("missing-files", "These files are missing:", "缺少这些文件："),
     ("masked", "masked (a future token)", "被遮蔽（未来的词元）"),
     ("no-pair-gpt", "GPT models read one text; pair mode is for BERT.", "GPT 模型只读一段文本；句子对模式只适用于 BERT。"),
-    ("tab-generate", "9 · Generate", "9 · 生成"),
+    ("tab-generate", "Generate", "生成"),
     ("h-generate", "Generating text, one token at a time", "逐个词元地生成文本"),
     ("lead-generate", "Each step the model gives every token a probability; temperature reshapes them, top-k and top-p drop the unlikely ones, and one is drawn. The same seed draws the same tokens, so a class can replay a run. Temperature 0 always takes the most probable token.", "每一步模型为每个词元给出概率；温度改变分布的形状，top-k 与 top-p 去掉不太可能的词元，然后抽取一个。相同的种子抽出相同的词元，全班可以重现同一次生成。温度为 0 时总是选概率最高的词元。"),
     ("temperature", "Temperature", "温度"),
@@ -268,11 +293,23 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("pair", "Pair", "句子对"),
     ("static", "static", "静态"),
     ("emb", "emb", "嵌入"),
+    ("loading-file", "Loading {file}…", "正在加载 {file}……"),
+    ("your-model", "your model", "你的模型"),
+    ("files-unreadable", "The browser could not read the files.", "浏览器无法读取这些文件。"),
+    ("train-not-whole", "{field}: “{value}” is not a whole number", "{field}：“{value}”不是整数"),
+    ("train-not-number", "{field}: “{value}” is not a number", "{field}：“{value}”不是数字"),
+    ("train-corpus-sample", "the shipped sample (3,435 WordNet 3.0 example sentences)", "自带样本（3,435 个 WordNet 3.0 例句）"),
+    ("train-corpus-own", "text given in the page ({n} characters)", "在页面中给出的文本（{n} 个字符）"),
+    ("train-drop-not-text", "The dropped file is not text.", "拖入的文件不是文本。"),
+    ("model-table-caption", "in every layer and head, the token it attends to most and the weight", "在每一层、每个头中，它最关注的词元及其权重"),
 ];
 
-/// The text for `key` in `lang`; the key itself when missing, so a gap shows up on screen
-/// (and in the test below) instead of an empty label.
-pub fn text(lang: Lang, key: &str) -> &str {
+/// What a key with no text shows: visibly broken, never the key passed off as a word
+/// (the tests below fail first).
+pub const MISSING: &str = "⚠ missing text";
+
+/// The text for `key` in `lang`.
+pub fn text(lang: Lang, key: &str) -> &'static str {
     TEXTS
         .iter()
         .find(|(k, _, _)| *k == key)
@@ -280,13 +317,19 @@ pub fn text(lang: Lang, key: &str) -> &str {
             Lang::En => *en,
             Lang::Zh => *zh,
         })
-        .unwrap_or(key)
+        .unwrap_or(MISSING)
+}
+
+/// Whether `key` has a text in both languages.
+pub fn has(key: &str) -> bool {
+    TEXTS.iter().any(|(k, _, _)| *k == key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use std::path::Path;
 
     #[test]
     fn keys_are_unique_and_both_languages_are_filled() {
@@ -297,23 +340,108 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_key_the_page_uses_has_a_text() {
+    /// The keys index.html names in `data-i18n`, `data-i18n-label` and
+    /// `data-i18n-placeholder`.
+    fn html_keys() -> Vec<String> {
         let html = include_str!("../../../www/index.html");
-        let mut used = 0;
+        let mut keys = Vec::new();
         for attr in [
             "data-i18n=\"",
             "data-i18n-label=\"",
             "data-i18n-placeholder=\"",
         ] {
             for part in html.split(attr).skip(1) {
-                let key = part.split('"').next().unwrap_or_default();
-                assert_ne!(text(Lang::Zh, key), key, "no text for {key}");
-                used += 1;
+                keys.push(part.split('"').next().unwrap_or_default().to_string());
             }
         }
-        assert!(used > 40, "only {used} keys found in the page");
+        keys
+    }
+
+    /// The literal keys Rust code asks for: `t("key")` (the page model's and closures'
+    /// shorthand) and `text(lang, "key")`.
+    fn rust_keys(source: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        let bytes = source.as_bytes();
+        for (at, _) in source.match_indices("t(\"") {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                continue; // another name ending in t, like print(
+            }
+            let rest = &source[at + 3..];
+            keys.extend(rest.split('"').next().map(String::from));
+        }
+        for (at, _) in source.match_indices("text(") {
+            let rest = &source[at + 5..];
+            let Some((first, after)) = rest.split_once(',') else {
+                continue;
+            };
+            let is_lang = !first.is_empty()
+                && first
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == ':');
+            if let Some(literal) = after.trim_start().strip_prefix('"') {
+                if is_lang {
+                    keys.extend(literal.split('"').next().map(String::from));
+                }
+            }
+        }
+        keys
+    }
+
+    fn rust_sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir)
+            .expect("the crate's sources")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("i18n.rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_the_page_and_its_code_use_has_both_texts() {
+        let html = html_keys();
+        assert!(
+            html.len() > 40,
+            "only {} keys found in the page",
+            html.len()
+        );
+        let mut sources = Vec::new();
+        rust_sources(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut sources,
+        );
+        assert!(sources.len() > 20, "the scan found {} files", sources.len());
+        let mut rust = 0;
+        let mut missing = Vec::new();
+        for (file, source) in &sources {
+            for key in rust_keys(source) {
+                rust += 1;
+                if !has(&key) {
+                    missing.push(format!("{key} ({file})"));
+                }
+            }
+        }
+        for key in &html {
+            if !has(key) {
+                missing.push(format!("{key} (index.html)"));
+            }
+        }
+        assert!(rust > 150, "only {rust} keys found in the Rust code");
+        assert!(missing.is_empty(), "keys without texts: {missing:?}");
+    }
+
+    #[test]
+    fn the_scan_finds_keys_and_a_missing_key_is_shown_as_missing() {
+        let found = rust_keys(r#"model.t("layer"); text(lang, "head"); print("x"); text(a, b)"#);
+        assert_eq!(found, ["layer", "head"]);
         assert_eq!(text(Lang::Zh, "layer"), "层");
-        assert_eq!(text(Lang::En, "no-such-key"), "no-such-key");
+        assert_eq!(text(Lang::En, "no-such-key"), MISSING);
+        assert!(!MISSING.contains("no-such-key"));
     }
 }

@@ -1,25 +1,34 @@
-//! TokenScope's web room: the page, the worker that owns the model, and the one message
-//! protocol between them. The only crate that uses wasm-bindgen and web-sys.
+//! TokenScope's web room: the page model (`page`, no web types), one file per view behind
+//! a registry (`views`), the thin shell that alone touches the DOM (`shell`), the worker
+//! that owns the model (`worker`), and the one message protocol between page and worker.
+//! Imports go one way: shell → views → page → protocol. ARCHITECTURE.md is the map.
 
-pub mod analysis;
 pub mod format;
 pub mod i18n;
-pub mod page_data;
+pub mod named;
+pub mod page;
 pub mod protocol;
-pub mod state;
-pub mod trainer;
-pub mod training_record;
+pub mod views;
+pub mod worker;
 pub mod zip;
 
+#[cfg(test)]
+mod testing;
+
 #[cfg(target_arch = "wasm32")]
-pub mod app;
+mod fetch;
 #[cfg(target_arch = "wasm32")]
-pub mod dom;
+pub mod shell;
+
+/// The size of this wasm instance's memory (the worker's or the page's, whichever calls):
+/// the most it has held at once, since wasm memory never shrinks.
 #[cfg(target_arch = "wasm32")]
-pub mod fetch;
-#[cfg(target_arch = "wasm32")]
-pub mod paint;
-#[cfg(target_arch = "wasm32")]
-pub mod train_page;
-#[cfg(target_arch = "wasm32")]
-pub mod worker;
+pub fn memory_bytes() -> u64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map(|b| b.byte_length() as u64)
+        .unwrap_or(0)
+}

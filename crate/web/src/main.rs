@@ -3,5 +3,5 @@
 
 fn main() {
     #[cfg(target_arch = "wasm32")]
-    tokenscope_web::app::start();
+    tokenscope_web::shell::start();
 }

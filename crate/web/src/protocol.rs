@@ -4,24 +4,19 @@
 //! that speaks JSON strings, such as `bench/`, is answered in JSON.
 
 use serde::{Deserialize, Serialize};
+pub use tokenscope_core::train::LossPoint;
 
-/// Which token sequence a piece of data belongs to: sentence A or B encoded on its own,
-/// or both run as one BERT sentence pair.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum SentenceKey {
-    A,
-    B,
-    Pair,
-}
+use crate::named_enum;
 
-impl SentenceKey {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SentenceKey::A => "a",
-            SentenceKey::B => "b",
-            SentenceKey::Pair => "pair",
-        }
+named_enum! {
+    /// Which token sequence a piece of data belongs to: sentence A or B encoded on its own,
+    /// or both run as one BERT sentence pair. The names are the page's `data-sentence`.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum SentenceKey {
+        A = "a",
+        B = "b",
+        Pair = "pair",
     }
 }
 
@@ -48,7 +43,7 @@ pub enum Request {
         weights: String,
     },
     /// The q/k/v detail of one head for one query token of the last analysis.
-    Neuron {
+    Qkv {
         seq: u64,
         sentence: SentenceKey,
         layer: usize,
@@ -137,14 +132,16 @@ pub enum TrainCommand {
     Download,
 }
 
-/// Where the run is.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub enum TrainPhase {
-    /// No run.
-    Idle,
-    Running,
-    Paused,
-    Finished,
+named_enum! {
+    /// Where the run is; the names are the Train button's `data-phase`.
+    #[derive(Serialize, Deserialize)]
+    pub enum TrainPhase {
+        /// No run.
+        Idle = "idle",
+        Running = "running",
+        Paused = "paused",
+        Finished = "finished",
+    }
 }
 
 /// Facts of a run, fixed when it starts.
@@ -164,15 +161,6 @@ pub struct TrainFacts {
     pub width: usize,
     pub learning_rate: f32,
     pub sample_every: usize,
-}
-
-/// One point of the live loss curve.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TrainPoint {
-    pub step: usize,
-    pub learning_rate: f32,
-    pub train_loss: f32,
-    pub held_out_loss: Option<f32>,
 }
 
 /// The cosine of two words' embeddings in the model as it is now.
@@ -230,7 +218,7 @@ pub struct Prediction {
 }
 
 /// One token sequence the model ran on, with what every view draws. Heavy per-head q/k/v
-/// stay in the worker and come one head at a time ([`Reply::Neuron`]).
+/// stay in the worker and come one head at a time ([`Reply::Qkv`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SentenceData {
     pub key: SentenceKey,
@@ -263,115 +251,180 @@ pub struct Similarity {
     pub values: Vec<f32>,
 }
 
+/// The loaded model's facts, shown beside its name and used by every view.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelFacts {
+    pub name: String,
+    pub model_type: String,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub head_dim: usize,
+    pub hidden_size: usize,
+    pub vocab_size: usize,
+    pub max_positions: usize,
+    pub causal: bool,
+    /// Memory of a vocab × vocab one-hot table and of the vocab × hidden embedding table,
+    /// both as 32-bit floats.
+    pub one_hot_table_bytes: u64,
+    pub embedding_table_bytes: u64,
+    /// How the large weight matrices are held ("F32" or "F16") and their bytes.
+    pub precision: String,
+    pub weight_bytes: u64,
+    /// The worker's whole memory after loading (its peak: wasm memory never shrinks); 0
+    /// where it cannot be measured.
+    pub memory_bytes: u64,
+}
+
+/// The model's run over the sentences: everything the views draw at a keystroke.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Analysis {
+    pub seq: u64,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub hidden_size: usize,
+    /// A, then B when given, then the pair when asked for.
+    pub sentences: Vec<SentenceData>,
+    /// A × B (or A × A when there is no B), each encoded on its own.
+    pub similarity: Option<Similarity>,
+    /// The worker's wasm memory after this analysis (0 where not measured): a page that
+    /// runs for a whole lesson must not grow.
+    #[serde(default)]
+    pub memory_bytes: u64,
+}
+
+/// One head's query, keys and values for one query token: what the q/k/v view draws.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QkvDetail {
+    pub seq: u64,
+    pub sentence: SentenceKey,
+    pub layer: usize,
+    pub head: usize,
+    pub token: usize,
+    pub head_dim: usize,
+    /// (d)
+    pub query: Vec<f32>,
+    /// (S, d) row-major
+    pub keys: Vec<f32>,
+    /// (S, d) row-major
+    pub values: Vec<f32>,
+    /// q·k scaled as the model scales it. (S)
+    pub scores: Vec<f32>,
+    /// (S)
+    pub probs: Vec<f32>,
+    /// Σ probs_j · v_j, the head's output for this token. (d)
+    pub context: Vec<f32>,
+    /// Causal models hide keys from this index on.
+    pub masked_from: Option<usize>,
+}
+
+/// The model's learned position-embedding table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PositionTable {
+    pub rows: usize,
+    pub cols: usize,
+    /// (rows, cols) row-major
+    pub values: Vec<f32>,
+}
+
+impl PositionTable {
+    /// Row `r` (one position's vector), if the table has it.
+    pub fn row(&self, r: usize) -> Option<&[f32]> {
+        (r < self.rows).then(|| &self.values[r * self.cols..(r + 1) * self.cols])
+    }
+}
+
+/// Milliseconds of each timed run (`performance.now()` in the worker): the trace alone, and
+/// the whole analysis the page asks for (which runs its own trace).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Benchmark {
+    pub tokens: usize,
+    pub trace_ms: Vec<f64>,
+    pub analysis_ms: Vec<f64>,
+}
+
+/// A continuation the model wrote, step by step.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Generation {
+    pub seq: u64,
+    pub prompt_tokens: Vec<String>,
+    pub prompt_ids: Vec<u32>,
+    pub steps: Vec<GeneratedStep>,
+    /// The continuation as text.
+    pub text: String,
+    pub layer: usize,
+    pub head: usize,
+    /// For step i, the attention of the position that predicted it over every token before
+    /// it (0 where masked). (steps, prompt + steps − 1) row-major
+    pub attention: Vec<f32>,
+}
+
+/// The training run: its phase, the loss points since the last update, and a snapshot when
+/// one was due.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingUpdate {
+    pub phase: TrainPhase,
+    /// Sent with every update of a run, so a page that lost its state has it.
+    pub facts: Option<TrainFacts>,
+    pub points: Vec<LossPoint>,
+    pub step: usize,
+    pub tokens_per_second: f64,
+    pub snapshot: Option<TrainSnapshot>,
+    /// What went wrong with the last command, if anything (the run is kept).
+    pub error: Option<String>,
+}
+
+impl TrainingUpdate {
+    /// No run (after Reset, or before any), with what went wrong, if anything.
+    pub fn idle(error: Option<String>) -> Self {
+        TrainingUpdate {
+            phase: TrainPhase::Idle,
+            facts: None,
+            points: Vec::new(),
+            step: 0,
+            tokens_per_second: 0.0,
+            snapshot: None,
+            error,
+        }
+    }
+}
+
+/// What the worker is doing while it loads a model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum LoadStep {
+    /// Downloading this file of the folder.
+    File(String),
+    /// Building the model from the downloaded bytes.
+    Preparing,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum Reply {
     /// The worker's wasm is running and listening; messages sent before this are lost.
     Started,
     /// Download progress, 0..=1, with what is being done.
-    Progress { fraction: f64, message: String },
-    /// The model is loaded; facts the page shows beside its name.
-    Ready {
-        name: String,
-        model_type: String,
-        num_layers: usize,
-        num_heads: usize,
-        head_dim: usize,
-        hidden_size: usize,
-        vocab_size: usize,
-        max_positions: usize,
-        causal: bool,
-        /// Memory of a vocab × vocab one-hot table and of the vocab × hidden embedding
-        /// table, both as 32-bit floats.
-        one_hot_table_bytes: u64,
-        embedding_table_bytes: u64,
-        /// How the large weight matrices are held ("F32" or "F16") and their bytes.
-        precision: String,
-        weight_bytes: u64,
-        /// The worker's whole memory after loading (its peak: wasm memory never shrinks);
-        /// 0 where it cannot be measured.
-        memory_bytes: u64,
+    Progress {
+        fraction: f64,
+        step: LoadStep,
     },
-    Analysis {
-        seq: u64,
-        num_layers: usize,
-        num_heads: usize,
-        hidden_size: usize,
-        /// A, then B when given, then the pair when asked for.
-        sentences: Vec<SentenceData>,
-        /// A × B (or A × A when there is no B), each encoded on its own.
-        similarity: Option<Similarity>,
-        /// The worker's wasm memory after this analysis (0 where not measured): a page that
-        /// runs for a whole lesson must not grow.
-        #[serde(default)]
-        memory_bytes: u64,
-    },
-    Neuron {
-        seq: u64,
-        sentence: SentenceKey,
-        layer: usize,
-        head: usize,
-        token: usize,
-        head_dim: usize,
-        /// (d)
-        query: Vec<f32>,
-        /// (S, d) row-major
-        keys: Vec<f32>,
-        /// (S, d) row-major
-        values: Vec<f32>,
-        /// q·k scaled as the model scales it. (S)
-        scores: Vec<f32>,
-        /// (S)
-        probs: Vec<f32>,
-        /// Σ probs_j · v_j, the head's output for this token. (d)
-        context: Vec<f32>,
-        /// Causal models hide keys from this index on.
-        masked_from: Option<usize>,
-    },
-    Positions {
-        rows: usize,
-        cols: usize,
-        /// (rows, cols) row-major
-        values: Vec<f32>,
-    },
-    /// Milliseconds of each timed run (`performance.now()` in the worker): the trace alone,
-    /// and the whole analysis the page asks for (which runs its own trace).
-    Benchmark {
-        tokens: usize,
-        trace_ms: Vec<f64>,
-        analysis_ms: Vec<f64>,
-    },
-    Generation {
-        seq: u64,
-        prompt_tokens: Vec<String>,
-        prompt_ids: Vec<u32>,
-        steps: Vec<GeneratedStep>,
-        /// The continuation as text.
-        text: String,
-        layer: usize,
-        head: usize,
-        /// For step i, the attention of the position that predicted it over every token
-        /// before it (0 where masked). (steps, prompt + steps − 1) row-major
-        attention: Vec<f32>,
-    },
-    /// The training run: its phase, the loss points since the last update, and a snapshot
-    /// when one was due.
-    Training {
-        phase: TrainPhase,
-        /// Sent when a run starts (and with every update, so a page that reloads its
-        /// state has it).
-        facts: Option<TrainFacts>,
-        points: Vec<TrainPoint>,
-        step: usize,
-        tokens_per_second: f64,
-        snapshot: Option<TrainSnapshot>,
-        /// What went wrong with the last command, if anything (the run is kept).
-        error: Option<String>,
-    },
+    /// The model is loaded.
+    Ready(ModelFacts),
+    Analysis(Analysis),
+    Qkv(QkvDetail),
+    Positions(PositionTable),
+    Benchmark(Benchmark),
+    Generation(Generation),
+    Training(TrainingUpdate),
     /// The trained model's folder as a zip, at a blob: URL made by the worker.
-    TrainDownload { url: String, file_name: String },
+    TrainDownload {
+        url: String,
+        file_name: String,
+    },
     /// Something failed; the worker keeps whatever model it had.
-    Error { seq: Option<u64>, message: String },
+    Error {
+        seq: Option<u64>,
+        message: String,
+    },
 }
 
 impl Request {
@@ -427,9 +480,9 @@ impl Reply {
     /// The request number an answer belongs to, where it has one.
     pub fn seq(&self) -> Option<u64> {
         match self {
-            Reply::Analysis { seq, .. }
-            | Reply::Neuron { seq, .. }
-            | Reply::Generation { seq, .. } => Some(*seq),
+            Reply::Analysis(Analysis { seq, .. })
+            | Reply::Qkv(QkvDetail { seq, .. })
+            | Reply::Generation(Generation { seq, .. }) => Some(*seq),
             Reply::Error { seq, .. } => *seq,
             _ => None,
         }
@@ -441,65 +494,48 @@ impl Reply {
         let prob = |t: &TokenProb| t.prob.is_finite();
         match self {
             Reply::Progress { fraction, .. } => fraction.is_finite(),
-            Reply::Analysis {
-                sentences,
-                similarity,
-                ..
-            } => {
-                sentences.iter().all(|s| {
+            Reply::Analysis(analysis) => {
+                analysis.sentences.iter().all(|s| {
                     all(&s.attention)
                         && all(&s.embeddings)
                         && s.predictions
                             .iter()
                             .all(|p| p.top.iter().all(prob) && p.actual.iter().all(prob))
-                }) && similarity.iter().all(|sim| all(&sim.values))
+                }) && analysis.similarity.iter().all(|sim| all(&sim.values))
             }
-            Reply::Neuron {
-                query,
-                keys,
-                values,
-                scores,
-                probs,
-                context,
-                ..
-            } => [query, keys, values, scores, probs, context]
+            Reply::Qkv(q) => [
+                &q.query, &q.keys, &q.values, &q.scores, &q.probs, &q.context,
+            ]
+            .iter()
+            .all(|v| all(v)),
+            Reply::Positions(table) => all(&table.values),
+            Reply::Benchmark(b) => b
+                .trace_ms
                 .iter()
-                .all(|v| all(v)),
-            Reply::Positions { values, .. } => all(values),
-            Reply::Benchmark {
-                trace_ms,
-                analysis_ms,
-                ..
-            } => trace_ms.iter().chain(analysis_ms).all(|v| v.is_finite()),
-            Reply::Generation {
-                steps, attention, ..
-            } => {
-                all(attention)
-                    && steps.iter().all(|step| {
+                .chain(&b.analysis_ms)
+                .all(|v| v.is_finite()),
+            Reply::Generation(g) => {
+                all(&g.attention)
+                    && g.steps.iter().all(|step| {
                         step.prob.is_finite()
                             && step.draw.is_none_or(f64::is_finite)
                             && step.top.iter().all(|t| t.2.is_finite())
                     })
             }
-            Reply::Training {
-                points,
-                tokens_per_second,
-                snapshot,
-                ..
-            } => {
-                tokens_per_second.is_finite()
-                    && points.iter().all(|p| {
+            Reply::Training(update) => {
+                update.tokens_per_second.is_finite()
+                    && update.points.iter().all(|p| {
                         p.learning_rate.is_finite()
                             && p.train_loss.is_finite()
                             && p.held_out_loss.is_none_or(f32::is_finite)
                     })
-                    && snapshot.iter().all(|s| {
+                    && update.snapshot.iter().all(|s| {
                         all(&s.attention)
                             && s.pairs.iter().all(|p| p.cosine.is_none_or(f32::is_finite))
                     })
             }
             Reply::Started
-            | Reply::Ready { .. }
+            | Reply::Ready(_)
             | Reply::TrainDownload { .. }
             | Reply::Error { .. } => true,
         }
@@ -534,7 +570,7 @@ mod tests {
                 b: String::new(),
                 pair: true,
             },
-            Request::Neuron {
+            Request::Qkv {
                 seq: 8,
                 sentence: SentenceKey::Pair,
                 layer: 2,
@@ -558,7 +594,7 @@ mod tests {
             assert_eq!(Request::from_bytes(&r.to_bytes()), Ok(r.clone()));
             assert_eq!(Request::from_json(&r.to_json()), Ok(r));
         }
-        let reply = Reply::Analysis {
+        let reply = Reply::Analysis(Analysis {
             seq: 3,
             num_layers: 1,
             num_heads: 1,
@@ -589,7 +625,7 @@ mod tests {
                 values: vec![1.0],
             }),
             memory_bytes: 150 << 20,
-        };
+        });
         assert_eq!(Reply::from_bytes(&reply.to_bytes()), Ok(reply.clone()));
         assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
         assert!(Reply::from_json("{}").is_err());
@@ -600,11 +636,11 @@ mod tests {
 
     #[test]
     fn a_non_finite_number_never_reaches_the_page_as_a_number() {
-        let reply = Reply::Positions {
+        let reply = Reply::Positions(PositionTable {
             rows: 1,
             cols: 1,
             values: vec![f32::NAN],
-        };
+        });
         // serde_json writes NaN as null; the page must refuse it rather than draw a 0.
         assert!(Reply::from_json(&reply.to_json()).is_err());
         // The binary form would carry NaN faithfully; it answers with an error instead.
@@ -612,7 +648,7 @@ mod tests {
             Ok(Reply::Error { seq: None, message }) => assert!(message.contains("not finite")),
             other => panic!("expected an error, got {other:?}"),
         }
-        let analysis = Reply::Analysis {
+        let analysis = Reply::Analysis(Analysis {
             seq: 9,
             num_layers: 0,
             num_heads: 0,
@@ -625,7 +661,7 @@ mod tests {
                 values: vec![0.5, f32::INFINITY],
             }),
             memory_bytes: 0,
-        };
+        });
         // The error keeps the request number, so the page knows which answer failed.
         assert!(matches!(
             Reply::from_bytes(&analysis.to_bytes()),

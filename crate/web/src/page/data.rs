@@ -1,24 +1,17 @@
-//! The page's reading of an analysis, kept free of web types so it is tested natively:
-//! which chips to show, which token is selected, slices of attention and similarity.
+//! The page's reading of an analysis: which chips to show, slices of attention and
+//! similarity, the strongest keys, tokens as a person reads them.
 
 use ndarray::{ArrayView2, ArrayView3, ArrayView4};
 
+use super::url::PairFilter;
+use crate::named_enum;
 use crate::protocol::{SentenceData, SentenceKey, Similarity};
-use crate::state::PairFilter;
 
-/// Which box a chip's token came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    A,
-    B,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::A => "a",
-            Side::B => "b",
-        }
+named_enum! {
+    /// Which box a chip's token came from; the names are the chips' `data-sentence`.
+    pub enum Side {
+        A = "a",
+        B = "b",
     }
 }
 
@@ -274,7 +267,7 @@ mod tests {
         assert_eq!((separate[4].source, separate[4].index), (SentenceKey::B, 0));
         assert_eq!(default_token(&separate), Some(2));
         let paired = chips(&sentences, true);
-        let sides: String = paired.iter().map(|c| c.side.as_str()).collect();
+        let sides: String = paired.iter().map(|c| c.side.name()).collect();
         assert_eq!(sides, "aaaabbb");
         assert!(paired.iter().all(|c| c.source == SentenceKey::Pair));
         assert_eq!(

@@ -11,7 +11,7 @@ use tokenscope_core::train::record::{RecordSettings, TrainingRecord};
 use tokenscope_core::train::{thin_history, Gpt2Params, TrainingRun, TrainingSettings};
 use tokenscope_core::Model;
 
-use crate::protocol::{PairCosine, TrainFacts, TrainPoint, TrainSetup, TrainSnapshot, TrainWatch};
+use crate::protocol::{LossPoint, PairCosine, TrainFacts, TrainSetup, TrainSnapshot, TrainWatch};
 use crate::zip::zip_stored;
 
 /// Bounds that keep a run inside a browser tab's memory and patience. (lowest, highest)
@@ -167,16 +167,8 @@ impl Trainer {
     }
 
     /// Loss points not yet sent to the page.
-    pub fn new_points(&mut self) -> Vec<TrainPoint> {
-        let points = self.run.history[self.reported.min(self.run.history.len())..]
-            .iter()
-            .map(|p| TrainPoint {
-                step: p.step,
-                learning_rate: p.learning_rate,
-                train_loss: p.train_loss,
-                held_out_loss: p.held_out_loss,
-            })
-            .collect();
+    pub fn new_points(&mut self) -> Vec<LossPoint> {
+        let points = self.run.history[self.reported.min(self.run.history.len())..].to_vec();
         self.reported = self.run.history.len();
         points
     }
@@ -336,32 +328,6 @@ impl Trainer {
     }
 }
 
-/// The held-out loss has risen well above its best while training batches keep falling
-/// below it: the run memorises its text.
-pub fn overfitting(points: &[TrainPoint]) -> bool {
-    let held: Vec<f32> = points.iter().filter_map(|p| p.held_out_loss).collect();
-    let (Some(&last), Some(best)) = (held.last(), held.iter().copied().reduce(f32::min)) else {
-        return false;
-    };
-    let recent: Vec<f32> = points.iter().rev().take(10).map(|p| p.train_loss).collect();
-    let train = recent.iter().sum::<f32>() / recent.len().max(1) as f32;
-    last > best + 0.3 && train < last - 1.0
-}
-
-/// The watched word pairs from "cat dog, car banana": two words per comma-separated part
-/// (more are ignored), at most six pairs.
-pub fn parse_pairs(text: &str) -> Vec<(String, String)> {
-    text.split([',', ';', '\n'])
-        .filter_map(|part| {
-            let mut words = part.split_whitespace();
-            let a = words.next()?;
-            let b = words.next()?;
-            Some((a.to_string(), b.to_string()))
-        })
-        .take(6)
-        .collect()
-}
-
 /// A word's vector in the model's embedding table: its row, or the mean of its tokens'
 /// rows, as it appears after a space (mid-sentence). (C), and how many tokens it is.
 fn word_vector(model: &Model, word: &str) -> (Option<ndarray::Array1<f32>>, usize) {
@@ -476,7 +442,8 @@ mod tests {
         let a = model.trace("the cat sleeps", None).expect("runs");
         let b = ours.trace("the cat sleeps", None).expect("runs");
         assert_eq!(a.layers[0].attention, b.layers[0].attention);
-        let record = crate::training_record::TrainingRecord::parse(&files[3].1).expect("parses");
+        let record =
+            tokenscope_core::train::record::TrainingRecord::parse(&files[3].1).expect("parses");
         assert_eq!(record.history.last().map(|p| p.step), Some(40));
         assert_eq!(record.parameters, trainer.facts.parameters);
         assert!((record.seconds - 12.5).abs() < 1e-9);
@@ -523,44 +490,6 @@ mod tests {
                 Err(message) => assert!(message.contains(expected), "{message}"),
             }
         }
-    }
-
-    fn point(step: usize, train_loss: f32, held_out_loss: Option<f32>) -> TrainPoint {
-        TrainPoint {
-            step,
-            learning_rate: 1e-3,
-            train_loss,
-            held_out_loss,
-        }
-    }
-
-    #[test]
-    fn memorising_is_told_from_learning() {
-        let learning = [point(1, 5.0, Some(5.2)), point(2, 4.0, Some(4.4))];
-        assert!(!overfitting(&learning));
-        let memorising = [
-            point(1, 3.0, Some(4.9)),
-            point(2, 0.5, Some(6.8)),
-            point(3, 0.2, Some(9.5)),
-        ];
-        assert!(overfitting(&memorising));
-        // A noisy bump of the held-out loss is not memorising.
-        let bump = [point(1, 4.0, Some(4.5)), point(2, 4.0, Some(4.6))];
-        assert!(!overfitting(&bump));
-        assert!(!overfitting(&[]));
-    }
-
-    #[test]
-    fn pairs_are_read_two_words_at_a_time() {
-        assert_eq!(
-            parse_pairs("cat dog, car banana;  lonely ,\nparty  celebration extra"),
-            [
-                ("cat".to_string(), "dog".to_string()),
-                ("car".into(), "banana".into()),
-                ("party".into(), "celebration".into())
-            ]
-        );
-        assert!(parse_pairs("").is_empty());
     }
 
     #[test]

@@ -1,120 +1,22 @@
 //! What the page shows, as it lives in the URL query: sentences, pair mode, layer, head,
 //! view, selected token, language and theme. A link reproduces the view exactly.
 
-/// The page's views, in the seed article's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Tokens,
-    OneHot,
-    Similarity,
-    Head,
-    Model,
-    Neuron,
-    Position,
-    Next,
-    Generate,
-    /// How the loaded model learned: its recorded loss curve.
-    Learning,
-    /// Train a small GPT in the page and watch it learn.
-    Train,
-}
+pub use crate::i18n::Lang;
+use crate::named_enum;
 
-impl View {
-    pub const ALL: [View; 11] = [
-        View::Tokens,
-        View::OneHot,
-        View::Similarity,
-        View::Head,
-        View::Model,
-        View::Neuron,
-        View::Position,
-        View::Next,
-        View::Generate,
-        View::Learning,
-        View::Train,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            View::Tokens => "tokens",
-            View::OneHot => "onehot",
-            View::Similarity => "similarity",
-            View::Head => "head",
-            View::Model => "model",
-            View::Neuron => "neuron",
-            View::Position => "position",
-            View::Next => "next",
-            View::Generate => "generate",
-            View::Learning => "learn",
-            View::Train => "train",
-        }
+named_enum! {
+    /// The head view's filter when A and B run as one pair; the names are the link's
+    /// `filter=` and the filter box's option values.
+    pub enum PairFilter {
+        All = "all",
+        AToA = "aa",
+        AToB = "ab",
+        BToA = "ba",
+        BToB = "bb",
     }
-
-    pub fn from_name(name: &str) -> Option<View> {
-        View::ALL.into_iter().find(|v| v.name() == name)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
-
-    /// "zh", "zh-CN", "zh-Hans" … all mean Chinese; anything else English.
-    pub fn from_code(code: &str) -> Option<Lang> {
-        let code = code.trim().to_ascii_lowercase();
-        if code == "en" || code.starts_with("en-") {
-            Some(Lang::En)
-        } else if code == "zh" || code.starts_with("zh-") {
-            Some(Lang::Zh)
-        } else {
-            None
-        }
-    }
-}
-
-/// The head view's filter when A and B run as one pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PairFilter {
-    All,
-    AToA,
-    AToB,
-    BToA,
-    BToB,
 }
 
 impl PairFilter {
-    pub const ALL: [PairFilter; 5] = [
-        PairFilter::All,
-        PairFilter::AToA,
-        PairFilter::AToB,
-        PairFilter::BToA,
-        PairFilter::BToB,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PairFilter::All => "all",
-            PairFilter::AToA => "aa",
-            PairFilter::AToB => "ab",
-            PairFilter::BToA => "ba",
-            PairFilter::BToB => "bb",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<PairFilter> {
-        PairFilter::ALL.into_iter().find(|f| f.name() == name)
-    }
-
     /// Which type ids (0 = A, 1 = B) the query rows and key columns keep; None keeps all.
     pub fn sides(self) -> (Option<u32>, Option<u32>) {
         match self {
@@ -123,6 +25,17 @@ impl PairFilter {
             PairFilter::AToB => (Some(0), Some(1)),
             PairFilter::BToA => (Some(1), Some(0)),
             PairFilter::BToB => (Some(1), Some(1)),
+        }
+    }
+
+    /// How a chart's title names the filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            PairFilter::All => "A+B",
+            PairFilter::AToA => "A → A",
+            PairFilter::AToB => "A → B",
+            PairFilter::BToA => "B → A",
+            PairFilter::BToB => "B → B",
         }
     }
 }
@@ -138,7 +51,8 @@ pub struct PageState {
     pub pair: bool,
     pub layer: usize,
     pub head: usize,
-    pub view: View,
+    /// The shown view's name (the registry's list of views decides which names exist).
+    pub view: String,
     /// Index into the token chips in order (A's, then B's); None → the page picks one.
     pub token: Option<usize>,
     pub lang: Lang,
@@ -158,14 +72,15 @@ pub struct PageState {
 }
 
 impl PageState {
-    pub fn new(lang: Lang, dark: bool) -> Self {
+    /// The seed's sentences in the first view.
+    pub fn new(lang: Lang, dark: bool, first_view: &str) -> Self {
         PageState {
             a: SEED_A.to_string(),
             b: SEED_B.to_string(),
             pair: false,
             layer: 0,
             head: 0,
-            view: View::Tokens,
+            view: first_view.to_string(),
             token: None,
             lang,
             dark,
@@ -185,14 +100,16 @@ impl PageState {
         "depth", "temp", "topk", "topp", "seed",
     ];
 
-    /// Reads URL query pairs over the defaults. Unknown keys and unreadable values are
-    /// ignored rather than refused: an old or hand-edited link still opens.
+    /// Reads URL query pairs over the defaults. Unknown keys and unreadable values (a view
+    /// not in `views`, the first of which is the default) are ignored rather than refused:
+    /// an old or hand-edited link still opens.
     pub fn from_query<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         lang: Lang,
         dark: bool,
+        views: &[&str],
     ) -> Self {
-        let mut state = PageState::new(lang, dark);
+        let mut state = PageState::new(lang, dark, views.first().copied().unwrap_or_default());
         for (key, value) in pairs {
             match key {
                 "a" => state.a = value.to_string(),
@@ -200,7 +117,7 @@ impl PageState {
                 "pair" => state.pair = value == "1" || value == "true",
                 "layer" => state.layer = value.parse().unwrap_or(state.layer),
                 "head" => state.head = value.parse().unwrap_or(state.head),
-                "view" => state.view = View::from_name(value).unwrap_or(state.view),
+                "view" if views.contains(&value) => state.view = value.to_string(),
                 "token" => state.token = value.parse().ok(),
                 "lang" => state.lang = Lang::from_code(value).unwrap_or(state.lang),
                 "theme" => state.dark = value == "dark",
@@ -229,8 +146,9 @@ impl PageState {
         state
     }
 
-    /// The query pairs of this state, defaults left out so links stay short.
-    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+    /// The query pairs of this state, defaults left out so links stay short; the decoding
+    /// settings only where the view uses them (`decoding`).
+    pub fn to_query(&self, decoding: bool) -> Vec<(&'static str, String)> {
         let mut pairs = vec![("a", self.a.clone()), ("b", self.b.clone())];
         if let Some(folder) = &self.model {
             pairs.push(("model", folder.clone()));
@@ -240,11 +158,11 @@ impl PageState {
         }
         pairs.push(("layer", self.layer.to_string()));
         pairs.push(("head", self.head.to_string()));
-        pairs.push(("view", self.view.name().into()));
+        pairs.push(("view", self.view.clone()));
         if let Some(token) = self.token {
             pairs.push(("token", token.to_string()));
         }
-        pairs.push(("lang", self.lang.code().into()));
+        pairs.push(("lang", self.lang.name().into()));
         if self.dark {
             pairs.push(("theme", "dark".into()));
         }
@@ -254,7 +172,7 @@ impl PageState {
         if self.depth != 0 {
             pairs.push(("depth", self.depth.to_string()));
         }
-        if self.view == View::Generate {
+        if decoding {
             pairs.push(("temp", self.temperature.to_string()));
             pairs.push(("topk", self.top_k.to_string()));
             pairs.push(("topp", self.top_p.to_string()));
@@ -327,15 +245,21 @@ pub fn folder_name(folder: &str) -> &str {
 mod tests {
     use super::*;
 
+    const VIEWS: [&str; 3] = ["tokens", "head", "generate"];
+
+    fn from(pairs: &[(&str, &str)]) -> PageState {
+        PageState::from_query(pairs.iter().copied(), Lang::En, false, &VIEWS)
+    }
+
     #[test]
     fn a_link_round_trips() {
-        let mut state = PageState::new(Lang::En, false);
+        let mut state = PageState::new(Lang::En, false, "tokens");
         state.a = "Tim chased clouds & all his life".into();
         state.b = String::new();
         state.pair = true;
         state.layer = 2;
         state.head = 5;
-        state.view = View::Generate;
+        state.view = "generate".into();
         state.temperature = 0.7;
         state.top_k = 5;
         state.top_p = 0.9;
@@ -346,44 +270,39 @@ mod tests {
         state.filter = PairFilter::AToB;
         state.depth = 4;
         state.model = Some("models/gpt2".into());
-        let query = state.to_query();
+        let query = state.to_query(true);
         for (key, _) in &query {
             assert!(PageState::KEYS.contains(key), "the page reads no {key:?}");
         }
         let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(PageState::from_query(pairs, Lang::En, false), state);
+        assert_eq!(from(&pairs), state);
+        // Without decoding in the view, the link leaves the sampler's settings out.
+        assert!(!state.to_query(false).iter().any(|(k, _)| *k == "seed"));
     }
 
     #[test]
     fn defaults_are_the_seed_sentences_and_bad_values_are_ignored() {
-        let state = PageState::from_query(
-            [
-                ("layer", "two"),
-                ("view", "nonsense"),
-                ("lang", "fr"),
-                ("head", "-1"),
-                ("token", "x"),
-                ("temp", "-1"),
-                ("topp", "2"),
-                ("unknown", "1"),
-            ],
-            Lang::En,
-            false,
-        );
-        assert_eq!(state, PageState::new(Lang::En, false));
+        let state = from(&[
+            ("layer", "two"),
+            ("view", "nonsense"),
+            ("lang", "fr"),
+            ("head", "-1"),
+            ("token", "x"),
+            ("temp", "-1"),
+            ("topp", "2"),
+            ("unknown", "1"),
+        ]);
+        assert_eq!(state, PageState::new(Lang::En, false, "tokens"));
         assert_eq!(state.a, SEED_A);
         assert_eq!(state.b, SEED_B);
-        let zh = PageState::from_query([("lang", "zh-CN")], Lang::En, false);
-        assert_eq!(zh.lang, Lang::Zh);
+        assert_eq!(from(&[("lang", "zh-CN")]).lang, Lang::Zh);
+        assert_eq!(from(&[("lang", "en-GB")]).lang, Lang::En);
+        assert_eq!(from(&[("view", "head")]).view, "head");
     }
 
     #[test]
     fn clamping_keeps_a_big_models_link_inside_a_small_model() {
-        let mut state = PageState::from_query(
-            [("layer", "11"), ("head", "40"), ("depth", "99")],
-            Lang::En,
-            false,
-        );
+        let mut state = from(&[("layer", "11"), ("head", "40"), ("depth", "99")]);
         state.clamp_to(6, 12);
         assert_eq!((state.layer, state.head, state.depth), (5, 11, 7));
     }
@@ -416,18 +335,16 @@ mod tests {
         assert_eq!(folder_name("/m/distilgpt2"), "distilgpt2");
         assert_eq!(folder_name("gpt2"), "gpt2");
         // A link cannot smuggle another site in either.
-        let state = PageState::from_query([("model", "https://x.example/m")], Lang::En, false);
-        assert_eq!(state.model, None);
+        assert_eq!(from(&[("model", "https://x.example/m")]).model, None);
     }
 
     #[test]
-    fn pair_filters_pick_sides() {
+    fn pair_filters_pick_sides_and_names_round_trip() {
         assert_eq!(PairFilter::AToB.sides(), (Some(0), Some(1)));
         for f in PairFilter::ALL {
-            assert_eq!(PairFilter::from_name(f.name()), Some(f));
+            assert_eq!(PairFilter::from_name(f.name()), Some(*f));
+            assert_eq!(from(&[("filter", f.name())]).filter, *f);
         }
-        for v in View::ALL {
-            assert_eq!(View::from_name(v.name()), Some(v));
-        }
+        assert_eq!(Lang::Zh.html_lang(), "zh-Hans");
     }
 }

@@ -1,5 +1,5 @@
-//! What the worker computes for the page: runs the model on the sentences, flattens what the
-//! views draw into protocol messages, and keeps the traces for per-head detail requests.
+//! The worker's computing job: runs the model on the sentences, flattens what the views
+//! draw into protocol messages, and keeps the traces for per-head detail requests.
 
 use ndarray::{Array2, Axis};
 use tokenscope_core::analysis::{cosine_matrix, head_context, top_tokens};
@@ -7,7 +7,8 @@ use tokenscope_core::generate::{generate, Sampling};
 use tokenscope_core::{Model, Segment, Trace};
 
 use crate::protocol::{
-    GeneratedStep, Prediction, Reply, SentenceData, SentenceKey, Similarity, TokenProb,
+    Analysis, GeneratedStep, Generation, ModelFacts, PositionTable, Prediction, QkvDetail, Reply,
+    Request, SentenceData, SentenceKey, Similarity, TokenProb,
 };
 
 /// Beyond this many tokens a head view or a heatmap is a blur and the attention tensor
@@ -22,10 +23,10 @@ pub struct Session {
 }
 
 /// The model facts the page shows once it is loaded; `memory_bytes` is the worker's memory.
-pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> Reply {
+pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> ModelFacts {
     let info = model.info();
     let facts = model.one_hot_facts(0);
-    Reply::Ready {
+    ModelFacts {
         name: name.to_string(),
         model_type: info.model_type.to_string(),
         num_layers: info.num_layers,
@@ -43,9 +44,9 @@ pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> Reply {
     }
 }
 
-pub fn positions(model: &Model) -> Reply {
+pub fn positions(model: &Model) -> PositionTable {
     let table = model.position_embeddings();
-    Reply::Positions {
+    PositionTable {
         rows: table.nrows(),
         cols: table.ncols(),
         values: table.iter().copied().collect(),
@@ -141,7 +142,7 @@ pub fn analyze(
     a: &str,
     b: &str,
     pair: bool,
-) -> Result<(Reply, Session), String> {
+) -> Result<(Analysis, Session), String> {
     let info = model.info();
     let mut traces = vec![(
         SentenceKey::A,
@@ -170,7 +171,7 @@ pub fn analyze(
         Some((SentenceKey::B, b)) => similarity(first, (SentenceKey::B, b)),
         _ => similarity(first, first),
     };
-    let reply = Reply::Analysis {
+    let analysis = Analysis {
         seq,
         num_layers: info.num_layers,
         num_heads: info.num_heads,
@@ -179,7 +180,7 @@ pub fn analyze(
         similarity,
         memory_bytes: 0,
     };
-    Ok((reply, Session { traces }))
+    Ok((analysis, Session { traces }))
 }
 
 /// Generates with the core and packs each step for the page, with the attention row of the
@@ -193,7 +194,7 @@ pub fn generation(
     sampling: &Sampling,
     layer: usize,
     head: usize,
-) -> Result<Reply, String> {
+) -> Result<Generation, String> {
     let run =
         generate(model, text, max_tokens, sampling, TOP_PREDICTIONS).map_err(|e| e.to_string())?;
     let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
@@ -222,7 +223,7 @@ pub fn generation(
             attention.extend(row.iter().copied());
         }
     }
-    Ok(Reply::Generation {
+    Ok(Generation {
         seq,
         prompt_tokens: run.prompt_ids.iter().map(|&id| token(id)).collect(),
         text: model
@@ -254,7 +255,7 @@ pub fn generation(
 
 impl Session {
     /// The q/k/v detail of one head for one query token.
-    pub fn neuron(
+    pub fn qkv(
         &self,
         seq: u64,
         sentence: SentenceKey,
@@ -262,13 +263,13 @@ impl Session {
         head: usize,
         token: usize,
         causal: bool,
-    ) -> Result<Reply, String> {
+    ) -> Result<QkvDetail, String> {
         let trace = self
             .traces
             .iter()
             .find(|(key, _)| *key == sentence)
             .map(|(_, trace)| trace)
-            .ok_or_else(|| format!("no sentence {} in the last analysis", sentence.as_str()))?;
+            .ok_or_else(|| format!("no sentence {} in the last analysis", sentence.name()))?;
         let layer_trace = trace
             .layers
             .get(layer)
@@ -286,7 +287,7 @@ impl Session {
         let context = head_context(layer_trace, head, token)
             .map(|c| c.to_vec())
             .unwrap_or_default();
-        Ok(Reply::Neuron {
+        Ok(QkvDetail {
             seq,
             sentence,
             layer,
@@ -316,6 +317,62 @@ impl Session {
     }
 }
 
+/// The answer to a request about the loaded model: an analysis (which becomes the
+/// session), one head's q/k/v, a generation or the position table; a failure is an error
+/// carrying the request's number. None for requests other jobs answer (loading, training,
+/// timing).
+pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<Reply> {
+    let failed = |seq: u64| {
+        move |message: String| Reply::Error {
+            seq: Some(seq),
+            message,
+        }
+    };
+    Some(match request {
+        Request::Analyze { seq, a, b, pair } => match analyze(model, seq, &a, &b, pair) {
+            Ok((analysis, traces)) => {
+                *session = traces;
+                Reply::Analysis(analysis)
+            }
+            Err(message) => failed(seq)(message),
+        },
+        Request::Qkv {
+            seq,
+            sentence,
+            layer,
+            head,
+            token,
+        } => session
+            .qkv(seq, sentence, layer, head, token, model.info().causal)
+            .map_or_else(failed(seq), Reply::Qkv),
+        Request::Generate {
+            seq,
+            text,
+            max_tokens,
+            temperature,
+            top_k,
+            top_p,
+            seed,
+            layer,
+            head,
+        } => {
+            let sampling = Sampling {
+                temperature,
+                top_k,
+                top_p,
+                seed,
+            };
+            generation(model, seq, &text, max_tokens, &sampling, layer, head)
+                .map_or_else(failed(seq), Reply::Generation)
+        }
+        Request::Positions => Reply::Positions(positions(model)),
+        Request::Load { .. }
+        | Request::LoadUrls { .. }
+        | Request::Train(_)
+        | Request::Benchmark { .. } => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,17 +392,14 @@ mod tests {
     fn analysis_carries_every_sentence_and_the_party_similarity() {
         let model = minilm();
         let (reply, session) = analyze(&model, 4, CELEBRATION, POLITICS, true).expect("runs");
-        let Reply::Analysis {
+        let Analysis {
             seq,
             num_layers,
             num_heads,
             sentences,
             similarity,
             ..
-        } = reply
-        else {
-            panic!("not an analysis");
-        };
+        } = reply;
         assert_eq!(seq, 4);
         let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
         assert_eq!(keys, [SentenceKey::A, SentenceKey::B, SentenceKey::Pair]);
@@ -385,49 +439,43 @@ mod tests {
 
         // The neuron view's numbers are the trace's: probabilities sum to 1 and the context
         // is their weighted sum of values.
-        let Ok(Reply::Neuron {
+        let QkvDetail {
             probs,
             values,
             context,
             head_dim,
             masked_from,
             ..
-        }) = session.neuron(5, SentenceKey::A, 0, 3, 8, false)
-        else {
-            panic!("no neuron reply");
-        };
+        } = session
+            .qkv(5, SentenceKey::A, 0, 3, 8, false)
+            .expect("a q/k/v detail");
         assert_eq!(masked_from, None);
         assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         for k in 0..head_dim {
             let want: f32 = (0..10).map(|j| probs[j] * values[j * head_dim + k]).sum();
             assert!((context[k] - want).abs() < 1e-5);
         }
-        assert!(session.neuron(5, SentenceKey::A, 9, 0, 0, false).is_err());
-        assert!(session.neuron(5, SentenceKey::A, 0, 12, 0, false).is_err());
-        assert!(session.neuron(5, SentenceKey::A, 0, 0, 10, false).is_err());
+        assert!(session.qkv(5, SentenceKey::A, 9, 0, 0, false).is_err());
+        assert!(session.qkv(5, SentenceKey::A, 0, 12, 0, false).is_err());
+        assert!(session.qkv(5, SentenceKey::A, 0, 0, 10, false).is_err());
     }
 
     #[test]
     fn one_sentence_compares_with_itself_and_has_no_pair() {
         let model = minilm();
         let (reply, session) = analyze(&model, 1, CELEBRATION, "   ", true).expect("runs");
-        let Reply::Analysis {
+        let Analysis {
             sentences,
             similarity,
             ..
-        } = reply
-        else {
-            panic!("not an analysis");
-        };
+        } = reply;
         assert_eq!(sentences.len(), 1);
         let similarity = similarity.expect("short");
         assert_eq!(
             (similarity.rows, similarity.cols),
             (SentenceKey::A, SentenceKey::A)
         );
-        assert!(session
-            .neuron(2, SentenceKey::Pair, 0, 0, 0, false)
-            .is_err());
+        assert!(session.qkv(2, SentenceKey::Pair, 0, 0, 0, false).is_err());
     }
 
     #[test]
@@ -437,9 +485,7 @@ mod tests {
         )
         .expect("tiny GPT-2 loads");
         let (reply, session) = analyze(&model, 1, "the party", "a party", true).expect("runs");
-        let Reply::Analysis { sentences, .. } = reply else {
-            panic!("not an analysis");
-        };
+        let Analysis { sentences, .. } = reply;
         let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
         assert_eq!(keys, [SentenceKey::A, SentenceKey::B], "no pair for GPT");
         let a = &sentences[0];
@@ -461,11 +507,9 @@ mod tests {
                 assert_eq!(*p, 0.0);
             }
         }
-        let Ok(Reply::Neuron { masked_from, .. }) =
-            session.neuron(2, SentenceKey::A, 0, 0, 0, true)
-        else {
-            panic!("no neuron reply");
-        };
+        let QkvDetail { masked_from, .. } = session
+            .qkv(2, SentenceKey::A, 0, 0, 0, true)
+            .expect("a q/k/v detail");
         assert_eq!(masked_from, Some(1));
     }
 
@@ -481,15 +525,12 @@ mod tests {
             top_p: 1.0,
             seed: 2,
         };
-        let Ok(Reply::Generation {
+        let Generation {
             prompt_ids,
             steps,
             attention,
             ..
-        }) = generation(&model, 1, "the party", 4, &sampling, 1, 2)
-        else {
-            panic!("no generation");
-        };
+        } = generation(&model, 1, "the party", 4, &sampling, 1, 2).expect("a generation");
         // Same ids as the Python reference's "the party", T=0.8, k=5, seed 2 (first 4).
         assert_eq!(
             steps.iter().map(|s| s.id).collect::<Vec<_>>(),
@@ -517,14 +558,11 @@ mod tests {
         let model = minilm();
         let long = "word ".repeat(MAX_VIEW_TOKENS + 5);
         let (reply, _) = analyze(&model, 1, &long, "", false).expect("runs");
-        let Reply::Analysis {
+        let Analysis {
             sentences,
             similarity,
             ..
-        } = reply
-        else {
-            panic!("not an analysis");
-        };
+        } = reply;
         assert!(sentences[0].too_long);
         assert!(sentences[0].attention.is_empty());
         assert_eq!(sentences[0].ids.len(), MAX_VIEW_TOKENS + 7);

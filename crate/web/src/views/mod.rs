@@ -1,0 +1,193 @@
+//! The registry of the page's views: the one list of views, and the one `match` over them.
+//! Each view lives in its own file behind the [`Panel`] trait; to add one, see
+//! ARCHITECTURE.md ("How to add a view").
+
+mod all_heads;
+mod frame;
+mod generate;
+mod heads;
+pub mod kit;
+mod learning;
+mod loss;
+mod next;
+mod one_hot;
+pub mod out;
+mod position;
+mod qkv;
+mod similarity;
+mod tokens;
+mod train;
+
+use plotters::prelude::DrawingBackend;
+
+use crate::named_enum;
+use crate::page::{Msg, PageModel, ViewSpec};
+use kit::{Area, CanvasPlan, Control, Hit, PaintResult, Pointer};
+pub use kit::{LayerBar, Panel};
+use out::Out;
+
+named_enum! {
+    /// The page's views, in the order of the article the project started from. The names
+    /// are the link's `view=` and `data-view` in index.html; they stay as first published
+    /// (`neuron`, `model`) so old links still open.
+    pub enum View {
+        Tokens = "tokens",
+        OneHot = "onehot",
+        Similarity = "similarity",
+        Heads = "head",
+        AllHeads = "model",
+        Qkv = "neuron",
+        Position = "position",
+        Next = "next",
+        Generate = "generate",
+        Learning = "learn",
+        Train = "train",
+    }
+}
+
+/// Runs `$body` with `$panel` standing for the view's [`Panel`] type: the one match over
+/// views, so a new view is one line here and the compiler lists what its file must have.
+macro_rules! with_panel {
+    ($view:expr, $panel:ident => $body:expr) => {
+        match $view {
+            View::Tokens => {
+                type $panel = tokens::Tokens;
+                $body
+            }
+            View::OneHot => {
+                type $panel = one_hot::OneHot;
+                $body
+            }
+            View::Similarity => {
+                type $panel = similarity::Similarity;
+                $body
+            }
+            View::Heads => {
+                type $panel = heads::Heads;
+                $body
+            }
+            View::AllHeads => {
+                type $panel = all_heads::AllHeads;
+                $body
+            }
+            View::Qkv => {
+                type $panel = qkv::Qkv;
+                $body
+            }
+            View::Position => {
+                type $panel = position::Position;
+                $body
+            }
+            View::Next => {
+                type $panel = next::Next;
+                $body
+            }
+            View::Generate => {
+                type $panel = generate::Generate;
+                $body
+            }
+            View::Learning => {
+                type $panel = learning::Learning;
+                $body
+            }
+            View::Train => {
+                type $panel = train::Train;
+                $body
+            }
+        }
+    };
+}
+
+impl View {
+    /// The view a page model shows (the first one for a name the registry lacks).
+    pub fn shown(model: &PageModel) -> View {
+        View::from_name(&model.state.view).unwrap_or(View::Tokens)
+    }
+
+    /// Every view as the page model knows them: name and needs.
+    pub fn specs() -> Vec<ViewSpec> {
+        View::ALL
+            .iter()
+            .map(|v| ViewSpec {
+                name: v.name(),
+                needs: with_panel!(*v, P => P::NEEDS),
+            })
+            .collect()
+    }
+
+    pub fn layer_bar(self) -> LayerBar {
+        with_panel!(self, P => P::LAYER_BAR)
+    }
+
+    pub fn canvases(self, model: &PageModel) -> Vec<CanvasPlan> {
+        with_panel!(self, P => P::canvases(model))
+    }
+
+    pub fn paint<DB: DrawingBackend>(
+        self,
+        name: &str,
+        model: &PageModel,
+        area: &Area<DB>,
+    ) -> PaintResult {
+        with_panel!(self, P => P::paint(name, model, area))
+    }
+
+    pub fn on_pointer(
+        self,
+        name: &str,
+        hit: &Hit,
+        pointer: Pointer,
+        model: &PageModel,
+    ) -> Vec<Msg> {
+        with_panel!(self, P => P::on_pointer(name, hit, pointer, model))
+    }
+
+    fn render(self, model: &PageModel, out: &mut Out) {
+        with_panel!(self, P => P::render(model, out))
+    }
+
+    fn controls(self) -> &'static [Control] {
+        with_panel!(self, P => P::CONTROLS)
+    }
+
+    fn badge(self, model: &PageModel) -> Option<String> {
+        with_panel!(self, P => P::badge(model))
+    }
+}
+
+/// Every control of the page: the frame's (sentences, model, tabs …) and each view's.
+pub fn controls() -> Vec<Control> {
+    let mut all = frame::CONTROLS.to_vec();
+    for view in View::ALL {
+        all.extend_from_slice(view.controls());
+    }
+    all
+}
+
+/// What the page shows now, as patches: the frame around the views, then the shown view
+/// (only the shown view is rebuilt; switching views renders the new one).
+pub fn render(model: &PageModel) -> Out {
+    let mut out = Out::default();
+    let shown = View::shown(model);
+    let tabs: Vec<frame::Tab> = View::ALL
+        .iter()
+        .map(|v| frame::Tab {
+            name: v.name(),
+            badge: v.badge(model),
+            shown: *v == shown,
+        })
+        .collect();
+    frame::render(model, &tabs, shown.layer_bar(), &mut out);
+    shown.render(model, &mut out);
+    out
+}
+
+/// Only what the pointer's preview changes: the chips' states.
+pub fn render_pointer(model: &PageModel) -> Out {
+    let mut out = Out::default();
+    frame::chip_states(model, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,391 @@
+//! What a view puts on the page besides its charts, as plain data: texts, tables and small
+//! element trees for the shell to apply. Native tests read the very same tables.
+
+/// One element, built by the shell with text (never HTML: sentences come from users).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct El {
+    pub tag: &'static str,
+    pub class: String,
+    pub text: Option<String>,
+    pub attrs: Vec<(&'static str, String)>,
+    /// CSS custom properties, set through the CSSOM (the page's CSP refuses style
+    /// attributes).
+    pub css: Vec<(&'static str, String)>,
+    pub children: Vec<Node>,
+}
+
+impl El {
+    pub fn new(tag: &'static str) -> Self {
+        El {
+            tag,
+            ..El::default()
+        }
+    }
+
+    pub fn class(mut self, class: impl Into<String>) -> Self {
+        self.class = class.into();
+        self
+    }
+
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    pub fn attr(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.attrs.push((name, value.into()));
+        self
+    }
+
+    pub fn css(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.css.push((name, value.into()));
+        self
+    }
+
+    pub fn child(mut self, node: impl Into<Node>) -> Self {
+        self.children.push(node.into());
+        self
+    }
+
+    /// The value of attribute `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// This element's text and its descendants', in order (what `textContent` gives).
+    pub fn all_text(&self) -> String {
+        let mut out = self.text.clone().unwrap_or_default();
+        for child in &self.children {
+            out.push_str(&child.all_text());
+        }
+        out
+    }
+}
+
+/// A matrix of numbers as a table: a caption, column and row headers, and the cells as
+/// already formatted text. Screen readers and tests read the numbers from here.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// The table's `data-testid`.
+    pub test_id: &'static str,
+    pub caption: String,
+    pub corner: String,
+    pub cols: Vec<String>,
+    pub rows: Vec<String>,
+    /// (rows, cols)
+    pub cells: Vec<Vec<String>>,
+    /// The row drawn as selected.
+    pub highlight_row: Option<usize>,
+    /// Cells right of the diagonal get the `masked` class: in a causal model they are 0
+    /// by construction, not by what the model learned.
+    pub mask_above_diagonal: bool,
+    pub attrs: Vec<(&'static str, String)>,
+}
+
+impl Table {
+    /// A table of `rows` × `cols` whose cell (r, c) is `cell(r, c)`.
+    pub fn new(
+        test_id: &'static str,
+        caption: impl Into<String>,
+        cols: Vec<String>,
+        rows: Vec<String>,
+        cell: impl Fn(usize, usize) -> String,
+    ) -> Self {
+        let cells = (0..rows.len())
+            .map(|r| (0..cols.len()).map(|c| cell(r, c)).collect())
+            .collect();
+        Table {
+            test_id,
+            caption: caption.into(),
+            cols,
+            rows,
+            cells,
+            ..Table::default()
+        }
+    }
+
+    pub fn corner(mut self, corner: impl Into<String>) -> Self {
+        self.corner = corner.into();
+        self
+    }
+
+    pub fn highlight(mut self, row: Option<usize>) -> Self {
+        self.highlight_row = row;
+        self
+    }
+
+    pub fn masked(mut self, masked: bool) -> Self {
+        self.mask_above_diagonal = masked;
+        self
+    }
+
+    pub fn attr(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.attrs.push((name, value.into()));
+        self
+    }
+
+    /// The value of attribute `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A part of the page: an element or a table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    El(El),
+    Table(Table),
+}
+
+impl Node {
+    fn all_text(&self) -> String {
+        match self {
+            Node::El(el) => el.all_text(),
+            Node::Table(t) => {
+                let mut out = t.caption.clone();
+                for row in &t.cells {
+                    out.push_str(&row.concat());
+                }
+                out
+            }
+        }
+    }
+}
+
+impl From<El> for Node {
+    fn from(el: El) -> Self {
+        Node::El(el)
+    }
+}
+
+impl From<Table> for Node {
+    fn from(table: Table) -> Self {
+        Node::Table(table)
+    }
+}
+
+/// One change to the element with id `id` ("body" and "html" name the page's own).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    Text {
+        id: String,
+        text: String,
+    },
+    /// The element's children, replaced.
+    Children {
+        id: String,
+        nodes: Vec<Node>,
+    },
+    /// An attribute set (or removed with None).
+    Attr {
+        id: String,
+        name: &'static str,
+        value: Option<String>,
+    },
+    Hidden {
+        id: String,
+        hidden: bool,
+    },
+    Class {
+        id: String,
+        class: &'static str,
+        on: bool,
+    },
+    Disabled {
+        id: String,
+        disabled: bool,
+    },
+    /// A form control's value (left alone while the person is typing in it).
+    Value {
+        id: String,
+        value: String,
+    },
+    Checked {
+        id: String,
+        checked: bool,
+    },
+    /// A select's options (value, label) and the chosen value.
+    Options {
+        id: String,
+        options: Vec<(String, String)>,
+        selected: String,
+    },
+}
+
+impl Patch {
+    /// The element it changes.
+    pub fn id(&self) -> &str {
+        match self {
+            Patch::Text { id, .. }
+            | Patch::Children { id, .. }
+            | Patch::Attr { id, .. }
+            | Patch::Hidden { id, .. }
+            | Patch::Class { id, .. }
+            | Patch::Disabled { id, .. }
+            | Patch::Value { id, .. }
+            | Patch::Checked { id, .. }
+            | Patch::Options { id, .. } => id,
+        }
+    }
+
+    /// What it sets, so a later patch of the same thing replaces it: the kind, the id and
+    /// the attribute or class.
+    pub fn key(&self) -> (u8, &str, &str) {
+        match self {
+            Patch::Text { id, .. } => (0, id, ""),
+            Patch::Children { id, .. } => (1, id, ""),
+            Patch::Attr { id, name, .. } => (2, id, name),
+            Patch::Hidden { id, .. } => (3, id, ""),
+            Patch::Class { id, class, .. } => (4, id, class),
+            Patch::Disabled { id, .. } => (5, id, ""),
+            Patch::Value { id, .. } => (6, id, ""),
+            Patch::Checked { id, .. } => (7, id, ""),
+            Patch::Options { id, .. } => (8, id, ""),
+        }
+    }
+}
+
+/// The patches a render makes, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Out {
+    pub patches: Vec<Patch>,
+}
+
+impl Out {
+    pub fn text(&mut self, id: impl Into<String>, text: impl Into<String>) {
+        self.patches.push(Patch::Text {
+            id: id.into(),
+            text: text.into(),
+        });
+    }
+
+    pub fn children(&mut self, id: impl Into<String>, nodes: Vec<Node>) {
+        self.patches.push(Patch::Children {
+            id: id.into(),
+            nodes,
+        });
+    }
+
+    /// Replaces the children of `id` with one table, or none.
+    pub fn table(&mut self, id: impl Into<String>, table: Option<Table>) {
+        self.children(id, table.into_iter().map(Node::Table).collect());
+    }
+
+    pub fn attr(&mut self, id: impl Into<String>, name: &'static str, value: impl Into<String>) {
+        self.patches.push(Patch::Attr {
+            id: id.into(),
+            name,
+            value: Some(value.into()),
+        });
+    }
+
+    pub fn hidden(&mut self, id: impl Into<String>, hidden: bool) {
+        self.patches.push(Patch::Hidden {
+            id: id.into(),
+            hidden,
+        });
+    }
+
+    pub fn class(&mut self, id: impl Into<String>, class: &'static str, on: bool) {
+        self.patches.push(Patch::Class {
+            id: id.into(),
+            class,
+            on,
+        });
+    }
+
+    pub fn disabled(&mut self, id: impl Into<String>, disabled: bool) {
+        self.patches.push(Patch::Disabled {
+            id: id.into(),
+            disabled,
+        });
+    }
+
+    pub fn value(&mut self, id: impl Into<String>, value: impl Into<String>) {
+        self.patches.push(Patch::Value {
+            id: id.into(),
+            value: value.into(),
+        });
+    }
+
+    pub fn checked(&mut self, id: impl Into<String>, checked: bool) {
+        self.patches.push(Patch::Checked {
+            id: id.into(),
+            checked,
+        });
+    }
+
+    pub fn options(
+        &mut self,
+        id: impl Into<String>,
+        options: Vec<(String, String)>,
+        selected: impl Into<String>,
+    ) {
+        self.patches.push(Patch::Options {
+            id: id.into(),
+            options,
+            selected: selected.into(),
+        });
+    }
+
+    /// The last patch that sets the text of `id`.
+    pub fn text_of(&self, id: &str) -> Option<&str> {
+        self.patches.iter().rev().find_map(|p| match p {
+            Patch::Text { id: i, text } if i == id => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The children the last patch of `id` gave it.
+    pub fn children_of(&self, id: &str) -> Option<&[Node]> {
+        self.patches.iter().rev().find_map(|p| match p {
+            Patch::Children { id: i, nodes } if i == id => Some(nodes.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// Every table anywhere in the patches with this `data-testid`.
+    pub fn tables(&self, test_id: &str) -> Vec<&Table> {
+        fn walk<'a>(nodes: &'a [Node], test_id: &str, out: &mut Vec<&'a Table>) {
+            for node in nodes {
+                match node {
+                    Node::Table(t) if t.test_id == test_id => out.push(t),
+                    Node::Table(_) => {}
+                    Node::El(el) => walk(&el.children, test_id, out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for patch in &self.patches {
+            if let Patch::Children { nodes, .. } = patch {
+                walk(nodes, test_id, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The one table with this `data-testid`, if there is exactly one.
+    pub fn the_table(&self, test_id: &str) -> Option<&Table> {
+        match self.tables(test_id).as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The text a person reads in `id` after these patches: its text, or its children's.
+    pub fn shown_text(&self, id: &str) -> Option<String> {
+        self.patches.iter().rev().find_map(|p| match p {
+            Patch::Text { id: i, text } if i == id => Some(text.clone()),
+            Patch::Children { id: i, nodes } if i == id => {
+                Some(nodes.iter().map(Node::all_text).collect())
+            }
+            _ => None,
+        })
+    }
+}
