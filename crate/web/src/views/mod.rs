@@ -15,6 +15,7 @@ pub mod out;
 mod position;
 mod qkv;
 mod similarity;
+mod summary;
 mod tokens;
 mod train;
 
@@ -36,6 +37,7 @@ named_enum! {
         Similarity = "similarity",
         Heads = "head",
         AllHeads = "model",
+        Summary = "summary",
         Qkv = "neuron",
         Position = "position",
         Next = "next",
@@ -68,6 +70,10 @@ macro_rules! with_panel {
             }
             View::AllHeads => {
                 type $panel = all_heads::AllHeads;
+                $body
+            }
+            View::Summary => {
+                type $panel = summary::Summary;
                 $body
             }
             View::Qkv => {

@@ -1,0 +1,189 @@
+//! View 6, attention summary: for the selected token, its attention averaged over the heads,
+//! layer by layer: one row per layer, so a class sees where in depth "party" starts looking
+//! at "celebrate" or "deputy".
+
+use plotters::prelude::DrawingBackend;
+use tokenscope_views::{draw_heatmap, Heatmap, Palette};
+
+use super::kit::{
+    four, loaded, message, theme, Area, CanvasPlan, Hit, LayerBar, PaintResult, Panel,
+};
+use super::out::{Out, Table};
+use crate::page::{layer_attention, strongest_keys, PageModel};
+use crate::protocol::SentenceData;
+
+pub struct Summary;
+
+impl Panel for Summary {
+    const LAYER_BAR: LayerBar = LayerBar::Used;
+
+    fn canvases(model: &PageModel) -> Vec<CanvasPlan> {
+        let layers = model.facts.as_ref().map_or(6, |f| f.num_layers) as u32;
+        vec![CanvasPlan::tall(
+            "summary",
+            (layers * 44 + 170).clamp(300, 1200),
+        )]
+    }
+
+    fn paint<DB: DrawingBackend>(_name: &str, model: &PageModel, area: &Area<DB>) -> PaintResult {
+        if loaded(model).is_none() {
+            return message(area, model, model.t("loading"));
+        }
+        let Some((sentence, query, rows)) = mean_rows(model) else {
+            return message(area, model, &model.too_long_message());
+        };
+        let labels: Vec<String> = (0..rows.nrows())
+            .map(|l| format!("{} {l}", model.t("layer")))
+            .collect();
+        let title = format!("“{}”: {}", sentence.tokens[query], model.t("summary-title"));
+        let layout = draw_heatmap(
+            area,
+            &Heatmap {
+                title: &title,
+                row_labels: &labels,
+                col_labels: &sentence.tokens,
+                values: &rows,
+                palette: Palette::Sequential { max: 1.0 },
+                mask_upper: false,
+                highlight_row: Some(model.state.layer),
+                theme: theme(model),
+            },
+        )?;
+        Ok(Hit::Heatmap(layout).into())
+    }
+
+    fn render(model: &PageModel, out: &mut Out) {
+        out.table("summary-table", summary_table(model));
+        out.text(
+            "summary-text",
+            strongest_by_layer(model).unwrap_or_default(),
+        );
+    }
+}
+
+/// The selected token's sentence, its index there, and its attention averaged over every
+/// head, one row per layer. Keys a causal model cannot see are NaN, drawn as masked.
+/// (layers, S)
+fn mean_rows(model: &PageModel) -> Option<(&SentenceData, usize, ndarray::Array2<f32>)> {
+    let analysis = model.analysis.as_ref()?;
+    let chip = model.selected_chip()?;
+    let sentence = model.sentence(chip.source)?;
+    let (layers, heads) = (analysis.num_layers, analysis.num_heads);
+    let mut rows = ndarray::Array2::<f32>::zeros((layers, sentence.ids.len()));
+    for l in 0..layers {
+        let layer = layer_attention(sentence, layers, heads, l)?; // (heads, S, S)
+        let mean = layer
+            .index_axis(ndarray::Axis(1), chip.index)
+            .mean_axis(ndarray::Axis(0))?;
+        rows.row_mut(l).assign(&mean);
+    }
+    if model.causal() {
+        rows.columns_mut()
+            .into_iter()
+            .skip(chip.index + 1)
+            .for_each(|mut column| column.fill(f32::NAN));
+    }
+    Some((sentence, chip.index, rows))
+}
+
+/// The same numbers as a table, the chosen layer highlighted.
+fn summary_table(model: &PageModel) -> Option<Table> {
+    let (sentence, query, rows) = mean_rows(model)?;
+    let labels = (0..rows.nrows())
+        .map(|l| format!("{} {l}", model.t("layer")))
+        .collect();
+    let caption = format!("“{}”: {}", sentence.tokens[query], model.t("summary-title"));
+    let table = Table::new(
+        "summary-table",
+        caption,
+        sentence.tokens.clone(),
+        labels,
+        |l, k| {
+            let value = rows[[l, k]];
+            if value.is_nan() {
+                "—".to_string()
+            } else {
+                four(value)
+            }
+        },
+    )
+    .highlight(Some(model.state.layer))
+    .attr("data-token", query.to_string());
+    Some(table)
+}
+
+/// "L0 celebrate 0.131 · L1 …": the strongest key per layer, leaving out special tokens and
+/// the token itself, as the head view's words do.
+fn strongest_by_layer(model: &PageModel) -> Option<String> {
+    let analysis = model.analysis.as_ref()?;
+    let chip = model.selected_chip()?;
+    let sentence = model.sentence(chip.source)?;
+    let every_head = vec![true; analysis.num_heads];
+    let parts: Vec<String> = (0..analysis.num_layers)
+        .filter_map(|l| {
+            let layer = layer_attention(sentence, analysis.num_layers, analysis.num_heads, l)?;
+            let (key, weight) =
+                *strongest_keys(layer, &every_head, chip.index, &sentence.special, 1).first()?;
+            Some(format!("L{l} {} {weight:.3}", sentence.tokens[key]))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "“{}” {} {}",
+            sentence.tokens[chip.index],
+            model.t("summary-says"),
+            parts.join(" · ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::Harness;
+    use crate::views::render;
+
+    #[test]
+    fn each_layers_row_is_the_mean_of_the_heads_of_a_real_trace() {
+        let h = Harness::ready(&[("view", "summary"), ("layer", "2")]);
+        let out = render(&h.page);
+        let table = out.the_table("summary-table").expect("the table");
+        let trace = h.trace("students celebrate the graduation with a big party");
+        assert_eq!((table.rows.len(), table.cols.len()), (6, 10));
+        assert_eq!(table.highlight_row, Some(2), "the chosen layer");
+        for (layer, row) in table.cells.iter().enumerate() {
+            let heads = trace.layers[layer].attention.dim().0;
+            for (key, cell) in row.iter().enumerate() {
+                let sum: f32 = (0..heads)
+                    .map(|h| trace.layers[layer].attention[[h, 8, key]])
+                    .sum();
+                assert_eq!(
+                    *cell,
+                    format!("{:.4}", sum / heads as f32),
+                    "L{layer} → {key}"
+                );
+            }
+        }
+        let text = out.text_of("summary-text").expect("in words");
+        assert!(text.starts_with("“party” attends most to"), "{text}");
+        assert!(text.contains("L0 celebrate 0.131"), "{text}");
+    }
+
+    #[test]
+    fn a_gpts_token_has_no_row_over_the_future() {
+        let h = Harness::ready(&[
+            ("view", "summary"),
+            ("model", "models/tokenscope-gpt"),
+            ("token", "2"),
+        ]);
+        let out = render(&h.page);
+        let table = out.the_table("summary-table").expect("the table");
+        assert!(table
+            .cells
+            .iter()
+            .all(|row| row[3..].iter().all(|c| c == "—")));
+        assert!(table
+            .cells
+            .iter()
+            .all(|row| row[..3].iter().all(|c| c != "—")));
+    }
+}
