@@ -168,7 +168,10 @@ fn wire_pointer(page: &Shared) {
                 _ => Pointer::Leave,
             };
             let msgs = {
-                let shell = page.shell.borrow();
+                // A pointer event while the page is being drawn waits for the next one.
+                let Ok(shell) = page.shell.try_borrow() else {
+                    return;
+                };
                 let name = canvas.id();
                 let name = name.strip_prefix("canvas-").unwrap_or_default();
                 match shell.hits.iter().find(|(n, _)| *n == name) {
