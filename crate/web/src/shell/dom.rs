@@ -2,6 +2,7 @@
 //! HTML), and skips what is already on screen, so a keystroke rewrites only what changed.
 
 use std::collections::HashMap;
+use std::mem::Discriminant;
 
 use wasm_bindgen::JsCast;
 use web_sys::{
@@ -123,7 +124,7 @@ pub fn build(document: &Document, node: &Node) -> Option<Element> {
 /// patch bring new elements with the same ids.
 #[derive(Default)]
 pub struct Applied {
-    last: HashMap<(u8, String, &'static str), Patch>,
+    last: HashMap<(Discriminant<Patch>, String), Patch>,
 }
 
 impl Applied {
@@ -146,16 +147,14 @@ impl Applied {
     }
 }
 
-/// The cache key of a patch whose DOM state is costly to read, else None.
-fn cached_key(patch: &Patch) -> Option<(u8, String, &'static str)> {
+/// The cache key of a patch whose DOM state is costly to read (its kind and element),
+/// else None.
+fn cached_key(patch: &Patch) -> Option<(Discriminant<Patch>, String)> {
     match patch {
         Patch::Text { .. }
         | Patch::Children { .. }
         | Patch::Value { .. }
-        | Patch::Options { .. } => {
-            let (kind, id, _) = patch.key();
-            Some((kind, id.to_string(), ""))
-        }
+        | Patch::Options { .. } => Some((std::mem::discriminant(patch), patch.id().to_string())),
         _ => None,
     }
 }

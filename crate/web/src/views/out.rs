@@ -233,22 +233,6 @@ impl Patch {
             | Patch::Options { id, .. } => id,
         }
     }
-
-    /// What it sets, so a later patch of the same thing replaces it: the kind, the id and
-    /// the attribute or class.
-    pub fn key(&self) -> (u8, &str, &str) {
-        match self {
-            Patch::Text { id, .. } => (0, id, ""),
-            Patch::Children { id, .. } => (1, id, ""),
-            Patch::Attr { id, name, .. } => (2, id, name),
-            Patch::Hidden { id, .. } => (3, id, ""),
-            Patch::Class { id, class, .. } => (4, id, class),
-            Patch::Disabled { id, .. } => (5, id, ""),
-            Patch::Value { id, .. } => (6, id, ""),
-            Patch::Checked { id, .. } => (7, id, ""),
-            Patch::Options { id, .. } => (8, id, ""),
-        }
-    }
 }
 
 /// The patches a render makes, in order.

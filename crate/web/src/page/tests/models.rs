@@ -234,6 +234,12 @@ fn decoding_settings_are_checked_and_a_new_setting_is_a_new_run() {
     assert_eq!(h.page.gen_max, 20);
 }
 
+/// The ids of the tokens generated so far.
+fn generated_ids(h: &Harness) -> Vec<u32> {
+    let generation = h.page.generation.as_ref().expect("steps");
+    generation.steps.iter().map(|s| s.id).collect()
+}
+
 #[test]
 fn step_by_step_generation_replays_the_cores_seeded_run() {
     let mut h = Harness::ready(&[("model", GPT_FOLDER), ("view", "generate"), ("b", "")]);
@@ -249,26 +255,10 @@ fn step_by_step_generation_replays_the_cores_seeded_run() {
         })
         .collect();
     assert_eq!(asked, [1, 2]);
-    let two: Vec<u32> = h
-        .page
-        .generation
-        .as_ref()
-        .expect("steps")
-        .steps
-        .iter()
-        .map(|s| s.id)
-        .collect();
+    let two = generated_ids(&h);
     h.send(Msg::GenMax(6.0));
     h.send(Msg::GenRun);
-    let six: Vec<u32> = h
-        .page
-        .generation
-        .as_ref()
-        .expect("steps")
-        .steps
-        .iter()
-        .map(|s| s.id)
-        .collect();
+    let six = generated_ids(&h);
     assert_eq!(six.len(), 6);
     assert_eq!(
         &six[..2],
