@@ -912,23 +912,42 @@ test('soak: 1,000 updates in a row leave memory flat and the console clean', asy
   // Every sample is taken in the same view (the tokens view), then the soak's view comes
   // back: the learning view alone keeps a few hundred table rows, so heaps of different
   // views differ by more than a leak would show in 1,000 updates.
+  // Before a sample the same sentence is shown in every view, so every view's last drawing
+  // (which the page keeps to skip unchanged writes) is the same at every sample.
   async function measure(view) {
-    await page.click('nav.tabs button[data-view=tokens]');
-    await ready(page);
+    await type(texts[0], 'apple');
+    for (const shown of [...views, 'tokens']) {
+      await page.click(`nav.tabs button[data-view=${shown}]`);
+      await ready(page);
+    }
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = await cdp.send('Runtime.getHeapUsage');
-    const body = await page.$eval('body', (b) => ({ worker: Number(b.dataset.workerMemory), page: Number(b.dataset.pageMemory) }));
+    const body = await page.$eval('body', (b) => ({
+      worker: Number(b.dataset.workerMemory),
+      page: Number(b.dataset.pageMemory),
+      pageHeap: Number(b.dataset.pageHeap),
+    }));
     await page.click(`nav.tabs button[data-view=${view}]`);
     return { js: heap.usedSize, ...body };
   }
   // The JS heap is sampled every 100 updates and the largest of updates 800–1,000 is held
   // against the largest of 200–400: a leak grows that, a garbage collection's timing does
-  // not. Wasm memory never shrinks, so its last value is held against its value at update 200.
+  // not. The page's live wasm heap (bytes allocated and not freed) is held the same way.
+  // Wasm memory never shrinks, so its last size is held against its size at update 200.
   // A view's first showing compiles its code and fills its caches for good (the heap steps
-  // up once, by up to 10 %): every view is shown once before the soak, so a step means a leak.
+  // up once, by up to 10 %), and its largest text raises wasm memory's high-water mark for
+  // good: every view is shown with every text before the soak, so a step means a leak.
+  async function type(text, marker) {
+    await page.fill('#sentence-a', `${text} ${marker}`);
+    await page.waitForFunction((m) => {
+      const chips = [...document.querySelectorAll('[data-testid=token][data-sentence=a]')];
+      return chips.length > 1 && chips[chips.length - 2].textContent === m && document.body.dataset.state === 'ready';
+    }, marker, { polling: 20 });
+  }
   for (const view of views) {
     await page.click(`nav.tabs button[data-view=${view}]`);
     await ready(page);
+    for (const [t, text] of texts.entries()) await type(text, markers[t % markers.length]);
   }
   const samples = new Map();
   const started = Date.now();
@@ -936,23 +955,26 @@ test('soak: 1,000 updates in a row leave memory flat and the console clean', asy
   for (let i = 1; i <= 1000; i++) {
     if (i % 100 === 1) await page.click(`nav.tabs button[data-view=${viewAt(i)}]`);
     // Consecutive updates end in different one-token words, so the chips show which arrived.
-    const marker = markers[i % markers.length];
-    await page.fill('#sentence-a', `${texts[i % texts.length]} ${marker}`);
-    await page.waitForFunction((m) => {
-      const chips = [...document.querySelectorAll('[data-testid=token][data-sentence=a]')];
-      return chips.length > 1 && chips[chips.length - 2].textContent === m && document.body.dataset.state === 'ready';
-    }, marker, { polling: 20 });
+    await type(texts[i % texts.length], markers[i % markers.length]);
     if (i >= 200 && i % 100 === 0) samples.set(i, await measure(viewAt(i)));
   }
-  console.log("  samples", JSON.stringify([...samples].map(([i, m]) => [i, m.js])));
+  console.log('  samples [update, JS heap, page live wasm heap, page wasm memory]',
+    JSON.stringify([...samples].map(([i, m]) => [i, m.js, m.pageHeap, m.page])));
   const largest = (from, to, key) => Math.max(...[...samples].filter(([i]) => i >= from && i <= to).map(([, m]) => m[key]));
-  const warm = { js: largest(200, 400, 'js'), page: samples.get(200).page, worker: samples.get(200).worker };
-  const end = { js: largest(800, 1000, 'js'), page: samples.get(1000).page, worker: samples.get(1000).worker };
+  const warm = { js: largest(200, 400, 'js'), pageHeap: largest(200, 400, 'pageHeap'), page: samples.get(200).page, worker: samples.get(200).worker };
+  const end = { js: largest(800, 1000, 'js'), pageHeap: largest(800, 1000, 'pageHeap'), page: samples.get(1000).page, worker: samples.get(1000).worker };
   const seconds = (Date.now() - started) / 1000;
-  console.log(`  1,000 updates in ${seconds.toFixed(0)} s; JS heap (largest of 200–400 → of 800–1,000) ${warm.js} → ${end.js} B; after 200 → after 1,000: page wasm ${warm.page} → ${end.page} B, worker wasm ${warm.worker} → ${end.worker} B`);
-  for (const key of ['js', 'page', 'worker']) {
+  console.log(`  1,000 updates in ${seconds.toFixed(0)} s; largest of 200–400 → of 800–1,000: JS heap ${warm.js} → ${end.js} B, page live wasm heap ${warm.pageHeap} → ${end.pageHeap} B; after 200 → after 1,000: page wasm ${warm.page} → ${end.page} B, worker wasm ${warm.worker} → ${end.worker} B`);
+  // How much each figure may grow. The page's live wasm heap is exact and every sample sees
+  // the same state, so it must stay within 1 % (it has been equal to the byte). The page's
+  // wasm memory is dlmalloc's high-water mark: with the live heap unchanged to the byte it
+  // has stepped up by 6 % after a full warm-up and by 15.5 % without one (one to three 64 KiB
+  // pages as freed blocks fragment), so it is held to a quarter, which still catches memory
+  // that runs away; a leak shows in the live heap long before it shows there.
+  const allowed = { js: 0.1, pageHeap: 0.01, page: 0.25, worker: 0.1 };
+  for (const [key, growth] of Object.entries(allowed)) {
     assert.ok(warm[key] > 0, `${key} memory measured`);
-    assert.ok(end[key] <= warm[key] * 1.1, `${key} memory grew more than 10 %: ${warm[key]} → ${end[key]}`);
+    assert.ok(end[key] <= warm[key] * (1 + growth), `${key} memory grew more than ${growth * 100} %: ${warm[key]} → ${end[key]}`);
   }
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, []);

@@ -18,6 +18,8 @@ mod testing;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
+pub mod heap;
+#[cfg(target_arch = "wasm32")]
 pub mod shell;
 
 /// The size of this wasm instance's memory (the worker's or the page's, whichever calls):

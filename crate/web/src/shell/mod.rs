@@ -150,6 +150,8 @@ fn render(page: &Shared, redraw: Redraw) {
             if let Some(body) = document.body() {
                 let memory = crate::memory_bytes().to_string();
                 let _ = body.set_attribute("data-page-memory", &memory);
+                let live = crate::heap::live_bytes().to_string();
+                let _ = body.set_attribute("data-page-heap", &live);
             }
         }
     }
