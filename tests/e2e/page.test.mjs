@@ -569,8 +569,8 @@ test('each bad model file names its problem, and the page keeps its model and ke
       /model\.safetensors: the file is truncated/],
     ['a tokenizer of another model', { 'tokenizer.json': readFileSync(join(ROOT, 'assets', 'models', 'all-MiniLM-L6-v2', 'tokenizer.json')) },
       /tokenizer\.json has 30522 tokens but config\.json says vocab_size = 320/],
-    ['an unsupported architecture', { 'config.json': Buffer.from(file('config.json').toString().replace('"model_type": "gpt2"', '"model_type": "llama"')) },
-      /model_type "llama" is not supported \(supported: bert, gpt2\)/],
+    ['an unsupported architecture', { 'config.json': Buffer.from(file('config.json').toString().replace('"model_type": "gpt2"', '"model_type": "mamba"')) },
+      /model_type "mamba" is not supported \(supported: bert, gpt2, llama, mistral, qwen2, qwen3\)/],
     ['a config that is not JSON', { 'config.json': Buffer.from('{"model_type": "gpt2", ') },
       /config\.json: /],
   ];

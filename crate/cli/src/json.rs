@@ -68,7 +68,7 @@ fn stack<T: Serialize>(items: Vec<T>) -> Stack<T> {
 pub struct Fields(Option<Vec<String>>);
 
 impl Fields {
-    pub const KNOWN: [&'static str; 22] = [
+    pub const KNOWN: [&'static str; 24] = [
         "model",
         "tokens",
         "ids",
@@ -88,6 +88,8 @@ impl Fields {
         "qkv.query",
         "qkv.key",
         "qkv.value",
+        "qkv.query_unrotated",
+        "qkv.key_unrotated",
         "next_token",
         "next_token.top",
         "one_hot",
@@ -190,8 +192,11 @@ pub fn write_trace<W: Write>(
         if fields.wants("embeddings.word") {
             sub.field("word", &Nested(&e.word))?;
         }
+        // Rotary models have no position rows: their positions turn q and k instead.
         if fields.wants("embeddings.position") {
-            sub.field("position", &Nested(&e.position))?;
+            if let Some(p) = &e.position {
+                sub.field("position", &Nested(p))?;
+            }
         }
         if fields.wants("embeddings.token_type") {
             if let Some(t) = &e.token_type {
@@ -241,6 +246,26 @@ pub fn write_trace<W: Write>(
                 "value",
                 &stack(trace.layers.iter().map(|l| Nested(&l.value)).collect()),
             )?;
+        }
+        // Rotary models: q and k before rotation (the entries above are after it).
+        let unrotated: Vec<_> = trace
+            .layers
+            .iter()
+            .filter_map(|l| l.query_unrotated.as_ref().zip(l.key_unrotated.as_ref()))
+            .collect();
+        if unrotated.len() == trace.layers.len() && !unrotated.is_empty() {
+            if fields.wants("qkv.query_unrotated") {
+                sub.field(
+                    "query_unrotated",
+                    &stack(unrotated.iter().map(|(q, _)| Nested(*q)).collect()),
+                )?;
+            }
+            if fields.wants("qkv.key_unrotated") {
+                sub.field(
+                    "key_unrotated",
+                    &stack(unrotated.iter().map(|(_, k)| Nested(*k)).collect()),
+                )?;
+            }
         }
         sub.close()?;
     }

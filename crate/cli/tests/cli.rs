@@ -397,10 +397,10 @@ fn each_bad_model_file_gets_its_own_message_and_status_2() {
                 "architecture",
                 "config.json",
                 config
-                    .replace("\"model_type\": \"gpt2\"", "\"model_type\": \"llama\"")
+                    .replace("\"model_type\": \"gpt2\"", "\"model_type\": \"mamba\"")
                     .as_bytes(),
             ),
-            "model_type \"llama\" is not supported (supported: bert, gpt2)",
+            "model_type \"mamba\" is not supported (supported: bert, gpt2, llama, mistral, qwen2, qwen3)",
         ),
     ];
     for (dir, message) in &cases {

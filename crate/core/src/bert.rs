@@ -39,9 +39,9 @@ pub struct BertOutput {
 }
 
 impl Bert {
-    pub fn load(config: BertConfig, bytes: &[u8], precision: Precision) -> Result<Self> {
-        let store = TensorStore::parse(
-            bytes,
+    pub fn load(config: BertConfig, files: &[&[u8]], precision: Precision) -> Result<Self> {
+        let store = TensorStore::parse_shards(
+            files,
             "embeddings.word_embeddings.weight",
             &["", "bert.", "model."],
             precision,
@@ -168,7 +168,7 @@ impl Bert {
         Ok(BertOutput {
             embeddings: EmbeddingTrace {
                 word,
-                position,
+                position: Some(position),
                 token_type: Some(token_type),
                 output,
             },

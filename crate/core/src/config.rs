@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::llama_config::{self, Family, LlamaConfig};
 
 /// The feed-forward non-linearity named by `hidden_act` / `activation_function`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +139,8 @@ impl Gpt2Config {
 pub enum ModelConfig {
     Bert(BertConfig),
     Gpt2(Gpt2Config),
+    /// llama, mistral, qwen2 and qwen3: one decoder with per-family details.
+    Llama(LlamaConfig),
 }
 
 #[derive(Deserialize)]
@@ -300,7 +303,10 @@ impl ModelConfig {
                         .and_then(|id| u32::try_from(id).ok()),
                 }))
             }
-            other => Err(Error::UnsupportedModelType(other.to_string())),
+            other => match Family::from_name(other) {
+                Some(family) => Ok(ModelConfig::Llama(llama_config::parse(family, value)?)),
+                None => Err(Error::UnsupportedModelType(other.to_string())),
+            },
         }
     }
 
@@ -308,6 +314,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Bert(_) => "bert",
             ModelConfig::Gpt2(_) => "gpt2",
+            ModelConfig::Llama(c) => c.family.name(),
         }
     }
 
@@ -315,6 +322,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Bert(c) => c.vocab_size,
             ModelConfig::Gpt2(c) => c.vocab_size,
+            ModelConfig::Llama(c) => c.vocab_size,
         }
     }
 
@@ -322,6 +330,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Bert(c) => c.hidden_size,
             ModelConfig::Gpt2(c) => c.n_embd,
+            ModelConfig::Llama(c) => c.hidden_size,
         }
     }
 
@@ -329,6 +338,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Bert(c) => c.num_hidden_layers,
             ModelConfig::Gpt2(c) => c.n_layer,
+            ModelConfig::Llama(c) => c.num_hidden_layers,
         }
     }
 
@@ -336,11 +346,23 @@ impl ModelConfig {
         match self {
             ModelConfig::Bert(c) => c.num_attention_heads,
             ModelConfig::Gpt2(c) => c.n_head,
+            ModelConfig::Llama(c) => c.num_attention_heads,
+        }
+    }
+
+    /// Heads of keys and values: as many as query heads but in grouped-query attention.
+    pub fn num_kv_heads(&self) -> usize {
+        match self {
+            ModelConfig::Llama(c) => c.num_key_value_heads,
+            _ => self.num_heads(),
         }
     }
 
     pub fn head_dim(&self) -> usize {
-        self.hidden_size() / self.num_heads()
+        match self {
+            ModelConfig::Llama(c) => c.head_dim,
+            _ => self.hidden_size() / self.num_heads(),
+        }
     }
 
     /// The longest token sequence the position embeddings cover.
@@ -348,11 +370,21 @@ impl ModelConfig {
         match self {
             ModelConfig::Bert(c) => c.max_position_embeddings,
             ModelConfig::Gpt2(c) => c.n_positions,
+            ModelConfig::Llama(c) => c.max_position_embeddings,
+        }
+    }
+
+    /// Tokens after which generation stops.
+    pub fn eos_token_ids(&self) -> Vec<u32> {
+        match self {
+            ModelConfig::Bert(_) => Vec::new(),
+            ModelConfig::Gpt2(c) => c.eos_token_id.into_iter().collect(),
+            ModelConfig::Llama(c) => c.eos_token_ids.clone(),
         }
     }
 
     /// True for decoders whose tokens see only themselves and earlier tokens.
     pub fn is_causal(&self) -> bool {
-        matches!(self, ModelConfig::Gpt2(_))
+        !matches!(self, ModelConfig::Bert(_))
     }
 }

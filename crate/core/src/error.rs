@@ -14,6 +14,8 @@ pub enum Error {
     Safetensors(String),
     /// A tensor the architecture needs is absent from the checkpoint.
     MissingTensor(String),
+    /// A sharded checkpoint's index names a file that was not given.
+    MissingShard(String),
     /// A tensor is present but its shape differs from what the config implies.
     ShapeMismatch {
         name: String,
@@ -38,12 +40,16 @@ impl fmt::Display for Error {
             Error::Config(msg) => write!(f, "config.json: {msg}"),
             Error::UnsupportedModelType(t) => write!(
                 f,
-                "config.json: model_type \"{t}\" is not supported (supported: bert, gpt2)"
+                "config.json: model_type \"{t}\" is not supported (supported: bert, gpt2, llama, mistral, qwen2, qwen3)"
             ),
             Error::Safetensors(msg) => write!(f, "model.safetensors: {msg}"),
             Error::MissingTensor(name) => {
                 write!(f, "model.safetensors: missing tensor \"{name}\"")
             }
+            Error::MissingShard(name) => write!(
+                f,
+                "model.safetensors.index.json names the shard \"{name}\", which is not among the files: add it (every file the index lists is needed)"
+            ),
             Error::ShapeMismatch {
                 name,
                 expected,

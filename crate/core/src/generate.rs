@@ -207,7 +207,9 @@ pub fn choose(
     })
 }
 
-/// The logits of the last position for `ids`: final hidden state · wteᵀ. (V)
+/// The logits of the last position for `ids`, by running the whole text again (no cache):
+/// the final hidden state · the output head. Generation uses the cache instead; this is the
+/// reference the cache is tested against. (V)
 pub fn next_token_logits(model: &Model, ids: &[u32]) -> Result<Vec<f32>> {
     let input = model.tokens_from_ids(ids);
     let trace = model.trace_tokens(input)?;
@@ -217,13 +219,14 @@ pub fn next_token_logits(model: &Model, ids: &[u32]) -> Result<Vec<f32>> {
         .ok_or_else(|| Error::Input("the model has no layers".into()))?;
     let row = last.slice(ndarray::s![last.nrows().saturating_sub(1).., ..]); // (1, H)
     Ok(model
-        .word_embeddings()
+        .output_head()
         .mul_transposed(&row)
         .into_raw_vec_and_offset()
         .0) // (V)
 }
 
-/// Generates up to `max_tokens` after `prompt` with a causal model.
+/// Generates up to `max_tokens` after `prompt` with a causal model. The prompt is read once;
+/// each new token then runs alone against the key/value cache of the tokens before it.
 pub fn generate(
     model: &Model,
     prompt: &str,
@@ -240,18 +243,18 @@ pub fn generate(
         )));
     }
     let prompt_ids = model.tokenize(prompt, None)?.ids;
-    let eos = match &model.config {
-        crate::ModelConfig::Gpt2(c) => c.eos_token_id,
-        crate::ModelConfig::Bert(_) => None,
-    };
+    let eos = model.config.eos_token_ids();
     let mut ids = prompt_ids.clone();
     let mut rng = SplitMix64::new(sampling.seed);
     let mut steps = Vec::new();
+    let mut cache = model.new_cache();
+    let mut fresh = prompt_ids.clone();
     while steps.len() < max_tokens && ids.len() < info.max_positions {
-        let logits = next_token_logits(model, &ids)?;
+        let logits = model.decode_step(&fresh, &mut cache)?;
         let step = choose(&logits, sampling, &mut rng, show)?;
         ids.push(step.id);
-        let done = Some(step.id) == eos;
+        fresh = vec![step.id];
+        let done = eos.contains(&step.id);
         steps.push(step);
         if done {
             break;

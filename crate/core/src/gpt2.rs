@@ -3,9 +3,11 @@
 
 use ndarray::{s, Array2};
 
+use crate::attention::{attend, Mask};
+use crate::cache::KvCache;
 use crate::config::Gpt2Config;
 use crate::error::Result;
-use crate::ops::{activate, attention, softmax_prefix, split_heads, LayerNorm, Linear};
+use crate::ops::{activate, softmax_prefix, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
 use crate::tokenize::Tokens;
 use crate::trace::{EmbeddingTrace, LayerTrace};
@@ -28,6 +30,14 @@ pub struct Gpt2 {
     ln_f: LayerNorm,
 }
 
+/// What one pass over new tokens produced: the rows after ln_f, and when traced, the rest.
+struct Pass {
+    embeddings: EmbeddingTrace,
+    hidden_states: Vec<Array2<f32>>,
+    layers: Vec<LayerTrace>,
+    last: Array2<f32>,
+}
+
 pub struct Gpt2Output {
     pub embeddings: EmbeddingTrace,
     pub hidden_states: Vec<Array2<f32>>,
@@ -36,9 +46,10 @@ pub struct Gpt2Output {
 }
 
 impl Gpt2 {
-    pub fn load(config: Gpt2Config, bytes: &[u8], precision: Precision) -> Result<Self> {
+    pub fn load(config: Gpt2Config, files: &[&[u8]], precision: Precision) -> Result<Self> {
         // Hub checkpoints have bare names; GPT2LMHeadModel.save_pretrained adds "transformer.".
-        let store = TensorStore::parse(bytes, "wte.weight", &["", "transformer."], precision)?;
+        let store =
+            TensorStore::parse_shards(files, "wte.weight", &["", "transformer."], precision)?;
         let h = config.n_embd;
         let eps = config.layer_norm_epsilon;
         let blocks = (0..config.n_layer)
@@ -86,51 +97,93 @@ impl Gpt2 {
     }
 
     pub fn forward(&self, input: &Tokens) -> Result<Gpt2Output> {
-        let seq = input.ids.len();
         let ids = input.checked_indices(self.config.vocab_size, self.config.n_positions)?;
-        let h = self.config.n_embd;
-        let heads = self.config.n_head;
-        let word = self.wte.select_rows(&ids); // (S, H)
-        let position = self.wpe.slice(s![..seq, ..]).to_owned(); // (S, H)
-        let output = &word + &position; // (S, H)
+        let mut cache = KvCache::new(self.blocks.len());
+        let pass = self.pass(&ids, &mut cache, true);
+        let next_token_probs = self.next_token_probs(&pass.last); // (S, V)
+        let mut hidden_states = pass.hidden_states;
+        hidden_states.push(pass.last);
+        Ok(Gpt2Output {
+            embeddings: pass.embeddings,
+            hidden_states,
+            layers: pass.layers,
+            next_token_probs,
+        })
+    }
 
+    /// Reads `ids` after the cached positions and returns the logits after the last of them;
+    /// the caller keeps every position within `n_positions`. (V)
+    pub fn step(&self, ids: &[usize], cache: &mut KvCache) -> Vec<f32> {
+        let pass = self.pass(ids, cache, false);
+        let last = pass
+            .last
+            .slice(s![pass.last.nrows().saturating_sub(1).., ..]); // (1, H)
+        self.wte.mul_transposed(&last).into_raw_vec_and_offset().0
+    }
+
+    /// One pass over `ids` at positions cache.len()…, every block; traced when asked.
+    fn pass(&self, ids: &[usize], cache: &mut KvCache, trace: bool) -> Pass {
+        let (h, heads) = (self.config.n_embd, self.config.n_head);
+        let offset = cache.len();
+        let word = self.wte.select_rows(ids); // (n, H)
+        let position = self
+            .wpe
+            .slice(s![offset..offset + ids.len(), ..])
+            .to_owned(); // (n, H)
+        let output = &word + &position; // (n, H)
         let mut hidden = output.clone();
-        let mut hidden_states = vec![output.clone()];
-        let mut layers = Vec::with_capacity(self.blocks.len());
+        let mut hidden_states = Vec::new();
+        let mut layers = Vec::new();
         for (index, block) in self.blocks.iter().enumerate() {
-            let normed = block.ln_1.forward(&hidden.view()); // (S, H)
-            let qkv = block.c_attn.forward(&normed.view()); // (S, 3H)
-            let q = split_heads(qkv.slice(s![.., ..h]), heads); // (heads, S, d)
-            let k = split_heads(qkv.slice(s![.., h..2 * h]), heads); // (heads, S, d)
-            let v = split_heads(qkv.slice(s![.., 2 * h..]), heads); // (heads, S, d)
-            let att = attention(q, k, v, self.config.attention_scale(index), true);
-            hidden += &block.c_proj.forward(&att.context.view()); // (S, H) residual
-            let mut inner = block
-                .c_fc
-                .forward(&block.ln_2.forward(&hidden.view()).view()); // (S, I)
-            activate(&mut inner, self.config.activation);
-            hidden += &block.mlp_proj.forward(&inner.view()); // (S, H) residual
-                                                              // HF's hidden_states end with the last block's output after ln_f, not before:
-                                                              // that block's raw output is not kept, and `last` is pushed after the loop.
-            if index + 1 < self.blocks.len() {
+            // HF's hidden states are each block's input, then the last block's output after
+            // ln_f (added by the caller).
+            if trace {
                 hidden_states.push(hidden.clone());
             }
-            layers.push(att);
+            let normed = block.ln_1.forward(&hidden.view()); // (n, H)
+            let qkv = block.c_attn.forward(&normed.view()); // (n, 3H)
+            let q = split_heads(qkv.slice(s![.., ..h]), heads); // (heads, n, d)
+            let k = split_heads(qkv.slice(s![.., h..2 * h]), heads); // (heads, n, d)
+            let v = split_heads(qkv.slice(s![.., 2 * h..]), heads); // (heads, n, d)
+            let mask = Mask {
+                offset,
+                ..Mask::CAUSAL
+            };
+            let traced_kv = trace.then(|| (k.clone(), v.clone()));
+            let (all_k, all_v) = cache.extend(index, k, v); // (heads, T, d)
+            let scale = self.config.attention_scale(index);
+            let attended = attend(q.view(), all_k, all_v, scale, mask);
+            hidden += &block.c_proj.forward(&attended.context.view()); // (n, H) residual
+            let mut inner = block
+                .c_fc
+                .forward(&block.ln_2.forward(&hidden.view()).view()); // (n, I)
+            activate(&mut inner, self.config.activation);
+            hidden += &block.mlp_proj.forward(&inner.view()); // (n, H) residual
+            if let Some((key, value)) = traced_kv {
+                layers.push(LayerTrace {
+                    query: q,
+                    key,
+                    value,
+                    query_unrotated: None,
+                    key_unrotated: None,
+                    scores: attended.scores,
+                    attention: attended.probs,
+                    context: attended.context,
+                });
+            }
         }
-        let last = self.ln_f.forward(&hidden.view()); // (S, H)
-        let next_token_probs = self.next_token_probs(&last); // (S, V)
-        hidden_states.push(last);
-        Ok(Gpt2Output {
+        cache.advance(ids.len());
+        Pass {
+            last: self.ln_f.forward(&hidden.view()), // (n, H)
             embeddings: EmbeddingTrace {
                 word,
-                position,
+                position: Some(position),
                 token_type: None,
                 output,
             },
             hidden_states,
             layers,
-            next_token_probs,
-        })
+        }
     }
 
     /// Softmax of the tied head's logits `final · wteᵀ`, one distribution per row. (S, V)

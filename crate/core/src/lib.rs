@@ -2,16 +2,22 @@
 //! every intermediate tensor, and compare vectors. No web types; builds for wasm32 too.
 
 pub mod analysis;
+pub mod attention;
 pub mod bert;
 pub mod bundle;
+pub mod cache;
+pub mod checkpoint;
 pub mod config;
 pub mod corpus;
 pub mod error;
 pub mod gemm;
 pub mod generate;
 pub mod gpt2;
+pub mod llama;
+pub mod llama_config;
 pub mod model;
 pub mod ops;
+pub mod rope;
 pub mod tensors;
 pub mod tokenize;
 pub mod trace;

@@ -5,9 +5,13 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use crate::bert::Bert;
+use crate::cache::KvCache;
+use crate::checkpoint::Checkpoint;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::gpt2::Gpt2;
+use crate::llama::Llama;
+use crate::tensors::TensorStore;
 use crate::tokenize::{TextTokenizer, Tokens};
 use crate::trace::Trace;
 use crate::weights::{Matrix, Precision};
@@ -15,6 +19,7 @@ use crate::weights::{Matrix, Precision};
 enum Architecture {
     Bert(Bert),
     Gpt2(Gpt2),
+    Llama(Llama),
 }
 
 pub struct Model {
@@ -32,6 +37,8 @@ pub struct ModelInfo {
     pub hidden_size: usize,
     pub num_layers: usize,
     pub num_heads: usize,
+    /// Key/value heads (fewer than `num_heads` in grouped-query attention).
+    pub num_kv_heads: usize,
     pub head_dim: usize,
     pub max_positions: usize,
     pub causal: bool,
@@ -56,6 +63,24 @@ pub struct OneHotFacts {
     pub embedding_table_bytes: u64,
 }
 
+/// The tokenizer must fit the embedding table. BERT and GPT-2 files agree exactly; llama-family
+/// tables are often padded past the tokenizer (Qwen2.5: 151,936 rows for 151,665 tokens).
+fn check_vocabularies(config: &ModelConfig, tokenizer: usize) -> Result<()> {
+    let rows = config.vocab_size();
+    let fits = match config {
+        ModelConfig::Llama(_) => tokenizer <= rows,
+        _ => tokenizer == rows,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::VocabMismatch {
+            tokenizer,
+            config: rows,
+        })
+    }
+}
+
 impl Model {
     /// Builds a model from the three files of a Hugging Face model folder, as bytes, with
     /// every weight in f32.
@@ -74,20 +99,37 @@ impl Model {
         tokenizer_json: &[u8],
         precision: Precision,
     ) -> Result<Self> {
+        Self::from_checkpoint(
+            config_json,
+            &Checkpoint::single(safetensors),
+            tokenizer_json,
+            precision,
+        )
+    }
+
+    /// Builds a model from its config, its weights (one file or shards) and its tokenizer.
+    pub fn from_checkpoint(
+        config_json: &[u8],
+        checkpoint: &Checkpoint,
+        tokenizer_json: &[u8],
+        precision: Precision,
+    ) -> Result<Self> {
         let config = ModelConfig::from_json(config_json)?;
         let tokenizer = TextTokenizer::from_bytes(tokenizer_json, config.max_positions())?;
-        if tokenizer.vocab_size() != config.vocab_size() {
-            return Err(Error::VocabMismatch {
-                tokenizer: tokenizer.vocab_size(),
-                config: config.vocab_size(),
-            });
-        }
+        check_vocabularies(&config, tokenizer.vocab_size())?;
+        let files = checkpoint.files();
         let architecture = match &config {
-            ModelConfig::Bert(c) => {
-                Architecture::Bert(Bert::load(c.clone(), safetensors, precision)?)
-            }
-            ModelConfig::Gpt2(c) => {
-                Architecture::Gpt2(Gpt2::load(c.clone(), safetensors, precision)?)
+            ModelConfig::Bert(c) => Architecture::Bert(Bert::load(c.clone(), files, precision)?),
+            ModelConfig::Gpt2(c) => Architecture::Gpt2(Gpt2::load(c.clone(), files, precision)?),
+            ModelConfig::Llama(c) => {
+                // Hub checkpoints of LlamaForCausalLM name their tensors under "model.".
+                let store = TensorStore::parse_shards(
+                    files,
+                    "embed_tokens.weight",
+                    &["model.", ""],
+                    precision,
+                )?;
+                Architecture::Llama(Llama::load(c.clone(), &store)?)
             }
         };
         Ok(Model {
@@ -105,11 +147,23 @@ impl Model {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
         };
-        Self::from_bytes(
-            &read("config.json")?,
-            &read("model.safetensors")?,
-            &read("tokenizer.json")?,
-        )
+        let config = read("config.json")?;
+        let tokenizer = read("tokenizer.json")?;
+        let index = dir.join(crate::checkpoint::INDEX_FILE);
+        if !index.exists() {
+            return Self::from_bytes(&config, &read(crate::checkpoint::SINGLE_FILE)?, &tokenizer);
+        }
+        let index = read(crate::checkpoint::INDEX_FILE)?;
+        let shards = crate::checkpoint::shard_names(&index)?
+            .into_iter()
+            .map(|name| read(&name).map(|bytes| (name, bytes)))
+            .collect::<Result<Vec<_>>>()?;
+        let named: Vec<(&str, &[u8])> = shards
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        let checkpoint = Checkpoint::sharded(&index, &named)?;
+        Self::from_checkpoint(&config, &checkpoint, &tokenizer, Precision::F32)
     }
 
     pub fn info(&self) -> ModelInfo {
@@ -120,6 +174,7 @@ impl Model {
             hidden_size: c.hidden_size(),
             num_layers: c.num_layers(),
             num_heads: c.num_heads(),
+            num_kv_heads: c.num_kv_heads(),
             head_dim: c.head_dim(),
             max_positions: c.max_positions(),
             causal: c.is_causal(),
@@ -133,6 +188,7 @@ impl Model {
         match &self.architecture {
             Architecture::Bert(b) => b.weight_bytes(),
             Architecture::Gpt2(g) => g.weight_bytes(),
+            Architecture::Llama(l) => l.weight_bytes(),
         }
     }
 
@@ -140,7 +196,7 @@ impl Model {
     pub fn tokenize(&self, text: &str, pair: Option<&str>) -> Result<Tokens> {
         if pair.is_some() && self.config.is_causal() {
             return Err(Error::Input(
-                "sentence pairs are a BERT input; a GPT-2 model reads one text".into(),
+                "sentence pairs are a BERT input; a GPT model reads one text".into(),
             ));
         }
         let tokens = self.tokenizer.encode(text, pair)?;
@@ -197,6 +253,18 @@ impl Model {
                     next_token_probs: Some(out.next_token_probs),
                 }
             }
+            Architecture::Llama(llama) => {
+                let c = &llama.config;
+                let ids = input.checked_indices(c.vocab_size, c.max_position_embeddings)?;
+                let out = llama.forward(&ids)?;
+                Trace {
+                    input,
+                    embeddings: out.embeddings,
+                    hidden_states: out.hidden_states,
+                    layers: out.layers,
+                    next_token_probs: Some(out.next_token_probs),
+                }
+            }
         })
     }
 
@@ -205,14 +273,66 @@ impl Model {
         match &self.architecture {
             Architecture::Bert(b) => &b.word_embeddings,
             Architecture::Gpt2(g) => &g.wte,
+            Architecture::Llama(l) => &l.embed_tokens,
         }
     }
 
-    /// The learned position table. (P, H)
-    pub fn position_embeddings(&self) -> &Array2<f32> {
+    /// The learned position table, or None for rotary models, which have none. (P, H)
+    pub fn position_embeddings(&self) -> Option<&Array2<f32>> {
         match &self.architecture {
-            Architecture::Bert(b) => &b.position_embeddings,
-            Architecture::Gpt2(g) => &g.wpe,
+            Architecture::Bert(b) => Some(&b.position_embeddings),
+            Architecture::Gpt2(g) => Some(&g.wpe),
+            Architecture::Llama(_) => None,
+        }
+    }
+
+    /// Rotary models: the angle per position of each dimension pair, θ_i. (d/2)
+    pub fn rotary_frequencies(&self) -> Option<&[f32]> {
+        match &self.architecture {
+            Architecture::Llama(l) => Some(&l.inv_freq),
+            _ => None,
+        }
+    }
+
+    /// The matrix whose rows score each next token: the embedding table when tied. (V, H)
+    pub fn output_head(&self) -> &Matrix {
+        match &self.architecture {
+            Architecture::Llama(l) => l.head(),
+            _ => self.word_embeddings(),
+        }
+    }
+
+    /// An empty key/value cache for `decode_step`.
+    pub fn new_cache(&self) -> KvCache {
+        KvCache::new(self.config.num_layers())
+    }
+
+    /// Reads `ids` after the positions in `cache` (a decoder only) and returns the logits
+    /// after the last of them. (V)
+    pub fn decode_step(&self, ids: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
+        let vocab = self.config.vocab_size();
+        if let Some(&bad) = ids.iter().find(|&&i| i as usize >= vocab) {
+            return Err(Error::Input(format!(
+                "token id {bad} is outside the vocabulary of {vocab}"
+            )));
+        }
+        if ids.is_empty() {
+            return Err(Error::Input("no tokens to read".into()));
+        }
+        let end = cache.len() + ids.len();
+        if end > self.config.max_positions() {
+            return Err(Error::Input(format!(
+                "{end} tokens exceed the model's {} positions",
+                self.config.max_positions()
+            )));
+        }
+        let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+        match &self.architecture {
+            Architecture::Gpt2(g) => Ok(g.step(&ids, cache)),
+            Architecture::Llama(l) => Ok(l.step(&ids, cache)),
+            Architecture::Bert(_) => Err(Error::Input(
+                "BERT reads text but does not continue it: no next-token step".into(),
+            )),
         }
     }
 

@@ -1,11 +1,11 @@
 //! The numeric building blocks shared by every architecture: linear maps, LayerNorm,
 //! activations and multi-head attention, written to match PyTorch's f32 results.
 
-use ndarray::{s, Array1, Array2, Array3, ArrayView2, ArrayViewMut1, Axis};
+use ndarray::{s, Array1, Array2, Array3, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
+use crate::attention::{attend, Mask};
 use crate::config::Activation;
 use crate::error::Result;
-use crate::gemm::product_into;
 use crate::tensors::TensorStore;
 use crate::trace::LayerTrace;
 use crate::weights::Matrix;
@@ -13,17 +13,31 @@ use crate::weights::Matrix;
 /// `y = x · weight + bias` with `weight` stored as `(in, out)` so every architecture's
 /// layers multiply the same way (PyTorch `nn.Linear` weights are transposed at load).
 pub struct Linear {
-    pub weight: Matrix,    // (in, out)
-    pub bias: Array1<f32>, // (out)
+    pub weight: Matrix,            // (in, out)
+    pub bias: Option<Array1<f32>>, // (out)
 }
 
 impl Linear {
-    /// Loads a PyTorch `nn.Linear` (`weight` stored `(out, in)`).
+    /// Loads a PyTorch `nn.Linear` with a bias (`weight` stored `(out, in)`).
     pub fn load_torch(store: &TensorStore, prefix: &str, inp: usize, out: usize) -> Result<Self> {
+        Self::load_torch_with(store, prefix, inp, out, true)
+    }
+
+    /// Loads a PyTorch `nn.Linear`, with a bias only when `bias` says the layer has one.
+    pub fn load_torch_with(
+        store: &TensorStore,
+        prefix: &str,
+        inp: usize,
+        out: usize,
+        bias: bool,
+    ) -> Result<Self> {
         let weight = store.matrix(&format!("{prefix}.weight"), out, inp)?; // (out, in)
         Ok(Linear {
             weight: store.layer_weight(weight.t().as_standard_layout().into_owned()), // (in, out)
-            bias: store.vector(&format!("{prefix}.bias"), out)?,
+            bias: match bias {
+                true => Some(store.vector(&format!("{prefix}.bias"), out)?),
+                false => None,
+            },
         })
     }
 
@@ -31,20 +45,68 @@ impl Linear {
     pub fn load_conv1d(store: &TensorStore, prefix: &str, inp: usize, out: usize) -> Result<Self> {
         Ok(Linear {
             weight: store.layer_weight(store.matrix(&format!("{prefix}.weight"), inp, out)?),
-            bias: store.vector(&format!("{prefix}.bias"), out)?,
+            bias: Some(store.vector(&format!("{prefix}.bias"), out)?),
         })
     }
 
     /// Bytes held in memory.
     pub fn bytes(&self) -> u64 {
-        self.weight.bytes() + (self.bias.len() * 4) as u64
+        self.weight.bytes() + self.bias.as_ref().map_or(0, |b| (b.len() * 4) as u64)
     }
 
     pub fn forward(&self, x: &ArrayView2<f32>) -> Array2<f32> {
         let mut y = self.weight.left_mul(x); // (S, out)
-        y += &self.bias;
+        if let Some(bias) = &self.bias {
+            y += bias;
+        }
         y
     }
+}
+
+/// Root-mean-square norm (llama's `RMSNorm`): each row divided by √(mean(x²) + ε), then
+/// scaled by `weight`; no mean is taken away and there is no bias.
+pub struct RmsNorm {
+    pub weight: Array1<f32>,
+    pub eps: f64,
+}
+
+impl RmsNorm {
+    pub fn load(store: &TensorStore, name: &str, dim: usize, eps: f64) -> Result<Self> {
+        Ok(RmsNorm {
+            weight: store.vector(&format!("{name}.weight"), dim)?,
+            eps,
+        })
+    }
+
+    /// Bytes held in memory.
+    pub fn bytes(&self) -> u64 {
+        (self.weight.len() * 4) as u64
+    }
+
+    pub fn forward(&self, x: &ArrayView2<f32>) -> Array2<f32> {
+        let mut y = x.to_owned();
+        self.normalize(y.view_mut());
+        y
+    }
+
+    /// Normalises each row in place. The mean square in f64 (PyTorch's f32 sum is the one
+    /// rounding that differs), then x · rsqrt(…) and · weight in f32, as transformers does.
+    pub fn normalize(&self, mut x: ArrayViewMut2<f32>) {
+        for mut row in x.rows_mut() {
+            let n = row.len() as f64;
+            let mean_square = row.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / n;
+            let inv = (1.0 / ((mean_square as f32) as f64 + self.eps).sqrt()) as f32;
+            for (v, &g) in row.iter_mut().zip(&self.weight) {
+                *v = g * (*v * inv);
+            }
+        }
+    }
+}
+
+/// SiLU (swish), x · sigmoid(x), the gate of a SwiGLU MLP.
+pub fn silu(x: f32) -> f32 {
+    let v = x as f64;
+    (v / (1.0 + (-v).exp())) as f32
 }
 
 pub struct LayerNorm {
@@ -167,9 +229,8 @@ pub fn split_heads(x: ArrayView2<f32>, heads: usize) -> Array3<f32> {
     out
 }
 
-/// Scaled dot-product attention over every head. `causal` hides later tokens from earlier
-/// ones (their probability is exactly 0, as after PyTorch's finfo.min mask and softmax).
-/// Returns what the views show, including the attention-weighted values the layer passes on.
+/// Scaled dot-product attention over every head (`attention::attend`) for BERT and GPT-2,
+/// whose queries and keys have no rotation. `causal` hides later tokens from earlier ones.
 pub fn attention(
     query: Array3<f32>,
     key: Array3<f32>,
@@ -177,34 +238,21 @@ pub fn attention(
     scale: f32,
     causal: bool,
 ) -> LayerTrace {
-    let (heads, seq, d) = query.dim();
-    let mut scores = Array3::zeros((heads, seq, seq));
-    let mut probs = Array3::zeros((heads, seq, seq));
-    let mut context = Array2::zeros((seq, heads * d));
-    // Each head writes straight into the traced arrays: no per-head temporaries, which at
-    // 512 tokens were 12 MB copied per layer.
-    for h in 0..heads {
-        let q = query.index_axis(Axis(0), h); // (S, d)
-        let k = key.index_axis(Axis(0), h); // (S, d)
-        let v = value.index_axis(Axis(0), h); // (S, d)
-        let mut head_scores = scores.index_axis_mut(Axis(0), h); // (S, S)
-        product_into(&q, k.t(), scale, head_scores.view_mut()); // (S, d) · (d, S)
-        let mut head_probs = probs.index_axis_mut(Axis(0), h); // (S, S)
-        head_probs.assign(&head_scores);
-        for (i, mut row) in head_probs.rows_mut().into_iter().enumerate() {
-            let visible = if causal { i + 1 } else { seq };
-            softmax_prefix(row.view_mut(), visible);
-        }
-        let head_context = context.slice_mut(s![.., h * d..(h + 1) * d]); // (S, d)
-        product_into(&head_probs.view(), v, 1.0, head_context); // (S, S) · (S, d)
-    }
+    let mask = if causal {
+        Mask::CAUSAL
+    } else {
+        Mask::BIDIRECTIONAL
+    };
+    let attended = attend(query.view(), key.view(), value.view(), scale, mask);
     LayerTrace {
         query,
         key,
         value,
-        scores,
-        attention: probs,
-        context,
+        query_unrotated: None,
+        key_unrotated: None,
+        scores: attended.scores,
+        attention: attended.probs,
+        context: attended.context,
     }
 }
 

@@ -7,9 +7,10 @@ use safetensors::{Dtype, SafeTensors};
 use crate::error::{Error, Result};
 use crate::weights::{Matrix, Precision};
 
-/// A parsed checkpoint plus the name prefix its keys carry (`""`, `"bert."`, `"transformer."`).
+/// A parsed checkpoint (one file, or the shards of a sharded one) plus the name prefix its
+/// keys carry (`""`, `"bert."`, `"transformer."`, `"model."`).
 pub struct TensorStore<'a> {
-    tensors: SafeTensors<'a>,
+    shards: Vec<SafeTensors<'a>>,
     prefix: String,
     /// How large matrices are kept once read (see `weight`).
     precision: Precision,
@@ -25,27 +26,49 @@ impl<'a> TensorStore<'a> {
         prefixes: &[&str],
         precision: Precision,
     ) -> Result<Self> {
-        let tensors =
-            SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(describe(&e)))?;
-        let names = tensors.names();
+        Self::parse_shards(&[bytes], probe, prefixes, precision)
+    }
+
+    /// As `parse`, for a checkpoint split over several files (each a safetensors file).
+    pub fn parse_shards(
+        files: &[&'a [u8]],
+        probe: &str,
+        prefixes: &[&str],
+        precision: Precision,
+    ) -> Result<Self> {
+        let shards = files
+            .iter()
+            .map(|bytes| {
+                SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(describe(&e)))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let prefix = prefixes
             .iter()
-            .find(|p| names.iter().any(|n| *n == format!("{p}{probe}")))
+            .find(|p| {
+                let name = format!("{p}{probe}");
+                shards.iter().any(|s| s.tensor(&name).is_ok())
+            })
             .map(|p| p.to_string())
             .ok_or_else(|| Error::MissingTensor(probe.to_string()))?;
         Ok(TensorStore {
-            tensors,
+            shards,
             prefix,
             precision,
         })
     }
 
     fn raw(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>> {
-        let full = format!("{}{name}", self.prefix);
+        self.raw_at_root(&format!("{}{name}", self.prefix), expected)
+    }
+
+    /// The tensor named `full` in whichever shard holds it, ignoring the prefix.
+    fn raw_at_root(&self, full: &str, expected: &[usize]) -> Result<Vec<f32>> {
+        let full = full.to_string();
         let view = self
-            .tensors
-            .tensor(&full)
-            .map_err(|_| Error::MissingTensor(full.clone()))?;
+            .shards
+            .iter()
+            .find_map(|shard| shard.tensor(&full).ok())
+            .ok_or_else(|| Error::MissingTensor(full.clone()))?;
         if view.shape() != expected {
             return Err(Error::ShapeMismatch {
                 name: full,
@@ -66,6 +89,14 @@ impl<'a> TensorStore<'a> {
         let data = self.raw(name, &[rows, cols])?;
         Array2::from_shape_vec((rows, cols), data)
             .map_err(|e| Error::Safetensors(format!("{name}: {e}")))
+    }
+
+    /// A large matrix named without the store's prefix (`lm_head.weight` beside `model.`).
+    pub fn root_weight(&self, full: &str, rows: usize, cols: usize) -> Result<Matrix> {
+        let data = self.raw_at_root(full, &[rows, cols])?;
+        let values = Array2::from_shape_vec((rows, cols), data)
+            .map_err(|e| Error::Safetensors(format!("{full}: {e}")))?;
+        Ok(Matrix::new(values, self.precision))
     }
 
     /// A large matrix `[rows, cols]` (an embedding table), kept in the store's precision.

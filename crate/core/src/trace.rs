@@ -9,21 +9,27 @@ use crate::tokenize::Tokens;
 pub struct EmbeddingTrace {
     /// Static word-embedding rows, the same for a token wherever it appears. (S, H)
     pub word: Array2<f32>,
-    /// Position-embedding rows, one per position 0..S. (S, H)
-    pub position: Array2<f32>,
+    /// Position-embedding rows, one per position 0..S; None for rotary models, whose
+    /// positions turn queries and keys inside attention instead. (S, H)
+    pub position: Option<Array2<f32>>,
     /// Token-type rows (BERT only). (S, H)
     pub token_type: Option<Array2<f32>>,
     /// What the first layer receives: BERT's LayerNorm(word + position + type),
-    /// GPT-2's word + position. (S, H)
+    /// GPT-2's word + position, a rotary model's word rows. (S, H)
     pub output: Array2<f32>,
 }
 
-/// One layer's attention, every head.
+/// One layer's attention, every head. With grouped-query attention, keys and values are
+/// repeated for every query head that reads them, as transformers' `repeat_kv` does.
 #[derive(Debug, Clone)]
 pub struct LayerTrace {
+    /// Queries as the scores use them: after rotary positions where the model has them.
     pub query: Array3<f32>, // (heads, S, d)
     pub key: Array3<f32>,   // (heads, S, d)
     pub value: Array3<f32>, // (heads, S, d)
+    /// Rotary models only: queries and keys before rotation (after Qwen3's q/k norms).
+    pub query_unrotated: Option<Array3<f32>>, // (heads, S, d)
+    pub key_unrotated: Option<Array3<f32>>, // (heads, S, d)
     /// q·k/√d (and any other scaling the model uses), before mask and softmax. (heads, S, S)
     pub scores: Array3<f32>,
     /// Attention probabilities after mask and softmax; row = query, column = key. (heads, S, S)
@@ -39,10 +45,10 @@ pub struct Trace {
     pub input: Tokens,
     pub embeddings: EmbeddingTrace,
     /// HF convention: index 0 is the embedding output, index i the output of layer i;
-    /// for GPT-2 the last entry is after the final LayerNorm `ln_f`. L+1 × (S, H)
+    /// for decoders the last entry is after the final norm (`ln_f`, `norm`). L+1 × (S, H)
     pub hidden_states: Vec<Array2<f32>>,
     pub layers: Vec<LayerTrace>,
-    /// GPT-2 only: the next-token distribution after every position. (S, V)
+    /// Decoders only: the next-token distribution after every position. (S, V)
     pub next_token_probs: Option<Array2<f32>>,
 }
 

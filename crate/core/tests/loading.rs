@@ -65,11 +65,11 @@ fn truncated_safetensors_is_named() {
 #[test]
 fn unknown_model_type_is_named() {
     let mut f = files("tiny-bert");
-    edit_config(&mut f, |v| v["model_type"] = "llama".into());
-    assert_eq!(err(load(&f)), Error::UnsupportedModelType("llama".into()));
+    edit_config(&mut f, |v| v["model_type"] = "mamba".into());
+    assert_eq!(err(load(&f)), Error::UnsupportedModelType("mamba".into()));
     assert!(err(load(&f))
         .to_string()
-        .contains("\"llama\" is not supported"));
+        .contains("\"mamba\" is not supported"));
 }
 
 #[test]

@@ -9,7 +9,9 @@ use tokenscope_views::{draw_dense_map, DenseMap, Theme};
 
 #[test]
 fn position_embeddings_render_from_the_model() {
-    let table = model().position_embeddings(); // (512, 384)
+    let table = model()
+        .position_embeddings()
+        .expect("MiniLM has a position table"); // (512, 384)
     assert_eq!(table.dim(), (512, 384));
     let used: Vec<usize> = (0..trace(SEED).len()).collect();
     let map = DenseMap {

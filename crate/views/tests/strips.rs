@@ -12,7 +12,13 @@ fn word_plus_position_draws_three_strips_of_the_model_rows() {
     let trace = trace(SEED);
     let party = position(&trace, "party");
     let word = trace.embeddings.word.row(party).to_vec();
-    let place = trace.embeddings.position.row(party).to_vec();
+    let place = trace
+        .embeddings
+        .position
+        .as_ref()
+        .expect("MiniLM has position rows")
+        .row(party)
+        .to_vec();
     let sum: Vec<f32> = word.iter().zip(&place).map(|(w, p)| w + p).collect();
     let strips = [
         Strip {

@@ -83,7 +83,7 @@ pub fn ours(trace: &Trace, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
     let e = &trace.embeddings;
     Some(match name {
         "embeddings.word" => one(&e.word),
-        "embeddings.position" => one(&e.position),
+        "embeddings.position" => one(e.position.as_ref()?),
         "embeddings.token_type" => one(e.token_type.as_ref()?),
         "embeddings.output" => one(&e.output),
         "hidden_states" => stack(trace.hidden_states.iter()),
@@ -92,6 +92,22 @@ pub fn ours(trace: &Trace, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
         "qkv.query" => stack(trace.layers.iter().map(|l| &l.query)),
         "qkv.key" => stack(trace.layers.iter().map(|l| &l.key)),
         "qkv.value" => stack(trace.layers.iter().map(|l| &l.value)),
+        "qkv.query_unrotated" => {
+            let layers: Option<Vec<_>> = trace
+                .layers
+                .iter()
+                .map(|l| l.query_unrotated.as_ref())
+                .collect();
+            stack(layers?.into_iter())
+        }
+        "qkv.key_unrotated" => {
+            let layers: Option<Vec<_>> = trace
+                .layers
+                .iter()
+                .map(|l| l.key_unrotated.as_ref())
+                .collect();
+            stack(layers?.into_iter())
+        }
         "next_token_probs" => one(trace.next_token_probs.as_ref()?),
         _ => return None,
     })

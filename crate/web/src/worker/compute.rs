@@ -44,8 +44,15 @@ pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> ModelFacts {
     }
 }
 
+/// The learned position table; empty for rotary models, which have none.
 pub fn positions(model: &Model) -> PositionTable {
-    let table = model.position_embeddings();
+    let Some(table) = model.position_embeddings() else {
+        return PositionTable {
+            rows: 0,
+            cols: 0,
+            values: Vec::new(),
+        };
+    };
     PositionTable {
         rows: table.nrows(),
         cols: table.ncols(),

@@ -208,7 +208,10 @@ fn the_qkv_table_is_the_traces_scores_and_probabilities() {
 fn the_position_view_shows_the_models_rows_and_word_plus_position() {
     let h = Harness::ready(&[("view", "position")]);
     let out = shown(&h);
-    let positions = h.model().position_embeddings();
+    let positions = h
+        .model()
+        .position_embeddings()
+        .expect("MiniLM has a position table");
     let table = out.the_table("position-table").expect("positions");
     assert_eq!(table.rows.len(), 10, "the rows this sentence uses");
     assert_cells(table, |r, c| positions[[r, c]], "position rows");
