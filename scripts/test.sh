@@ -21,7 +21,7 @@ cargo test --workspace
 
 step "core tests in wasm32 (wasm-bindgen-test under node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown -p tokenscope-core --test wasm
+  cargo test --target wasm32-unknown-unknown -p tokenscope-core --test wasm --test wasm_llama
 
 step "page build (trunk)"
 trunk build

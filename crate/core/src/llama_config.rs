@@ -342,10 +342,12 @@ pub fn parse(family: Family, value: Value) -> Result<LlamaConfig> {
         None if raw.hidden_size.is_multiple_of(raw.num_attention_heads) => {
             raw.hidden_size / raw.num_attention_heads
         }
-        None => return Err(Error::Config(format!(
+        None => {
+            return Err(Error::Config(format!(
             "hidden size {} is not divisible by the number of heads {} and no head_dim is given",
             raw.hidden_size, raw.num_attention_heads
-        ))),
+        )))
+        }
     };
     if head_dim == 0 || !head_dim.is_multiple_of(2) {
         return Err(Error::Config(format!(
