@@ -10,9 +10,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
-use tokenscope_core::bundle::{convert_safetensors, BundleDtype};
+use tokenscope_core::bundle::{convert_shards, BundleDtype};
+use tokenscope_core::checkpoint::{read_dir, Checkpoint};
 use tokenscope_core::generate::{generate, Sampling};
-use tokenscope_core::Model;
+use tokenscope_core::{Model, Precision};
 
 /// The embedded default model, found from the source tree so the binary works from any cwd.
 const DEFAULT_MODEL: &str = concat!(
@@ -38,7 +39,8 @@ struct Cli {
 enum Command {
     /// Run a model on a text and print every traced tensor as one JSON object.
     Inspect {
-        /// Model folder with config.json, model.safetensors and tokenizer.json.
+        /// Model folder with config.json, tokenizer.json and model.safetensors (or
+        /// model.safetensors.index.json and its shards): bert, gpt2, llama, mistral, qwen2, qwen3.
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: PathBuf,
         /// The text to run.
@@ -47,7 +49,7 @@ enum Command {
         /// A second text, run with the first as a BERT sentence pair.
         #[arg(long)]
         pair: Option<String>,
-        /// How many next-token candidates to list (GPT-2 models).
+        /// How many next-token candidates to list (GPT models).
         #[arg(long, default_value_t = 10)]
         top: usize,
         /// Print only these comma-separated keys (e.g. tokens,ids,attentions or qkv.query).
@@ -56,7 +58,9 @@ enum Command {
     },
     /// Continue a text with a GPT model, greedy or sampled; prints the continuation.
     Generate {
-        /// GPT-2 model folder with config.json, model.safetensors and tokenizer.json.
+        /// GPT model folder (gpt2, llama, mistral, qwen2, qwen3) with config.json,
+        /// tokenizer.json and model.safetensors or a sharded checkpoint. Each new token runs
+        /// against the key/value cache of the tokens before it.
         #[arg(long)]
         model: PathBuf,
         /// The prompt.
@@ -89,8 +93,8 @@ enum Command {
     /// Train a GPT-2-architecture model from text (a byte-level BPE tokenizer is trained
     /// first) and write it as a Hugging Face folder with training.json (the loss curve).
     Train(train::TrainArgs),
-    /// Write a web bundle (F16 or F32 safetensors + config + tokenizer) from a model folder
-    /// and check that both give the same trace.
+    /// Write a web bundle (F16 or F32 safetensors + config + tokenizer) from a model folder,
+    /// one file even from a sharded checkpoint, and check that both give the same trace.
     Convert {
         #[arg(long)]
         from: PathBuf,
@@ -223,11 +227,17 @@ fn convert(from: &Path, to: &Path, dtype: &str) -> Result<(), String> {
     let dtype = BundleDtype::parse(dtype)
         .ok_or_else(|| format!("--dtype must be f16 or f32, not \"{dtype}\""))?;
     let config = read(&from.join("config.json"))?;
-    let weights = read(&from.join("model.safetensors"))?;
     let tokenizer = read(&from.join("tokenizer.json"))?;
-    let source = Model::from_bytes(&config, &weights, &tokenizer)
+    // One model.safetensors, or an index and its shards: the bundle is always one file.
+    let files = read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let named: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let checkpoint = Checkpoint::from_files(&named).map_err(|e| e.to_string())?;
+    let source = Model::from_checkpoint(&config, &checkpoint, &tokenizer, Precision::F32)
         .map_err(|e| format!("{}: {e}", from.display()))?;
-    let converted = convert_safetensors(&weights, dtype).map_err(|e| e.to_string())?;
+    let converted = convert_shards(checkpoint.files(), dtype).map_err(|e| e.to_string())?;
     let bundle = Model::from_bytes(&config, &converted, &tokenizer)
         .map_err(|e| format!("converted bundle: {e}"))?;
 

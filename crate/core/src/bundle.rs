@@ -29,12 +29,31 @@ impl BundleDtype {
 /// Returns new safetensors bytes with every F32/F16/BF16 tensor stored as `dtype`; other
 /// tensors (integer buffers some checkpoints carry) are copied unchanged.
 pub fn convert_safetensors(bytes: &[u8], dtype: BundleDtype) -> Result<Vec<u8>> {
-    let tensors = SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(describe(&e)))?;
-    let mut names: Vec<String> = tensors.names().into_iter().map(|n| n.to_string()).collect();
+    convert_shards(&[bytes], dtype)
+}
+
+/// As `convert_safetensors`, for the files of a sharded checkpoint: one file comes out, with
+/// every tensor of every shard.
+pub fn convert_shards(files: &[&[u8]], dtype: BundleDtype) -> Result<Vec<u8>> {
+    let shards = files
+        .iter()
+        .map(|b| SafeTensors::deserialize(b).map_err(|e| Error::Safetensors(describe(&e))))
+        .collect::<Result<Vec<_>>>()?;
+    let mut names: Vec<(String, usize)> = shards
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.names().into_iter().map(move |n| (n.to_string(), i)))
+        .collect();
     names.sort();
+    if let Some(pair) = names.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::Safetensors(format!(
+            "tensor \"{}\" is in two shards",
+            pair[0].0
+        )));
+    }
     let mut converted: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::with_capacity(names.len());
-    for name in names {
-        let view = tensors
+    for (name, shard) in names {
+        let view = shards[shard]
             .tensor(&name)
             .map_err(|e| Error::Safetensors(describe(&e)))?;
         let shape = view.shape().to_vec();

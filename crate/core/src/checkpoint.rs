@@ -41,12 +41,52 @@ pub fn shard_names(index_json: &[u8]) -> Result<Vec<String>> {
     Ok(names.into_iter().collect())
 }
 
+/// The weight files of a model folder, read: `model.safetensors`, or, when the folder has an
+/// index, every shard it names (a missing one is a named error).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_dir(dir: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+    };
+    let index = dir.join(INDEX_FILE);
+    if !index.exists() {
+        return Ok(vec![(SINGLE_FILE.to_string(), read(SINGLE_FILE)?)]);
+    }
+    let mut files = vec![(INDEX_FILE.to_string(), read(INDEX_FILE)?)];
+    for name in shard_names(&files[0].1)? {
+        if !dir.join(&name).exists() {
+            return Err(Error::MissingShard(name));
+        }
+        let bytes = read(&name)?;
+        files.push((name, bytes));
+    }
+    Ok(files)
+}
+
 /// The weight files of one model, as bytes.
 pub struct Checkpoint<'a> {
     files: Vec<&'a [u8]>,
 }
 
 impl<'a> Checkpoint<'a> {
+    /// The checkpoint among a folder's files (name, bytes): the shards its index names when
+    /// there is an index, else `model.safetensors`.
+    pub fn from_files(files: &[(&str, &'a [u8])]) -> Result<Self> {
+        if let Some((_, index)) = files.iter().find(|(n, _)| *n == INDEX_FILE) {
+            return Self::sharded(index, files);
+        }
+        files
+            .iter()
+            .find(|(n, _)| *n == SINGLE_FILE)
+            .map(|(_, bytes)| Self::single(bytes))
+            .ok_or_else(|| {
+                Error::Io(format!(
+                    "no {SINGLE_FILE} (or {INDEX_FILE} with its shards) among the files"
+                ))
+            })
+    }
+
     /// A one-file checkpoint (`model.safetensors`).
     pub fn single(bytes: &'a [u8]) -> Self {
         Checkpoint { files: vec![bytes] }

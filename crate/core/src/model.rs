@@ -149,20 +149,12 @@ impl Model {
         };
         let config = read("config.json")?;
         let tokenizer = read("tokenizer.json")?;
-        let index = dir.join(crate::checkpoint::INDEX_FILE);
-        if !index.exists() {
-            return Self::from_bytes(&config, &read(crate::checkpoint::SINGLE_FILE)?, &tokenizer);
-        }
-        let index = read(crate::checkpoint::INDEX_FILE)?;
-        let shards = crate::checkpoint::shard_names(&index)?
-            .into_iter()
-            .map(|name| read(&name).map(|bytes| (name, bytes)))
-            .collect::<Result<Vec<_>>>()?;
-        let named: Vec<(&str, &[u8])> = shards
+        let files = crate::checkpoint::read_dir(dir)?;
+        let named: Vec<(&str, &[u8])> = files
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
-        let checkpoint = Checkpoint::sharded(&index, &named)?;
+        let checkpoint = Checkpoint::from_files(&named)?;
         Self::from_checkpoint(&config, &checkpoint, &tokenizer, Precision::F32)
     }
 
