@@ -26,7 +26,6 @@ pub struct Model {
     pub config: ModelConfig,
     pub tokenizer: TextTokenizer,
     architecture: Architecture,
-    precision: Precision,
 }
 
 /// Size facts the page shows beside a model's name.
@@ -42,7 +41,8 @@ pub struct ModelInfo {
     pub head_dim: usize,
     pub max_positions: usize,
     pub causal: bool,
-    /// How the large weight matrices are held: "F32" or "F16".
+    /// How the large weight matrices are held: "F32", "F16" or "BF16" (a BF16 checkpoint
+    /// held in half precision keeps its own numbers).
     pub precision: &'static str,
     /// Bytes the weights occupy in memory.
     pub weight_bytes: u64,
@@ -136,7 +136,6 @@ impl Model {
             config,
             tokenizer,
             architecture,
-            precision,
         })
     }
 
@@ -170,7 +169,7 @@ impl Model {
             head_dim: c.head_dim(),
             max_positions: c.max_positions(),
             causal: c.is_causal(),
-            precision: self.precision.name(),
+            precision: self.word_embeddings().format_name(),
             weight_bytes: self.weight_bytes(),
         }
     }

@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
-use crate::weights::{Matrix, Precision};
+use crate::weights::{HalfFormat, Matrix, Precision};
 
 /// A parsed checkpoint (one file, or the shards of a sharded one) plus the name prefix its
 /// keys carry (`""`, `"bert."`, `"transformer."`, `"model."`).
@@ -14,6 +14,9 @@ pub struct TensorStore<'a> {
     prefix: String,
     /// How large matrices are kept once read (see `weight`).
     precision: Precision,
+    /// The 16-bit format half precision uses: BF16 when the checkpoint is BF16, so its
+    /// numbers stay exactly as stored.
+    half: HalfFormat,
 }
 
 impl<'a> TensorStore<'a> {
@@ -50,10 +53,20 @@ impl<'a> TensorStore<'a> {
             })
             .map(|p| p.to_string())
             .ok_or_else(|| Error::MissingTensor(probe.to_string()))?;
+        let bf16 = shards
+            .iter()
+            .flat_map(|s| s.tensors())
+            .filter(|(_, v)| matches!(v.dtype(), Dtype::F32 | Dtype::F16 | Dtype::BF16))
+            .all(|(_, v)| v.dtype() == Dtype::BF16);
         Ok(TensorStore {
             shards,
             prefix,
             precision,
+            half: if bf16 {
+                HalfFormat::Bf16
+            } else {
+                HalfFormat::F16
+            },
         })
     }
 
@@ -96,18 +109,22 @@ impl<'a> TensorStore<'a> {
         let data = self.raw_at_root(full, &[rows, cols])?;
         let values = Array2::from_shape_vec((rows, cols), data)
             .map_err(|e| Error::Safetensors(format!("{full}: {e}")))?;
-        Ok(Matrix::new(values, self.precision))
+        Ok(Matrix::new_in(values, self.precision, self.half))
     }
 
     /// A large matrix `[rows, cols]` (an embedding table), kept in the store's precision.
     pub fn weight(&self, name: &str, rows: usize, cols: usize) -> Result<Matrix> {
-        Ok(Matrix::new(self.matrix(name, rows, cols)?, self.precision))
+        Ok(Matrix::new_in(
+            self.matrix(name, rows, cols)?,
+            self.precision,
+            self.half,
+        ))
     }
 
     /// An already read (e.g. transposed) layer weight, kept in the store's precision as the
     /// product kernel reads it.
     pub fn layer_weight(&self, values: Array2<f32>) -> Matrix {
-        Matrix::for_products(values, self.precision)
+        Matrix::for_products(values, self.precision, self.half)
     }
 }
 

@@ -1,8 +1,8 @@
 //! Weight matrices kept in f32, or in f16 for models too big to hold in f32 (widened a block
 //! of rows at a time while multiplying), behind one interface the layers use.
 
-use half::f16;
 use half::slice::HalfFloatSliceExt;
+use half::{bf16, f16};
 use ndarray::{linalg::general_mat_mul, s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::Serialize;
 
@@ -14,9 +14,18 @@ use crate::gemm::{PackedMatrix, PACK_WEIGHTS};
 pub enum Precision {
     /// Every weight as f32: the exact numbers of the file.
     F32,
-    /// Large matrices rounded to f16 (round to nearest even, as PyTorch's `.half()`), half the
-    /// memory; every product is still computed in f32.
+    /// Large matrices in 16 bits, half the memory; every product is still computed in f32.
+    /// A BF16 checkpoint keeps its own BF16 numbers exactly; any other is rounded to f16
+    /// (round to nearest even, as PyTorch's `.half()`).
     F16,
+}
+
+/// Which 16-bit format half-precision matrices are held in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HalfFormat {
+    F16,
+    /// bfloat16: what most modern checkpoints are stored in, kept as it is (no rounding).
+    Bf16,
 }
 
 impl Precision {
@@ -57,19 +66,36 @@ pub enum Matrix {
         cols: usize,
         data: Vec<f16>, // (rows, cols) row-major
     },
+    Bf16 {
+        rows: usize,
+        cols: usize,
+        data: Vec<bf16>, // (rows, cols) row-major
+    },
 }
 
 impl Matrix {
     pub fn new(values: Array2<f32>, precision: Precision) -> Self {
-        match precision {
-            Precision::F32 => Matrix::F32(values),
-            Precision::F16 => {
-                let (rows, cols) = values.dim();
-                let values = values.as_standard_layout();
-                let flat = values.as_slice().unwrap_or_default();
+        Self::new_in(values, precision, HalfFormat::F16)
+    }
+
+    /// As `new`, holding half precision in `half`.
+    pub fn new_in(values: Array2<f32>, precision: Precision, half: HalfFormat) -> Self {
+        if precision == Precision::F32 {
+            return Matrix::F32(values);
+        }
+        let (rows, cols) = values.dim();
+        let values = values.as_standard_layout();
+        let flat = values.as_slice().unwrap_or_default();
+        match half {
+            HalfFormat::F16 => {
                 let mut data = vec![f16::ZERO; flat.len()];
                 data.convert_from_f32_slice(flat);
                 Matrix::F16 { rows, cols, data }
+            }
+            HalfFormat::Bf16 => {
+                let mut data = vec![bf16::ZERO; flat.len()];
+                data.convert_from_f32_slice(flat);
+                Matrix::Bf16 { rows, cols, data }
             }
         }
     }
@@ -77,10 +103,19 @@ impl Matrix {
     /// Like `new`, for a matrix that is only ever multiplied (a layer's weight, never an
     /// embedding table): in F32 in wasm it is packed once into the panels the product kernel
     /// reads.
-    pub fn for_products(values: Array2<f32>, precision: Precision) -> Self {
+    pub fn for_products(values: Array2<f32>, precision: Precision, half: HalfFormat) -> Self {
         match precision {
             Precision::F32 if PACK_WEIGHTS => Matrix::Packed(PackedMatrix::pack(values.view())),
-            _ => Matrix::new(values, precision),
+            _ => Matrix::new_in(values, precision, half),
+        }
+    }
+
+    /// How the numbers are held: "F32", "F16" or "BF16".
+    pub fn format_name(&self) -> &'static str {
+        match self {
+            Matrix::F32(_) | Matrix::Packed(_) => "F32",
+            Matrix::F16 { .. } => "F16",
+            Matrix::Bf16 { .. } => "BF16",
         }
     }
 
@@ -88,7 +123,7 @@ impl Matrix {
         match self {
             Matrix::F32(m) => m.nrows(),
             Matrix::Packed(m) => m.nrows(),
-            Matrix::F16 { rows, .. } => *rows,
+            Matrix::F16 { rows, .. } | Matrix::Bf16 { rows, .. } => *rows,
         }
     }
 
@@ -96,7 +131,7 @@ impl Matrix {
         match self {
             Matrix::F32(m) => m.ncols(),
             Matrix::Packed(m) => m.ncols(),
-            Matrix::F16 { cols, .. } => *cols,
+            Matrix::F16 { cols, .. } | Matrix::Bf16 { cols, .. } => *cols,
         }
     }
 
@@ -106,6 +141,7 @@ impl Matrix {
             Matrix::F32(m) => (m.len() * 4) as u64,
             Matrix::Packed(m) => m.bytes(),
             Matrix::F16 { data, .. } => (data.len() * 2) as u64,
+            Matrix::Bf16 { data, .. } => (data.len() * 2) as u64,
         }
     }
 
@@ -117,11 +153,10 @@ impl Matrix {
         Some(match self {
             Matrix::F32(m) => m.row(index).to_owned(),
             Matrix::Packed(m) => Array1::from(m.row(index).unwrap_or_default()),
-            Matrix::F16 { cols, data, .. } => {
-                let mut out = vec![0.0; *cols];
-                data[index * cols..(index + 1) * cols].convert_to_f32_slice(&mut out);
-                Array1::from(out)
-            }
+            Matrix::F16 { cols, .. } | Matrix::Bf16 { cols, .. } => self
+                .widen(index, index + 1, *cols)
+                .into_shape_with_order(*cols)
+                .unwrap_or_default(),
         })
     }
 
@@ -141,7 +176,9 @@ impl Matrix {
         match self {
             Matrix::F32(m) => m.clone(),
             Matrix::Packed(m) => m.to_array(),
-            Matrix::F16 { rows, cols, .. } => self.widen(0, *rows, *cols),
+            Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. } => {
+                self.widen(0, *rows, *cols)
+            }
         }
     }
 
@@ -150,7 +187,7 @@ impl Matrix {
         match self {
             Matrix::F32(m) => x.dot(m),
             Matrix::Packed(m) => m.left_mul(x),
-            Matrix::F16 { rows, cols, .. } => {
+            Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. } => {
                 let mut out = Array2::zeros((x.nrows(), *cols));
                 for start in (0..*rows).step_by(BLOCK_ROWS) {
                     let end = (start + BLOCK_ROWS).min(*rows);
@@ -168,7 +205,7 @@ impl Matrix {
         match self {
             Matrix::F32(m) => x.dot(&m.t()),
             Matrix::Packed(m) => x.dot(&m.to_array().t()),
-            Matrix::F16 { rows, cols, .. } => {
+            Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. } => {
                 let mut out = Array2::zeros((x.nrows(), *rows));
                 for start in (0..*rows).step_by(BLOCK_ROWS) {
                     let end = (start + BLOCK_ROWS).min(*rows);
@@ -181,13 +218,18 @@ impl Matrix {
         }
     }
 
-    /// Rows `start..end` of an f16 matrix as f32. (end − start, cols)
+    /// Rows `start..end` of a half-precision matrix as f32. (end − start, cols)
     fn widen(&self, start: usize, end: usize, cols: usize) -> Array2<f32> {
-        let Matrix::F16 { data, .. } = self else {
-            return Array2::zeros((0, cols));
-        };
         let mut out = vec![0.0f32; (end - start) * cols];
-        data[start * cols..end * cols].convert_to_f32_slice(&mut out);
+        match self {
+            Matrix::F16 { data, .. } => {
+                data[start * cols..end * cols].convert_to_f32_slice(&mut out)
+            }
+            Matrix::Bf16 { data, .. } => {
+                data[start * cols..end * cols].convert_to_f32_slice(&mut out)
+            }
+            _ => return Array2::zeros((0, cols)),
+        }
         Array2::from_shape_vec((end - start, cols), out).unwrap_or_else(|_| Array2::zeros((0, 0)))
     }
 }

@@ -197,3 +197,61 @@ fn weights_held_in_f16_stay_within_the_f16_standard() {
         .fold(0.0f32, f32::max);
     assert!(worst > 0.0 && worst < 5e-3, "{worst}");
 }
+
+/// Most modern checkpoints are BF16. Held in half precision they stay BF16, the very numbers
+/// of the file, so the trace equals the one with every weight widened to f32.
+#[test]
+fn a_bf16_checkpoint_held_in_half_precision_keeps_its_numbers() {
+    let st_bytes = read("tiny-qwen2", "model.safetensors");
+    let st = safetensors::SafeTensors::deserialize(&st_bytes).expect("parses");
+    let converted: Vec<(String, Vec<usize>, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let data = view
+                .data()
+                .chunks_exact(4)
+                .flat_map(|b| {
+                    let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                    half::bf16::from_f32(v).to_le_bytes()
+                })
+                .collect();
+            (name, view.shape().to_vec(), data)
+        })
+        .collect();
+    let views: Vec<_> = converted
+        .iter()
+        .map(|(n, shape, data)| {
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::BF16, shape.clone(), data)
+                    .expect("view");
+            (n.clone(), view)
+        })
+        .collect();
+    let bf16_file = safetensors::serialize(views, None).expect("serialises");
+    let load = |precision| {
+        Model::from_bytes_with(
+            &read("tiny-qwen2", "config.json"),
+            &bf16_file,
+            &read("tiny-qwen2", "tokenizer.json"),
+            precision,
+        )
+        .expect("loads")
+    };
+    let (wide, half) = (load(Precision::F32), load(Precision::F16));
+    assert_eq!(wide.info().precision, "F32");
+    assert_eq!(half.info().precision, "BF16");
+    // Matrices take half the bytes; norms and biases stay f32.
+    assert!(half.info().weight_bytes * 10 < wide.info().weight_bytes * 6);
+    let text = "the party";
+    let a = wide.trace(text, None).expect("runs");
+    let b = half.trace(text, None).expect("runs");
+    let worst = a
+        .next_token_probs
+        .iter()
+        .zip(b.next_token_probs.iter())
+        .flat_map(|(x, y)| x.iter().zip(y.iter()))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "{worst}");
+}
