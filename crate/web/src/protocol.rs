@@ -23,8 +23,9 @@ named_enum! {
 /// Page → worker.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum Request {
-    /// Fetch `config.json`, `tokenizer.json` and `model.safetensors` from `folder` (same
-    /// origin) and make that the worker's model.
+    /// Fetch `config.json`, `tokenizer.json` and `model.safetensors` (or
+    /// `model.safetensors.index.json` and its shards) from `folder` (same origin) and make
+    /// that the worker's model.
     Load { folder: String, name: String },
     /// Run the model on A (and B: separately, and as a pair when `pair`). `seq` lets the
     /// page drop answers to text it has since replaced.
@@ -34,13 +35,14 @@ pub enum Request {
         b: String,
         pair: bool,
     },
-    /// Fetch a model from three URLs (blob: URLs of files the user picked or dropped, or
-    /// same-origin addresses) and make it the worker's model.
+    /// Fetch a model from URLs (blob: URLs of files the user picked or dropped, or
+    /// same-origin addresses) and make it the worker's model. `weights` are (file name,
+    /// URL): one safetensors file, or `model.safetensors.index.json` and its shards.
     LoadUrls {
         name: String,
         config: String,
         tokenizer: String,
-        weights: String,
+        weights: Vec<(String, String)>,
     },
     /// The q/k/v detail of one head for one query token of the last analysis.
     Qkv {
@@ -587,7 +589,10 @@ mod tests {
                 name: "gpt2".into(),
                 config: "blob:x/1".into(),
                 tokenizer: "blob:x/2".into(),
-                weights: "blob:x/3".into(),
+                weights: vec![
+                    ("model.safetensors.index.json".into(), "blob:x/3".into()),
+                    ("model-00001-of-00002.safetensors".into(), "blob:x/4".into()),
+                ],
             },
         ];
         for r in requests {

@@ -14,7 +14,7 @@ mod url;
 pub use data::*;
 pub use generate::{DecodingField, MAX_GENERATED};
 pub use models::{
-    choose_model_files, ChosenFiles, Loading, EMBEDDED_MODELS, GPT_FOLDER, MODEL_NAME,
+    choose_model_files, ChosenFiles, Loading, ModelFiles, EMBEDDED_MODELS, GPT_FOLDER, MODEL_NAME,
 };
 pub use replies::QkvAsked;
 pub use train::{overfitting, parse_pairs, TrainField, TrainMsg, TrainPanel, TrainSource};

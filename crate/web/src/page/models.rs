@@ -3,6 +3,7 @@
 
 use super::{hosted_folder, Effect, FolderError, Msg, PageModel};
 use crate::protocol::Request;
+use tokenscope_core::checkpoint::{INDEX_FILE, SINGLE_FILE};
 use tokenscope_core::train::record::TrainingRecord;
 
 /// The default model, embedded in the page.
@@ -55,40 +56,65 @@ impl Loading {
     }
 }
 
-/// Three files of a model folder, opened or dropped, as blob: URLs the worker can fetch.
+/// A model folder's files, opened or dropped, as blob: URLs the worker can fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChosenFiles {
     /// The folder they came from, when a whole folder was picked.
     pub folder: Option<String>,
     pub config: String,
     pub tokenizer: String,
-    pub weights: String,
+    /// (file name, URL): one safetensors file, or the index and every shard opened with it.
+    pub weights: Vec<(String, String)>,
 }
 
-/// Which of the given files (name, path in a picked folder) are config.json, tokenizer.json
-/// and the weights (model.safetensors first, else any .safetensors), and the folder's name;
-/// or the names of the files that are missing.
-pub fn choose_model_files(
-    files: &[(String, String)],
-) -> Result<([usize; 3], Option<String>), Vec<&'static str>> {
+/// Which of the given files (name, path in a picked folder) make a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFiles {
+    pub config: usize,
+    pub tokenizer: usize,
+    /// `model.safetensors` (else any one .safetensors file); or, when the index is among the
+    /// files, the index first and then every .safetensors file (the worker takes the shards
+    /// the index names and says which one is missing).
+    pub weights: Vec<usize>,
+    /// The picked folder's name.
+    pub folder: Option<String>,
+}
+
+/// Finds a model's files by name among those opened, or lists the ones that are missing.
+pub fn choose_model_files(files: &[(String, String)]) -> Result<ModelFiles, Vec<&'static str>> {
     let find = |name: &str| files.iter().position(|(n, _)| n == name);
-    let weights = find("model.safetensors")
-        .or_else(|| files.iter().position(|(n, _)| n.ends_with(".safetensors")));
-    let chosen = [find("config.json"), find("tokenizer.json"), weights];
-    let missing: Vec<&'static str> = ["config.json", "tokenizer.json", "model.safetensors"]
-        .into_iter()
-        .zip(chosen)
-        .filter(|(_, index)| index.is_none())
-        .map(|(name, _)| name)
+    let safetensors: Vec<usize> = (0..files.len())
+        .filter(|&i| files[i].0.ends_with(".safetensors"))
         .collect();
-    let [Some(config), Some(tokenizer), Some(weights)] = chosen else {
+    let weights = match find(INDEX_FILE) {
+        Some(index) => Some(std::iter::once(index).chain(safetensors).collect()),
+        None => find(SINGLE_FILE)
+            .or_else(|| safetensors.first().copied())
+            .map(|i| vec![i]),
+    };
+    let (config, tokenizer) = (find("config.json"), find("tokenizer.json"));
+    let missing: Vec<&'static str> = [
+        ("config.json", config.is_some()),
+        ("tokenizer.json", tokenizer.is_some()),
+        (SINGLE_FILE, weights.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, found)| !found)
+    .map(|(name, _)| name)
+    .collect();
+    let (Some(config), Some(tokenizer), Some(weights)) = (config, tokenizer, weights) else {
         return Err(missing);
     };
     let folder = files.iter().find_map(|(_, path)| {
         let (dir, _) = path.rsplit_once('/')?;
         Some(dir.rsplit('/').next().unwrap_or(dir).to_string())
     });
-    Ok(([config, tokenizer, weights], folder))
+    Ok(ModelFiles {
+        config,
+        tokenizer,
+        weights,
+        folder,
+    })
 }
 
 impl PageModel {
@@ -167,11 +193,10 @@ impl PageModel {
             .clone()
             .unwrap_or_else(|| self.t("your-model").to_string());
         let mut effects = self.revoke_blobs();
-        self.load.blob_urls = vec![
-            files.config.clone(),
-            files.tokenizer.clone(),
-            files.weights.clone(),
-        ];
+        self.load.blob_urls = [files.config.clone(), files.tokenizer.clone()]
+            .into_iter()
+            .chain(files.weights.iter().map(|(_, url)| url.clone()))
+            .collect();
         self.load.progress = Some(0.0);
         self.load.requested_folder = None;
         self.load.notice = None;

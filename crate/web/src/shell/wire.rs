@@ -232,13 +232,18 @@ fn open_files(page: &Shared, files: &web_sys::FileList) {
             (file.name(), path)
         })
         .collect();
+    let url = |i: usize| web_sys::Url::create_object_url_with_blob(&list[i]).ok();
     let msg = match choose_model_files(&names) {
         Err(missing) => Msg::FilesMissing(missing),
-        Ok(([config, tokenizer, weights], folder)) => {
-            let url = |i: usize| web_sys::Url::create_object_url_with_blob(&list[i]).ok();
-            match (url(config), url(tokenizer), url(weights)) {
+        Ok(chosen) => {
+            let weights: Option<Vec<(String, String)>> = chosen
+                .weights
+                .iter()
+                .map(|&i| url(i).map(|u| (names[i].0.clone(), u)))
+                .collect();
+            match (url(chosen.config), url(chosen.tokenizer), weights) {
                 (Some(config), Some(tokenizer), Some(weights)) => Msg::OpenFiles(ChosenFiles {
-                    folder,
+                    folder: chosen.folder,
                     config,
                     tokenizer,
                     weights,

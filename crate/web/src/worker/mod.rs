@@ -24,6 +24,7 @@ mod wasm {
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     use super::compute::{analyze, answer, Session};
+    use super::load::Weights;
     use super::train::Training;
     use crate::protocol::{Benchmark, Reply, Request};
 
@@ -106,17 +107,19 @@ mod wasm {
 
     fn handle(state: &State, request: Request) {
         match request {
-            Request::Load { folder, name } => {
-                let urls = ["config.json", "tokenizer.json", "model.safetensors"]
-                    .map(|file| format!("{folder}/{file}"));
-                super::load::start_load(state, name, urls);
-            }
+            Request::Load { folder, name } => super::load::start_load(
+                state,
+                name,
+                format!("{folder}/config.json"),
+                format!("{folder}/tokenizer.json"),
+                Weights::Folder(folder),
+            ),
             Request::LoadUrls {
                 name,
                 config,
                 tokenizer,
                 weights,
-            } => super::load::start_load(state, name, [config, tokenizer, weights]),
+            } => super::load::start_load(state, name, config, tokenizer, Weights::Files(weights)),
             Request::Train(command) => super::train::command(state, command),
             other => compute(state, other),
         }

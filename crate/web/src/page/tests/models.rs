@@ -102,7 +102,7 @@ fn opened_files_are_streamed_from_blob_urls_and_released_after() {
         folder: None,
         config: "blob:1".into(),
         tokenizer: "blob:2".into(),
-        weights: "blob:3".into(),
+        weights: vec![("model.safetensors".into(), "blob:3".into())],
     };
     h.send(Msg::OpenFiles(files));
     assert!(matches!(h.sent.last(), Some(Request::LoadUrls { name, .. }) if name == "your model"));
@@ -147,16 +147,45 @@ fn a_models_files_are_found_by_name_in_a_picked_folder() {
         ("tokenizer.json", "gpt2/tokenizer.json"),
         ("config.json", "gpt2/config.json"),
     ]);
+    let chosen = |config, tokenizer, weights: &[usize], folder: Option<&str>| {
+        Ok(ModelFiles {
+            config,
+            tokenizer,
+            weights: weights.to_vec(),
+            folder: folder.map(String::from),
+        })
+    };
     assert_eq!(
         choose_model_files(&picked),
-        Ok(([4, 3, 2], Some("gpt2".into())))
+        chosen(4, 3, &[2], Some("gpt2"))
     );
     let loose = files(&[
         ("config.json", ""),
         ("tokenizer.json", ""),
         ("w.safetensors", ""),
     ]);
-    assert_eq!(choose_model_files(&loose), Ok(([0, 1, 2], None)));
+    assert_eq!(choose_model_files(&loose), chosen(0, 1, &[2], None));
+    // A sharded checkpoint: the index first, then every safetensors file opened with it.
+    let sharded = files(&[
+        (
+            "model-00002-of-00002.safetensors",
+            "SmolLM2/model-00002-of-00002.safetensors",
+        ),
+        ("config.json", "SmolLM2/config.json"),
+        (
+            "model.safetensors.index.json",
+            "SmolLM2/model.safetensors.index.json",
+        ),
+        (
+            "model-00001-of-00002.safetensors",
+            "SmolLM2/model-00001-of-00002.safetensors",
+        ),
+        ("tokenizer.json", "SmolLM2/tokenizer.json"),
+    ]);
+    assert_eq!(
+        choose_model_files(&sharded),
+        chosen(1, 4, &[2, 0, 3], Some("SmolLM2"))
+    );
     assert_eq!(
         choose_model_files(&files(&[("config.json", "")])),
         Err(vec!["tokenizer.json", "model.safetensors"])
