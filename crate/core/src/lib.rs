@@ -2,6 +2,7 @@
 //! every intermediate tensor, and compare vectors. No web types; builds for wasm32 too.
 
 pub mod analysis;
+pub mod anatomy;
 pub mod attention;
 pub mod bert;
 pub mod bundle;

@@ -293,6 +293,15 @@ impl Model {
         }
     }
 
+    /// What attention multiplies q·k by in `layer` (0-based).
+    pub fn attention_scale(&self, layer: usize) -> f32 {
+        match &self.config {
+            ModelConfig::Gpt2(c) => c.attention_scale(layer),
+            ModelConfig::Llama(c) => c.attention_scale(),
+            ModelConfig::Bert(_) => 1.0 / (self.config.head_dim() as f32).sqrt(),
+        }
+    }
+
     /// An empty key/value cache for `decode_step`.
     pub fn new_cache(&self) -> KvCache {
         KvCache::new(self.config.num_layers())

@@ -87,6 +87,44 @@ fn rotate_rows(mut x: ArrayViewMut2<f32>, cos: &Array2<f32>, sin: &Array2<f32>) 
     }
 }
 
+/// The angle, in radians within (−π, π], by which each dimension pair is turned at each of
+/// positions 0..positions: position × θ_i, as the rotation uses it. (positions, d/2)
+pub fn angles(inv_freq: &[f32], positions: usize) -> Array2<f32> {
+    Array2::from_shape_fn((positions, inv_freq.len()), |(p, i)| {
+        let angle = (inv_freq[i] * p as f32) as f64;
+        let wrapped = angle - std::f64::consts::TAU * (angle / std::f64::consts::TAU).round();
+        wrapped as f32
+    })
+}
+
+/// q·k × scale with the query turned to position `query_at` and the key to `query_at − t`,
+/// for every distance t = 0..=min(max_distance, query_at): what RoPE makes of one query and
+/// one key at each distance. (t)
+pub fn score_by_distance(
+    query: &[f32],
+    key: &[f32],
+    inv_freq: &[f32],
+    scale: f32,
+    query_at: usize,
+    max_distance: usize,
+) -> Vec<f32> {
+    let d = query.len();
+    let turned = |v: &[f32], position: usize| {
+        let mut x = ndarray::Array3::from_shape_vec((1, 1, d), v.to_vec())
+            .unwrap_or_else(|_| ndarray::Array3::zeros((1, 1, d)));
+        let (cos, sin) = cos_sin(inv_freq, position, 1);
+        rotate(&mut x, &cos, &sin);
+        x.into_raw_vec_and_offset().0
+    };
+    let q = turned(query, query_at);
+    (0..=max_distance.min(query_at))
+        .map(|t| {
+            let k = turned(key, query_at - t);
+            q.iter().zip(&k).map(|(a, b)| a * b).sum::<f32>() * scale
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +190,17 @@ mod tests {
         assert!((near - far).abs() < 1e-4, "{near} vs {far}");
         // At position 0 nothing turns.
         assert_eq!(at(&q, 0), q);
+        // The same, through score_by_distance: the curve is the same wherever the query is.
+        let from_7 = score_by_distance(&q, &k, &inv, 1.0, 7, 4);
+        let from_14 = score_by_distance(&q, &k, &inv, 1.0, 14, 4);
+        assert_eq!(from_7.len(), 5);
+        for (a, b) in from_7.iter().zip(&from_14) {
+            assert!((a - b).abs() < 1e-4);
+        }
+        assert!((from_7[4] - near).abs() < 1e-5);
+        let turns = angles(&inv, 8);
+        assert_eq!(turns.dim(), (8, 4));
+        assert!((turns[[1, 0]] - 1.0).abs() < 1e-7 && turns[[0, 3]] == 0.0);
+        assert!(turns.iter().all(|a| a.abs() <= std::f32::consts::PI + 1e-6));
     }
 }

@@ -185,3 +185,45 @@ fn the_model_line_names_grouped_heads_and_rotary_positions() {
         Some(16)
     );
 }
+
+/// The architecture panel's parameter counts, from the config's shapes, add up to the
+/// numbers the checkpoint holds, for every architecture.
+#[test]
+fn each_parts_parameters_add_up_to_the_checkpoint() {
+    use tokenscope_core::checkpoint::{read_dir, Checkpoint};
+    for name in [
+        "tiny-llama",
+        "tiny-llama-sharded",
+        "tiny-mistral",
+        "tiny-qwen2",
+        "tiny-qwen3",
+        "tiny-gpt2",
+        "tiny-bert",
+    ] {
+        let files = read_dir(&fixtures().join(name)).expect("reads");
+        let named: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        let stored = Checkpoint::from_files(&named)
+            .and_then(|c| c.parameter_count())
+            .expect("counts");
+        let anatomy = model(name).config.anatomy();
+        assert_eq!(
+            anatomy.total_parameters(),
+            stored as u64,
+            "{name}: {:?}",
+            anatomy.parts
+        );
+    }
+    let llama = model("tiny-llama").config.anatomy();
+    assert!(
+        llama.parts.iter().any(|p| p.name == "head"),
+        "untied head counted"
+    );
+    assert_eq!((llama.heads, llama.kv_heads), (8, 2));
+    assert_eq!(
+        model("tiny-mistral").config.anatomy().sliding_window,
+        Some(4)
+    );
+}

@@ -4,6 +4,7 @@
 //! that speaks JSON strings, such as `bench/`, is answered in JSON.
 
 use serde::{Deserialize, Serialize};
+use tokenscope_core::anatomy::Anatomy;
 pub use tokenscope_core::train::LossPoint;
 
 use crate::named_enum;
@@ -260,6 +261,9 @@ pub struct ModelFacts {
     pub model_type: String,
     pub num_layers: usize,
     pub num_heads: usize,
+    /// Key/value heads: fewer than `num_heads` in grouped-query attention, where query head
+    /// h reads key/value head h / (num_heads / num_kv_heads).
+    pub num_kv_heads: usize,
     pub head_dim: usize,
     pub hidden_size: usize,
     pub vocab_size: usize,
@@ -275,6 +279,10 @@ pub struct ModelFacts {
     /// The worker's whole memory after loading (its peak: wasm memory never shrinks); 0
     /// where it cannot be measured.
     pub memory_bytes: u64,
+    /// The model's build and each part's parameters (the architecture panel).
+    pub anatomy: Anatomy,
+    /// Rotary models: the angle per position of each dimension pair, θ_i. (d/2)
+    pub rotary_frequencies: Option<Vec<f32>>,
 }
 
 /// The model's run over the sentences: everything the views draw at a keystroke.
@@ -317,6 +325,25 @@ pub struct QkvDetail {
     pub context: Vec<f32>,
     /// Causal models hide keys from this index on.
     pub masked_from: Option<usize>,
+    /// The key/value head this query head reads (its own index without grouped queries).
+    pub kv_head: usize,
+    /// Rotary models: what rotation did to this head's query and keys.
+    pub rotary: Option<RotaryDetail>,
+}
+
+/// Rotary models: one head's query and keys before they were turned by their positions, and
+/// what the turn makes of the query and its own token's key at every distance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RotaryDetail {
+    /// (d)
+    pub query: Vec<f32>,
+    /// (S, d) row-major
+    pub keys: Vec<f32>,
+    /// Where the query is placed for each curve.
+    pub query_positions: Vec<usize>,
+    /// Per query position, the scaled score against the key placed t = 0, 1, … tokens
+    /// before it. (curves, distances)
+    pub scores_by_distance: Vec<Vec<f32>>,
 }
 
 /// The model's learned position-embedding table.

@@ -33,6 +33,9 @@ use tokenscope_core::train::record::TrainingRecord;
 pub struct ViewNeeds {
     /// One head's q/k/v detail for the selected token (the worker computes it on request).
     pub qkv: bool,
+    /// The same detail, only when the model has rotary positions (its rotation and the
+    /// scores by distance are in it).
+    pub rotary_qkv: bool,
     /// The loaded model's `training.json`, fetched from its folder.
     pub training_record: bool,
     /// The link carries the decoding settings (temperature, top-k, top-p, seed).
@@ -43,6 +46,7 @@ impl ViewNeeds {
     /// Nothing beyond the analysis.
     pub const NONE: ViewNeeds = ViewNeeds {
         qkv: false,
+        rotary_qkv: false,
         training_record: false,
         decoding: false,
     };

@@ -149,6 +149,22 @@ impl PageModel {
         self.facts.as_ref().is_some_and(|f| f.causal)
     }
 
+    /// The model turns queries and keys by position (RoPE) instead of adding a position
+    /// vector.
+    pub fn rotary(&self) -> bool {
+        self.facts
+            .as_ref()
+            .is_some_and(|f| f.rotary_frequencies.is_some())
+    }
+
+    /// The key/value head that query head `head` reads (its own index without grouped
+    /// queries).
+    pub fn kv_group(&self, head: usize) -> usize {
+        self.facts.as_ref().map_or(head, |f| {
+            head / (f.num_heads / f.num_kv_heads.max(1)).max(1)
+        })
+    }
+
     /// "Sentence A is longer than the model's 512 positions: 512 tokens kept, 9,488
     /// dropped." for each input the tokenizer cut; empty when nothing was cut.
     pub fn truncation_message(&self) -> String {

@@ -222,7 +222,8 @@ impl PageModel {
     pub(super) fn requests_due(&mut self) -> Vec<Effect> {
         let needs = self.needs();
         let mut effects = Vec::new();
-        if needs.qkv && !self.requests.analysis_in_flight && self.current_qkv().is_none() {
+        let wants_qkv = needs.qkv || (needs.rotary_qkv && self.rotary());
+        if wants_qkv && !self.requests.analysis_in_flight && self.current_qkv().is_none() {
             if let Some((sentence, token)) = self.qkv_target() {
                 let ask = QkvAsked {
                     seq: self.requests.seq,

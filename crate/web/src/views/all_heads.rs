@@ -14,7 +14,9 @@ use crate::page::{layer_attention, Msg, PageModel};
 pub struct AllHeads;
 
 impl Panel for AllHeads {
-    const LAYER_BAR: LayerBar = LayerBar::Used;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Used
+    }
 
     fn canvases(model: &PageModel) -> Vec<CanvasPlan> {
         let height = model

@@ -5,6 +5,7 @@ use super::kit::{Control, LayerBar, Target, UiEvent, UiInput};
 use super::out::{El, Node, Out};
 use crate::format::{grouped, human_bytes};
 use crate::page::{readable, Example, Lang, Msg, PageModel, PairFilter, Side};
+use tokenscope_core::anatomy::{Mlp, Norm, Positions};
 
 pub const CONTROLS: &[Control] = &[
     Control::on("sentence-a", UiEvent::Input, |i| {
@@ -138,24 +139,67 @@ fn page_state(model: &PageModel, out: &mut Out) {
     );
 }
 
+/// "tiny-llama · llama · 2 layers × 8 heads (2 key/value heads) · hidden 64 · vocabulary
+/// 320 · RoPE · RMSNorm · SwiGLU": the model's sizes and, for a modern decoder, its build.
+fn model_facts_line(model: &PageModel, facts: &crate::protocol::ModelFacts) -> String {
+    let mut line = format!(
+        "{} · {} · {} {} × {} {}",
+        facts.name,
+        facts.model_type,
+        facts.num_layers,
+        model.t("layers"),
+        facts.num_heads,
+        model.t("heads-count"),
+    );
+    if facts.num_kv_heads != facts.num_heads {
+        line.push_str(&format!(
+            " ({} {})",
+            facts.num_kv_heads,
+            model.t("kv-heads-count")
+        ));
+    }
+    line.push_str(&format!(
+        " · {} {} · {} {}",
+        model.t("hidden"),
+        facts.hidden_size,
+        model.t("vocabulary"),
+        grouped(facts.vocab_size as u64),
+    ));
+    let anatomy = &facts.anatomy;
+    if matches!(anatomy.positions, Positions::Rotary { .. }) {
+        line.push_str(&format!(
+            " · RoPE · {} · {}",
+            norm_name(anatomy.norm),
+            mlp_name(anatomy.mlp)
+        ));
+        if let Some(window) = anatomy.sliding_window {
+            line.push_str(&format!(" · {} {window}", model.t("sliding-window")));
+        }
+    }
+    line
+}
+
+/// The norm's usual name, the same in both languages.
+pub fn norm_name(norm: Norm) -> &'static str {
+    match norm {
+        Norm::LayerNorm => "LayerNorm",
+        Norm::RmsNorm => "RMSNorm",
+    }
+}
+
+/// The MLP's usual name, the same in both languages.
+pub fn mlp_name(mlp: Mlp) -> &'static str {
+    match mlp {
+        Mlp::Gelu => "GELU",
+        Mlp::GeluTanh => "GELU (tanh)",
+        Mlp::Relu => "ReLU",
+        Mlp::SwiGlu => "SwiGLU",
+    }
+}
+
 fn model_line(model: &PageModel, out: &mut Out) {
     if let Some(facts) = &model.facts {
-        out.text(
-            "model-info",
-            format!(
-                "{} · {} · {} {} × {} {} · {} {} · {} {}",
-                facts.name,
-                facts.model_type,
-                facts.num_layers,
-                model.t("layers"),
-                facts.num_heads,
-                model.t("heads-count"),
-                model.t("hidden"),
-                facts.hidden_size,
-                model.t("vocabulary"),
-                grouped(facts.vocab_size as u64),
-            ),
-        );
+        out.text("model-info", model_facts_line(model, facts));
         let mut memory = format!(
             "{} {} ({})",
             model.t("weights-in-memory"),

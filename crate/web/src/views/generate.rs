@@ -19,7 +19,9 @@ impl Panel for Generate {
         decoding: true,
         ..ViewNeeds::NONE
     };
-    const LAYER_BAR: LayerBar = LayerBar::Used;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Used
+    }
     const CONTROLS: &'static [Control] = &[
         Control::on("gen-temperature", UiEvent::Change, |i| {
             Some(Msg::Decoding(DecodingField::Temperature, i.number()))

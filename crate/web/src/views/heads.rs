@@ -31,7 +31,9 @@ fn key_of(canvas: &str) -> Option<SentenceKey> {
 }
 
 impl Panel for Heads {
-    const LAYER_BAR: LayerBar = LayerBar::Used;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Used
+    }
     const CONTROLS: &'static [Control] = &[
         // Click hides or shows a head; double-click shows it alone.
         Control::within("head-swatches", UiEvent::Click, "head", |i| {

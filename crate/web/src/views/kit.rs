@@ -201,7 +201,9 @@ pub enum LayerBar {
 pub trait Panel {
     /// What the view needs beyond the analysis every view gets.
     const NEEDS: ViewNeeds = ViewNeeds::NONE;
-    const LAYER_BAR: LayerBar = LayerBar::Dim;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Dim
+    }
     /// Its DOM events and the messages they mean.
     const CONTROLS: &'static [Control] = &[];
     /// The canvases it paints now.

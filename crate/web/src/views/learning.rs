@@ -17,7 +17,9 @@ impl Panel for Learning {
         ..ViewNeeds::NONE
     };
     // Training has settings of its own: the sentence's layer and head mean nothing here.
-    const LAYER_BAR: LayerBar = LayerBar::Hidden;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Hidden
+    }
 
     fn canvases(_model: &PageModel) -> Vec<CanvasPlan> {
         vec![CanvasPlan::fixed("loss")]

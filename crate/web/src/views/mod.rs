@@ -121,8 +121,8 @@ impl View {
             .collect()
     }
 
-    pub fn layer_bar(self) -> LayerBar {
-        with_panel!(self, P => P::LAYER_BAR)
+    pub fn layer_bar(self, model: &PageModel) -> LayerBar {
+        with_panel!(self, P => P::layer_bar(model))
     }
 
     pub fn canvases(self, model: &PageModel) -> Vec<CanvasPlan> {
@@ -183,7 +183,7 @@ pub fn render(model: &PageModel) -> Out {
             shown: *v == shown,
         })
         .collect();
-    frame::render(model, &tabs, shown.layer_bar(), &mut out);
+    frame::render(model, &tabs, shown.layer_bar(model), &mut out);
     shown.render(model, &mut out);
     out
 }

@@ -18,7 +18,9 @@ impl Panel for Qkv {
         qkv: true,
         ..ViewNeeds::NONE
     };
-    const LAYER_BAR: LayerBar = LayerBar::Used;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Used
+    }
 
     fn canvases(model: &PageModel) -> Vec<CanvasPlan> {
         let height = model

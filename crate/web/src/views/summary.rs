@@ -15,7 +15,9 @@ use crate::protocol::SentenceData;
 pub struct Summary;
 
 impl Panel for Summary {
-    const LAYER_BAR: LayerBar = LayerBar::Used;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Used
+    }
 
     fn canvases(model: &PageModel) -> Vec<CanvasPlan> {
         let layers = model.facts.as_ref().map_or(6, |f| f.num_layers) as u32;

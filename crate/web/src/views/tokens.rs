@@ -12,7 +12,9 @@ use crate::protocol::SentenceKey;
 pub struct Tokens;
 
 impl Panel for Tokens {
-    const LAYER_BAR: LayerBar = LayerBar::Dim;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Dim
+    }
 
     fn canvases(_model: &PageModel) -> Vec<CanvasPlan> {
         vec![CanvasPlan::fixed("ids")]

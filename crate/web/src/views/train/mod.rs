@@ -41,7 +41,9 @@ fn form_change(i: &UiInput) -> Option<Msg> {
 
 impl Panel for Train {
     // Training has settings of its own: the sentence's layer and head mean nothing here.
-    const LAYER_BAR: LayerBar = LayerBar::Hidden;
+    fn layer_bar(_model: &PageModel) -> LayerBar {
+        LayerBar::Hidden
+    }
     const CONTROLS: &'static [Control] = &[
         Control::on("train-setup", UiEvent::Input, form_input),
         Control::on("train-setup", UiEvent::Change, form_change),

@@ -1,18 +1,40 @@
-//! View 7, position: the learned position embeddings, the selected token's word + position
-//! vectors, and words shared by A and B drifting apart by depth ("Tim chased clouds").
+//! View 8, position: how the model knows where a token is. Learned positions (BERT, GPT-2):
+//! the position table and the selected token's word + position vectors. Rotary positions
+//! (llama, qwen, mistral; `rotary.rs`): the angle each dimension pair turns by per position,
+//! and the score of one query and key by distance. For both, words shared by A and B
+//! drifting apart by depth ("Tim chased clouds").
+
+mod rotary;
 
 use ndarray::ArrayView2;
 use plotters::prelude::DrawingBackend;
 use tokenscope_views::strips::{draw_strips, Strip, Strips};
 use tokenscope_views::{draw_dense_map, draw_line_chart, head_color, DenseMap, LineChart, Series};
 
-use super::kit::{four, loaded, message, theme, Area, CanvasPlan, Hit, PaintResult, Panel};
+use super::kit::{
+    four, loaded, message, theme, Area, CanvasPlan, Hit, LayerBar, PaintResult, Panel,
+};
 use super::out::{Out, Table};
-use crate::page::{series, shared_words, PageModel};
+use crate::page::{series, shared_words, PageModel, ViewNeeds};
 
 pub struct Position;
 
 impl Panel for Position {
+    const NEEDS: ViewNeeds = ViewNeeds {
+        rotary_qkv: true,
+        ..ViewNeeds::NONE
+    };
+
+    /// The distance curves are the chosen layer's and head's; the position table is the
+    /// model's alone.
+    fn layer_bar(model: &PageModel) -> LayerBar {
+        if model.rotary() {
+            LayerBar::Used
+        } else {
+            LayerBar::Dim
+        }
+    }
+
     fn canvases(_model: &PageModel) -> Vec<CanvasPlan> {
         vec![
             CanvasPlan::fixed("position"),
@@ -25,14 +47,28 @@ impl Panel for Position {
         if loaded(model).is_none() {
             return message(area, model, model.t("loading"));
         }
-        match name {
-            "position" => paint_table(model, area),
-            "sum" => paint_sum(model, area),
+        match (name, model.rotary()) {
+            ("position", true) => rotary::paint_angles(model, area),
+            ("sum", true) => rotary::paint_distance(model, area),
+            ("position", false) => paint_table(model, area),
+            ("sum", false) => paint_sum(model, area),
             _ => paint_order(model, area),
         }
     }
 
     fn render(model: &PageModel, out: &mut Out) {
+        let rotary = model.rotary();
+        // Each kind of position has its own headings in index.html; one set shows.
+        for id in ["position-heading", "position-lead", "sum-heading"] {
+            out.hidden(format!("{id}-learned"), rotary);
+            out.hidden(format!("{id}-rotary"), !rotary);
+        }
+        out.text("order-text", order_text(model).unwrap_or_default());
+        if rotary {
+            rotary::render(model, out);
+            return;
+        }
+        out.text("sum-text", String::new());
         let used = model.focus_sentence().map_or(0, |s| s.ids.len());
         if let Some(table) = &model.positions {
             out.text(
@@ -48,7 +84,6 @@ impl Panel for Position {
         }
         out.table("position-table", position_table(model, used));
         out.table("sum-table", sum_table(model));
-        out.text("order-text", order_text(model).unwrap_or_default());
     }
 }
 

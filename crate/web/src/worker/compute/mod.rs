@@ -8,8 +8,9 @@ use tokenscope_core::{Model, Segment, Trace};
 
 use crate::protocol::{
     Analysis, GeneratedStep, Generation, ModelFacts, PositionTable, Prediction, QkvDetail, Reply,
-    Request, SentenceData, SentenceKey, Similarity, TokenProb,
+    Request, RotaryDetail, SentenceData, SentenceKey, Similarity, TokenProb,
 };
+use tokenscope_core::rope::score_by_distance;
 
 /// Beyond this many tokens a head view or a heatmap is a blur and the attention tensor
 /// (layers × heads × S²) makes messages of many megabytes, so views ask for shorter text.
@@ -31,6 +32,7 @@ pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> ModelFacts {
         model_type: info.model_type.to_string(),
         num_layers: info.num_layers,
         num_heads: info.num_heads,
+        num_kv_heads: info.num_kv_heads,
         head_dim: info.head_dim,
         hidden_size: info.hidden_size,
         vocab_size: info.vocab_size,
@@ -41,6 +43,8 @@ pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> ModelFacts {
         precision: info.precision.to_string(),
         weight_bytes: info.weight_bytes,
         memory_bytes,
+        anatomy: model.config.anatomy(),
+        rotary_frequencies: model.rotary_frequencies().map(<[f32]>::to_vec),
     }
 }
 
@@ -58,6 +62,44 @@ pub fn positions(model: &Model) -> PositionTable {
         cols: table.ncols(),
         values: table.iter().copied().collect(),
     }
+}
+
+/// Farthest key distance the rotary curves go.
+const ROTARY_DISTANCES: usize = 32;
+
+/// Rotary models: the head's query and keys before rotation, and the score of the query
+/// against its own token's key at every distance, with the query placed at three positions
+/// within the model's context (the curves coincide: the score depends on distance only).
+fn rotary_detail(
+    model: &Model,
+    layer: &tokenscope_core::LayerTrace,
+    head: usize,
+    token: usize,
+) -> Option<RotaryDetail> {
+    let inv_freq = model.rotary_frequencies()?;
+    let query = layer
+        .query_unrotated
+        .as_ref()?
+        .index_axis(Axis(0), head)
+        .row(token)
+        .to_vec();
+    let keys = layer.key_unrotated.as_ref()?.index_axis(Axis(0), head);
+    let own_key = keys.row(token).to_vec();
+    let context = model.config.max_positions();
+    let distances = ROTARY_DISTANCES.min(context / 2);
+    let last = context - 1;
+    let query_positions = vec![distances, distances + (last - distances) / 2, last];
+    let scale = model.attention_scale(0);
+    let scores_by_distance = query_positions
+        .iter()
+        .map(|&at| score_by_distance(&query, &own_key, inv_freq, scale, at, distances))
+        .collect();
+    Some(RotaryDetail {
+        query,
+        keys: keys.iter().copied().collect(),
+        query_positions,
+        scores_by_distance,
+    })
 }
 
 /// How many next-token candidates the page lists per position.
@@ -264,13 +306,14 @@ impl Session {
     /// The q/k/v detail of one head for one query token.
     pub fn qkv(
         &self,
+        model: &Model,
         seq: u64,
         sentence: SentenceKey,
         layer: usize,
         head: usize,
         token: usize,
-        causal: bool,
     ) -> Result<QkvDetail, String> {
+        let causal = model.info().causal;
         let trace = self
             .traces
             .iter()
@@ -320,6 +363,8 @@ impl Session {
                 .to_vec(),
             context,
             masked_from: causal.then_some(token + 1),
+            kv_head: head / (model.config.num_heads() / model.config.num_kv_heads()).max(1),
+            rotary: rotary_detail(model, layer_trace, head, token),
         })
     }
 }
@@ -350,7 +395,7 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
             head,
             token,
         } => session
-            .qkv(seq, sentence, layer, head, token, model.info().causal)
+            .qkv(model, seq, sentence, layer, head, token)
             .map_or_else(failed(seq), Reply::Qkv),
         Request::Generate {
             seq,
@@ -381,198 +426,4 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn minilm() -> Model {
-        Model::from_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models/all-MiniLM-L6-v2"),
-        )
-        .expect("embedded model loads")
-    }
-
-    const CELEBRATION: &str = "students celebrate the graduation with a big party";
-    const POLITICS: &str = "deputy leader is highly respected in the party";
-
-    #[test]
-    fn analysis_carries_every_sentence_and_the_party_similarity() {
-        let model = minilm();
-        let (reply, session) = analyze(&model, 4, CELEBRATION, POLITICS, true).expect("runs");
-        let Analysis {
-            seq,
-            num_layers,
-            num_heads,
-            sentences,
-            similarity,
-            ..
-        } = reply;
-        assert_eq!(seq, 4);
-        let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
-        assert_eq!(keys, [SentenceKey::A, SentenceKey::B, SentenceKey::Pair]);
-        let a = &sentences[0];
-        assert_eq!(
-            a.ids,
-            [101, 2493, 8439, 1996, 7665, 2007, 1037, 2502, 2283, 102]
-        );
-        assert_eq!(a.attention.len(), num_layers * num_heads * 10 * 10);
-        assert_eq!(a.embeddings.len(), 10 * 384);
-        let pair = &sentences[2];
-        assert_eq!(pair.ids.len(), 10 + 9);
-        assert_eq!(pair.type_ids.iter().filter(|&&t| t == 1).count(), 9);
-        // Every attention row is a probability distribution.
-        for row in a.attention.chunks(10) {
-            let sum: f32 = row.iter().sum();
-            assert!((sum - 1.0).abs() < 1e-4, "{sum}");
-        }
-        let similarity = similarity.expect("both short");
-        assert_eq!(
-            (similarity.rows, similarity.cols),
-            (SentenceKey::A, SentenceKey::B)
-        );
-        assert_eq!(similarity.depths, num_layers + 2);
-        let (rows, cols) = (10, 10);
-        let party = |depth: usize| similarity.values[depth * rows * cols + 8 * cols + 8];
-        assert!(
-            (party(0) - 1.0).abs() < 1e-6,
-            "static party·party = {}",
-            party(0)
-        );
-        assert!(
-            party(num_layers + 1) < 0.8,
-            "contextual party·party = {}",
-            party(num_layers + 1)
-        );
-
-        // The neuron view's numbers are the trace's: probabilities sum to 1 and the context
-        // is their weighted sum of values.
-        let QkvDetail {
-            probs,
-            values,
-            context,
-            head_dim,
-            masked_from,
-            ..
-        } = session
-            .qkv(5, SentenceKey::A, 0, 3, 8, false)
-            .expect("a q/k/v detail");
-        assert_eq!(masked_from, None);
-        assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
-        for k in 0..head_dim {
-            let want: f32 = (0..10).map(|j| probs[j] * values[j * head_dim + k]).sum();
-            assert!((context[k] - want).abs() < 1e-5);
-        }
-        assert!(session.qkv(5, SentenceKey::A, 9, 0, 0, false).is_err());
-        assert!(session.qkv(5, SentenceKey::A, 0, 12, 0, false).is_err());
-        assert!(session.qkv(5, SentenceKey::A, 0, 0, 10, false).is_err());
-    }
-
-    #[test]
-    fn one_sentence_compares_with_itself_and_has_no_pair() {
-        let model = minilm();
-        let (reply, session) = analyze(&model, 1, CELEBRATION, "   ", true).expect("runs");
-        let Analysis {
-            sentences,
-            similarity,
-            ..
-        } = reply;
-        assert_eq!(sentences.len(), 1);
-        let similarity = similarity.expect("short");
-        assert_eq!(
-            (similarity.rows, similarity.cols),
-            (SentenceKey::A, SentenceKey::A)
-        );
-        assert!(session.qkv(2, SentenceKey::Pair, 0, 0, 0, false).is_err());
-    }
-
-    #[test]
-    fn a_gpt_model_sends_its_predictions_and_runs_no_pair() {
-        let model = Model::from_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/fixtures/tiny-gpt2"),
-        )
-        .expect("tiny GPT-2 loads");
-        let (reply, session) = analyze(&model, 1, "the party", "a party", true).expect("runs");
-        let Analysis { sentences, .. } = reply;
-        let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
-        assert_eq!(keys, [SentenceKey::A, SentenceKey::B], "no pair for GPT");
-        let a = &sentences[0];
-        assert_eq!(a.predictions.len(), a.ids.len());
-        for (i, p) in a.predictions.iter().enumerate() {
-            assert_eq!(p.top.len(), TOP_PREDICTIONS);
-            assert!(p.top.windows(2).all(|w| w[0].prob >= w[1].prob));
-            match (&p.actual, a.ids.get(i + 1)) {
-                (Some(actual), Some(&next)) => assert_eq!(actual.id, next),
-                (None, None) => {}
-                other => panic!("position {i}: {other:?}"),
-            }
-        }
-        // Causal attention: nothing above the diagonal.
-        let s = a.ids.len();
-        for (n, p) in a.attention.iter().enumerate() {
-            let (row, col) = ((n / s) % s, n % s);
-            if col > row {
-                assert_eq!(*p, 0.0);
-            }
-        }
-        let QkvDetail { masked_from, .. } = session
-            .qkv(2, SentenceKey::A, 0, 0, 0, true)
-            .expect("a q/k/v detail");
-        assert_eq!(masked_from, Some(1));
-    }
-
-    #[test]
-    fn generation_packs_steps_and_each_steps_attention_row() {
-        let model = Model::from_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/fixtures/tiny-gpt2"),
-        )
-        .expect("tiny GPT-2 loads");
-        let sampling = Sampling {
-            temperature: 0.8,
-            top_k: 5,
-            top_p: 1.0,
-            seed: 2,
-        };
-        let Generation {
-            prompt_ids,
-            steps,
-            attention,
-            ..
-        } = generation(&model, 1, "the party", 4, &sampling, 1, 2).expect("a generation");
-        // Same ids as the Python reference's "the party", T=0.8, k=5, seed 2 (first 4).
-        assert_eq!(
-            steps.iter().map(|s| s.id).collect::<Vec<_>>(),
-            [12, 77, 77, 137]
-        );
-        let width = prompt_ids.len() + steps.len() - 1;
-        assert_eq!(attention.len(), steps.len() * width);
-        for (i, row) in attention.chunks(width).enumerate() {
-            let visible = prompt_ids.len() + i;
-            assert!((row[..visible].iter().sum::<f32>() - 1.0).abs() < 1e-5);
-            assert!(
-                row[visible..].iter().all(|&p| p == 0.0),
-                "step {i} looks ahead"
-            );
-        }
-        assert!(steps
-            .iter()
-            .all(|s| s.top.len() == TOP_PREDICTIONS && s.kept == 5));
-        let bert = minilm();
-        assert!(generation(&bert, 1, "x", 2, &sampling, 0, 0).is_err());
-    }
-
-    #[test]
-    fn long_text_keeps_its_tokens_but_sends_no_attention() {
-        let model = minilm();
-        let long = "word ".repeat(MAX_VIEW_TOKENS + 5);
-        let (reply, _) = analyze(&model, 1, &long, "", false).expect("runs");
-        let Analysis {
-            sentences,
-            similarity,
-            ..
-        } = reply;
-        assert!(sentences[0].too_long);
-        assert!(sentences[0].attention.is_empty());
-        assert_eq!(sentences[0].ids.len(), MAX_VIEW_TOKENS + 7);
-        assert!(similarity.is_none());
-    }
-}
+mod tests;
