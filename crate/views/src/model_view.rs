@@ -25,6 +25,9 @@ pub struct ModelView<'a> {
     pub layer_label: &'a str,
     /// "Head": heads the row of head numbers.
     pub head_label: &'a str,
+    /// Grouped-query attention: consecutive heads sharing one key/value head, with the
+    /// label of a group ("K/V"). None when every head has its own.
+    pub kv_groups: Option<(usize, &'a str)>,
 }
 
 /// Where the thumbnails landed, so a pointer position can be turned back into a head.
@@ -57,6 +60,38 @@ impl ModelLayout {
             self.top as f64 + layer as f64 * self.pitch,
         )
     }
+}
+
+/// A bracket over each run of `size` heads that share a key/value head, labelled
+/// "{label} {group}".
+fn draw_groups<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    layout: &ModelLayout,
+    size: usize,
+    label: &str,
+    font: &TextStyle,
+) -> Result<(), ViewError> {
+    let y = HEADER_HEIGHT / 2 + 6;
+    for group in 0..layout.heads / size {
+        let (x0, _) = layout.origin(0, group * size);
+        let (x1, _) = layout.origin(0, (group + 1) * size - 1);
+        let (x0, x1) = (
+            x0.round() as i32 + 2,
+            (x1 + layout.thumb).round() as i32 - 2,
+        );
+        let (r, g, b) = font.color.rgb;
+        let stroke = RGBColor(r, g, b).stroke_width(1);
+        area.draw(&PathElement::new(
+            vec![(x0, y + 6), (x0, y), (x1, y), (x1, y + 6)],
+            stroke,
+        ))?;
+        area.draw(&Text::new(
+            format!("{label} {group}"),
+            ((x0 + x1) / 2, y - 8),
+            font.clone().pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+    }
+    Ok(())
 }
 
 /// Draws `view` filling `area`; returns where the thumbnails are.
@@ -95,7 +130,15 @@ pub fn draw_model_view<DB: DrawingBackend>(
         .max()
         .unwrap_or(0);
     let left = widest + 14;
-    let top = HEADER_HEIGHT;
+    // Shared key/value heads get a row of brackets above the head numbers.
+    let grouped = view
+        .kv_groups
+        .filter(|&(size, _)| size > 1 && heads % size == 0);
+    let top = if grouped.is_some() {
+        2 * HEADER_HEIGHT
+    } else {
+        HEADER_HEIGHT
+    };
     let pitch = ((width as i32 - left - 4) as f64 / heads as f64)
         .min((height as i32 - top - 4) as f64 / layers as f64);
     if pitch < 4.0 {
@@ -153,19 +196,23 @@ pub fn draw_model_view<DB: DrawingBackend>(
         }
     }
 
+    let numbers_y = top - HEADER_HEIGHT / 2;
     for head in 0..heads {
         let (x, _) = layout.origin(0, head);
         area.draw(&Text::new(
             head.to_string(),
-            ((x + thumb / 2.0).round() as i32, top / 2),
+            ((x + thumb / 2.0).round() as i32, numbers_y),
             head_font.clone().pos(Pos::new(HPos::Center, VPos::Center)),
         ))?;
     }
     area.draw(&Text::new(
         view.head_label.to_string(),
-        (left - 8, top / 2),
+        (left - 8, numbers_y),
         label_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
     ))?;
+    if let Some((size, label)) = grouped {
+        draw_groups(area, &layout, size, label, &head_font)?;
+    }
     for layer in 0..layers {
         let (_, y) = layout.origin(layer, 0);
         area.draw(&Text::new(

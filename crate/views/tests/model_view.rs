@@ -22,6 +22,7 @@ fn every_head_of_every_layer_draws_from_the_model() {
         theme: Theme::Light,
         layer_label: "Layer",
         head_label: "Head",
+        kv_groups: None,
     };
     let started = std::time::Instant::now();
     let (svg, layout) = render((1000, 560), |root| draw_model_view(root, &view));
@@ -73,6 +74,7 @@ fn causal_model_view(tokens: usize, theme: Theme, size: (u32, u32)) -> (String, 
         theme,
         layer_label: "层",
         head_label: "头",
+        kv_groups: None,
     };
     let (svg, layout) = render(size, |root| draw_model_view(root, &view));
     (svg, layout.expect("draws"))
@@ -208,6 +210,7 @@ fn mismatched_layers_are_an_error_not_a_panic() {
             theme: Theme::Light,
             layer_label: "Layer",
             head_label: "Head",
+            kv_groups: None,
         };
         render((400, 300), |root| draw_model_view(root, &view))
             .1
@@ -220,4 +223,46 @@ fn mismatched_layers_are_an_error_not_a_panic() {
     assert!(fails(&[]));
     assert!(fails(&[square.view(), other.view()]));
     assert!(fails(&[oblong.view()]));
+}
+
+/// Grouped-query attention: a bracket and a label over each run of heads sharing a
+/// key/value head, and the thumbnails and their pointer mapping move down to make room.
+#[test]
+fn shared_key_value_heads_are_bracketed_over_their_heads() {
+    let trace = trace(SEED);
+    let attention: Vec<ArrayView3<f32>> = trace.layers.iter().map(|l| l.attention.view()).collect();
+    let view = |kv_groups| ModelView {
+        attention: &attention,
+        selected: None,
+        mask_upper: false,
+        theme: Theme::Light,
+        layer_label: "Layer",
+        head_label: "Head",
+        kv_groups,
+    };
+    let (plain, plain_layout) = render((1000, 560), |root| draw_model_view(root, &view(None)));
+    let (grouped, layout) = render((1000, 560), |root| {
+        draw_model_view(root, &view(Some((4, "K/V"))))
+    });
+    let (plain_layout, layout) = (plain_layout.expect("draws"), layout.expect("draws"));
+    for group in 0..3 {
+        assert_eq!(drawn(&grouped, &format!("K/V {group}")), 1, "group {group}");
+        assert_eq!(drawn(&plain, &format!("K/V {group}")), 0);
+    }
+    assert_eq!(
+        count(&grouped, "polyline"),
+        count(&plain, "polyline") + 3,
+        "one bracket per group"
+    );
+    assert!(layout.top > plain_layout.top);
+    let (x, y) = (
+        layout.left + (0.5 * layout.pitch) as i32,
+        layout.top + (0.5 * layout.pitch) as i32,
+    );
+    assert_eq!(layout.cell_at(x, y), Some((0, 0)));
+    // Groups that do not divide the heads draw no brackets rather than wrong ones.
+    let (odd, _) = render((1000, 560), |root| {
+        draw_model_view(root, &view(Some((5, "K/V"))))
+    });
+    assert_eq!(drawn(&odd, "K/V 0"), 0);
 }

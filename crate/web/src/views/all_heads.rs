@@ -48,6 +48,10 @@ impl Panel for AllHeads {
                 theme: theme(model),
                 layer_label: model.t("layer"),
                 head_label: model.t("head"),
+                kv_groups: Some((
+                    facts.num_heads / facts.num_kv_heads.max(1),
+                    model.t("kv-short"),
+                )),
             },
         )?;
         Ok(Hit::Grid(layout).into())

@@ -76,6 +76,7 @@ impl Panel for Heads {
 
     fn render(model: &PageModel, out: &mut Out) {
         swatches(model, out);
+        out.text("kv-groups", kv_groups_text(model));
         out.checked("all-lines", model.all_lines);
         out.children("head-canvases", canvas_wraps(model));
         out.children("attends", attends(model));
@@ -147,16 +148,55 @@ fn canvas_wraps(model: &PageModel) -> Vec<Node> {
 }
 
 /// One swatch per head in its line colour, and one that shows them all.
+/// "Grouped-query attention: … 0–3 → K/V 0 · 4–7 → K/V 1", or nothing when every head has
+/// its own keys and values.
+fn kv_groups_text(model: &PageModel) -> String {
+    let Some(facts) = model
+        .facts
+        .as_ref()
+        .filter(|f| f.num_kv_heads != f.num_heads)
+    else {
+        return String::new();
+    };
+    let size = facts.num_heads / facts.num_kv_heads.max(1);
+    let groups: Vec<String> = (0..facts.num_kv_heads)
+        .map(|g| {
+            format!(
+                "{}–{} → {} {g}",
+                g * size,
+                (g + 1) * size - 1,
+                model.t("kv-short")
+            )
+        })
+        .collect();
+    format!("{}: {}.", model.t("kv-groups-lead"), groups.join(" · "))
+}
+
 fn swatches(model: &PageModel, out: &mut Out) {
     let heads = model.visible_heads.len();
+    let grouped = model
+        .facts
+        .as_ref()
+        .is_some_and(|f| f.num_kv_heads != f.num_heads);
     let mut nodes: Vec<Node> = (0..heads)
         .map(|head| {
             let color = head_color(head);
+            // Grouped queries: each head says which shared key/value head it reads.
+            let title = match grouped {
+                true => format!(
+                    "{} {head} · {} {}",
+                    model.t("head"),
+                    model.t("kv-group"),
+                    model.kv_group(head)
+                ),
+                false => format!("{} {head}", model.t("head")),
+            };
             El::new("button")
                 .class("swatch")
                 .text(head.to_string())
                 .attr("id", format!("swatch-{head}"))
                 .attr("type", "button")
+                .attr("title", title)
                 .attr("data-head", head.to_string())
                 .css(
                     "--swatch",
