@@ -14,8 +14,10 @@
 //! | position-embedding table                    | [`dense_map`]   | [`draw_dense_map`]   |
 //! | token ids on a number line (why not raw ids) | [`id_line`]     | [`id_line::draw_id_line`] |
 //! | a model's loss falling as it trains         | [`loss_curve`]  | [`draw_loss_curve`]  |
+//! | a model's block beside GPT-2's (architecture) | [`block_diagram`] | [`draw_block_diagram`] |
 
 pub mod bars;
+pub mod block_diagram;
 mod chart_frame;
 pub mod dense_map;
 pub mod head_view;
@@ -31,6 +33,7 @@ pub mod text;
 mod ticks;
 pub mod vector;
 
+pub use block_diagram::{diagram_height, draw_block_diagram, BlockBox, BlockColumn, BlockDiagram};
 pub use dense_map::{draw_dense_map, DenseLayout, DenseMap};
 pub use head_view::{draw_head_view, head_color, Column, HeadView, HeadViewLayout};
 pub use heatmap::{draw_heatmap, Heatmap, HeatmapLayout};

@@ -35,6 +35,13 @@ pub fn gpt() -> &'static Model {
     MODEL.get_or_init(|| load("assets/models/tokenscope-gpt"))
 }
 
+/// A tiny random llama (tests/reference/fixtures): rotary positions, 8 query heads over
+/// 2 key/value heads, an untied head; served as the site folder `models/tiny-llama`.
+pub fn tiny_llama() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| load("tests/reference/fixtures/tiny-llama"))
+}
+
 /// A page and its native worker.
 pub struct Harness {
     pub page: PageModel,
@@ -134,6 +141,7 @@ impl Harness {
                 let model = match folder.as_str() {
                     "models/all-MiniLM-L6-v2" => minilm(),
                     "models/tokenscope-gpt" => gpt(),
+                    "models/tiny-llama" => tiny_llama(),
                     other => {
                         return Some(Reply::Error {
                             seq: None,

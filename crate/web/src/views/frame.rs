@@ -1,11 +1,11 @@
 //! The page around the views: the model line and status, the sentences and their token
 //! chips, the tabs, and the layer and head choice. Shown whatever the view.
 
-use super::kit::{Control, LayerBar, Target, UiEvent, UiInput};
+use super::kit::{mlp_name, norm_name, Control, LayerBar, Target, UiEvent, UiInput};
 use super::out::{El, Node, Out};
 use crate::format::{grouped, human_bytes};
 use crate::page::{readable, Example, Lang, Msg, PageModel, PairFilter, Side};
-use tokenscope_core::anatomy::{Mlp, Norm, Positions};
+use tokenscope_core::anatomy::Positions;
 
 pub const CONTROLS: &[Control] = &[
     Control::on("sentence-a", UiEvent::Input, |i| {
@@ -177,24 +177,6 @@ fn model_facts_line(model: &PageModel, facts: &crate::protocol::ModelFacts) -> S
         }
     }
     line
-}
-
-/// The norm's usual name, the same in both languages.
-pub fn norm_name(norm: Norm) -> &'static str {
-    match norm {
-        Norm::LayerNorm => "LayerNorm",
-        Norm::RmsNorm => "RMSNorm",
-    }
-}
-
-/// The MLP's usual name, the same in both languages.
-pub fn mlp_name(mlp: Mlp) -> &'static str {
-    match mlp {
-        Mlp::Gelu => "GELU",
-        Mlp::GeluTanh => "GELU (tanh)",
-        Mlp::Relu => "ReLU",
-        Mlp::SwiGlu => "SwiGLU",
-    }
 }
 
 fn model_line(model: &PageModel, out: &mut Out) {

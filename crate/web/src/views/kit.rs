@@ -4,6 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use tokenscope_core::anatomy::{Mlp, Norm};
 use tokenscope_views::{
     DenseLayout, HeadViewLayout, HeatmapLayout, ModelLayout, NeuronLayout, Theme, ViewError,
 };
@@ -286,4 +287,22 @@ pub fn bert_says_no(model: &PageModel) -> Vec<Node> {
             .attr("data-action", "use-gpt")
             .into(),
     ]
+}
+
+/// The norm's usual name, the same in both languages.
+pub fn norm_name(norm: Norm) -> &'static str {
+    match norm {
+        Norm::LayerNorm => "LayerNorm",
+        Norm::RmsNorm => "RMSNorm",
+    }
+}
+
+/// The MLP's usual name, the same in both languages.
+pub fn mlp_name(mlp: Mlp) -> &'static str {
+    match mlp {
+        Mlp::Gelu => "GELU",
+        Mlp::GeluTanh => "GELU (tanh)",
+        Mlp::Relu => "ReLU",
+        Mlp::SwiGlu => "SwiGLU",
+    }
 }

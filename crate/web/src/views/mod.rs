@@ -3,6 +3,7 @@
 //! ARCHITECTURE.md ("How to add a view").
 
 mod all_heads;
+mod architecture;
 mod frame;
 mod generate;
 mod heads;
@@ -43,6 +44,7 @@ named_enum! {
         Next = "next",
         Generate = "generate",
         Learning = "learn",
+        Architecture = "architecture",
         Train = "train",
     }
 }
@@ -94,6 +96,10 @@ macro_rules! with_panel {
             }
             View::Learning => {
                 type $panel = learning::Learning;
+                $body
+            }
+            View::Architecture => {
+                type $panel = architecture::Architecture;
                 $body
             }
             View::Train => {

@@ -11,6 +11,7 @@ use crate::page::{Lang, Msg};
 use crate::protocol::SentenceKey;
 use crate::testing::Harness;
 
+mod rotary;
 mod tables;
 
 pub(super) const HTML: &str = include_str!("../../../../../www/index.html");
@@ -149,7 +150,8 @@ fn every_canvas_of_every_view_paints_in_both_themes_and_languages() {
     let mut bert = Harness::ready(&[("b", POLITICS)]);
     let mut gpt = Harness::ready(&[("model", "models/tokenscope-gpt"), ("b", "")]);
     gpt.send(Msg::GenStep);
-    for h in [&mut bert, &mut gpt] {
+    let mut llama = Harness::ready(&[("model", "models/tiny-llama"), ("b", "")]);
+    for h in [&mut bert, &mut gpt, &mut llama] {
         for (dark, lang) in [(false, Lang::En), (true, Lang::Zh)] {
             h.page.state.dark = dark;
             h.page.state.lang = lang;
