@@ -1,119 +1,15 @@
 // The page in headless Chromium: it loads the embedded model from its own origin, opens the
 // view a link describes, and every number it shows agrees with `tokenscope inspect`.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
 import { serve } from './serve.mjs';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOTS = join(ROOT, 'target', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const CELEBRATION = 'students celebrate the graduation with a big party';
-const POLITICS = 'deputy leader is highly respected in the party';
-const VIEWS = ['tokens', 'onehot', 'similarity', 'head', 'model', 'neuron', 'position', 'next'];
-/** Every view of the page, in the tabs' order, as the page itself lists them. */
-async function allViews(page) {
-  return page.$$eval('nav.tabs button[data-view]', (tabs) => tabs.map((t) => t.dataset.view));
-}
-// The views shown with the embedded GPT (the next-token view keeps BERT's message; the
-// GPT's own next-token screenshot is taken in its test).
-const GPT_VIEWS = ['generate', 'learn'];
-
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  server = await serve(join(ROOT, 'dist'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-function link(params) {
-  return `${server.url}?${new URLSearchParams(params)}`;
-}
-
-/** Opens the page and waits until the model ran on the sentences and every view is drawn. */
-async function openPage(url = server.url, { viewport = { width: 1280, height: 720 } } = {}) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  const problems = [];
-  const foreign = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  // blob: and data: URLs are the page's own memory (files the user opened, downloads).
-  const local = (url) => url.startsWith(server.url) || url.startsWith('blob:') || url.startsWith('data:');
-  context.on('request', (r) => { if (!local(r.url())) foreign.push(r.url()); });
-  await page.goto(url);
-  await ready(page);
-  return { page, context, problems, foreign };
-}
-
-async function ready(page) {
-  await page.waitForSelector('body[data-model-ready="1"][data-state="ready"]', { timeout: 90_000 });
-}
-
-/** Waits until the analysis of a change has arrived and been drawn. */
-async function settle(page) {
-  await page.waitForTimeout(250); // longer than the page's typing debounce
-  await ready(page);
-}
-
-// `cargo test` (run before these tests) leaves the CLI here; building it again would cost minutes.
-const CLI = join(ROOT, 'target', 'debug', 'tokenscope');
-
-function inspect(text, { pair, fields = 'ids,tokens,attentions' } = {}) {
-  const args = ['inspect', '--text', text, '--fields', fields];
-  if (pair !== undefined) args.push('--pair', pair);
-  const out = existsSync(CLI)
-    ? execFileSync(CLI, args, { cwd: ROOT, maxBuffer: 1 << 28 })
-    : execFileSync('cargo', ['run', '-q', '--bin', 'tokenscope', '--', ...args], { cwd: ROOT, maxBuffer: 1 << 28 });
-  return JSON.parse(out.toString());
-}
-
-async function chips(page, sentence) {
-  return page.$$eval(`[data-testid=token][data-sentence=${sentence}]`, (els) =>
-    els.map((e) => ({ id: Number(e.dataset.id), text: e.textContent })));
-}
-
-async function readTable(page, selector) {
-  return page.$eval(selector, (t) => ({
-    cols: [...t.querySelectorAll('thead th')].slice(1).map((th) => th.textContent),
-    rows: [...t.querySelectorAll('tbody tr')].map((tr) => tr.querySelector('th').textContent),
-    cells: [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
-  }));
-}
-
-/** Every cell shows the CLI's number to 4 decimals. */
-function assertMatrix(table, matrix, what) {
-  assert.equal(table.cells.length, matrix.length, `${what}: rows`);
-  let largest = 0;
-  table.cells.forEach((row, r) => {
-    assert.equal(row.length, matrix[r].length, `${what}: columns of row ${r}`);
-    row.forEach((cell, c) => {
-      assert.match(cell, /^-?\d+\.\d{4,}$/, `${what}: cell (${r}, ${c}) has at least 4 decimals`);
-      largest = Math.max(largest, Math.abs(Number(cell) - matrix[r][c]));
-    });
-  });
-  assert.ok(largest <= 0.00005 + 1e-6, `${what}: largest difference ${largest}`);
-}
-
-function cosine(a, b) {
-  let dot = 0; let aa = 0; let bb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-  return dot / Math.sqrt(aa * bb);
-}
+import {
+  ROOT, SHOTS, CELEBRATION, POLITICS, VIEWS, GPT_VIEWS, CLI, session, allViews, link, openPage,
+  ready, settle, inspect, chips, readTable, assertMatrix, cosine,
+} from './helpers.mjs';
 
 test('a link opens exactly its view, and the numbers are the CLI\'s', async () => {
   const { page, problems, foreign, context } = await openPage(
@@ -131,7 +27,7 @@ test('a link opens exactly its view, and the numbers are the CLI\'s', async () =
   assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), a.attentions[2][5], 'A, layer 2, head 5');
   assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=b]'), b.attentions[2][5], 'B, layer 2, head 5');
   assert.equal(page.workers().length, 1, 'the model runs in a Web Worker, not on the page');
-  assert.ok(server.requests.includes('/models/all-MiniLM-L6-v2/model.safetensors'));
+  assert.ok(session.server.requests.includes('/models/all-MiniLM-L6-v2/model.safetensors'));
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, [], 'no request leaves the page origin');
   await context.close();
@@ -353,7 +249,8 @@ test('every canvas has its numbers as text, and the position rows are the model\
   for (const view of VIEWS) {
     const { page, context } = await openPage(link({ a: CELEBRATION, b: POLITICS, view }));
     await page.waitForSelector(`section.view[data-view=${view}] canvas[data-drawn="1"]`);
-    const canvases = await page.$$eval(`section.view[data-view=${view}] canvas`, (cs) => cs.map((c) => ({
+    // The canvases the model shows (a rotary model's rotation canvas is hidden for BERT).
+    const canvases = await page.$$eval(`section.view[data-view=${view}] canvas`, (cs) => cs.filter((c) => c.checkVisibility()).map((c) => ({
       id: c.id,
       label: c.getAttribute('aria-label'),
       described: (c.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean)
@@ -549,7 +446,7 @@ test('a missing model file gives a clear message, not a frozen page', async () =
   const broken = await serve(join(ROOT, 'dist'), {
     overrides: { '/models/all-MiniLM-L6-v2/model.safetensors': Buffer.from('not a model') },
   });
-  const page = await browser.newPage();
+  const page = await session.browser.newPage();
   await page.goto(broken.url);
   await page.waitForSelector('#status.error', { timeout: 60_000 });
   assert.match(await page.textContent('#status'), /model\.safetensors/);
@@ -602,7 +499,7 @@ test('a model folder on the site loads by its address, and a link carries it', a
     overrides[`/hosted/tiny-gpt2/${name}`] = readFileSync(join(tiny, name));
   }
   const hosted = await serve(join(ROOT, 'dist'), { overrides });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const context = await session.browser.newContext({ viewport: { width: 1280, height: 720 } });
   try {
     await hostedFolder(hosted, context);
   } finally {

@@ -136,6 +136,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("diff-own-head", "its own next-token matrix instead of reusing the embedding table", "用单独的输出矩阵，而不是复用嵌入表"),
     ("diff-bidirectional", "every token sees the whole text, and no next token is predicted", "每个词元都看到整段文本，也不预测下一个词元"),
     ("diff-none", "This is GPT-2's own block at GPT-2 small's size.", "这就是 GPT-2 自己的模块，大小与 GPT-2 small 相同。"),
+    ("sum-facts", "{token} at position {p}: its word row plus the position row is what the first layer receives, {n} numbers each.", "{token} 在位置 {p}：词向量加上位置向量，就是第一层收到的输入，各 {n} 个数字。"),
     ("kv-heads-count", "key/value heads", "个键/值头"),
     ("sliding-window", "sliding window", "滑动窗口"),
     ("position-zoom", "positions shown", "显示的位置"),

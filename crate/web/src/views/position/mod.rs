@@ -68,7 +68,7 @@ impl Panel for Position {
             rotary::render(model, out);
             return;
         }
-        out.text("sum-text", String::new());
+        out.text("sum-text", sum_facts(model).unwrap_or_default());
         let used = model.focus_sentence().map_or(0, |s| s.ids.len());
         if let Some(table) = &model.positions {
             out.text(
@@ -252,6 +252,20 @@ fn position_table(model: &PageModel, used: usize) -> Option<Table> {
         },
     );
     Some(table.corner(model.t("position-axis")))
+}
+
+/// "“party” at position 8: its word row plus the position row is what the first layer
+/// receives, 384 numbers each."
+fn sum_facts(model: &PageModel) -> Option<String> {
+    let chip = model.selected_chip()?;
+    let width = model.word_position_rows()?.first()?.len();
+    Some(
+        model
+            .t("sum-facts")
+            .replace("{token}", &format!("“{}”", chip.token))
+            .replace("{p}", &chip.index.to_string())
+            .replace("{n}", &width.to_string()),
+    )
 }
 
 /// Word + position for the selected token.
