@@ -36,7 +36,7 @@ try {
   await page.waitForFunction(() => / (llama|qwen2) /.test(document.querySelector('#model-info').textContent)
     && document.body.dataset.modelReady === '1', null, { timeout: 600_000 });
   const loadMs = Date.now() - started;
-  await readyState(page, 1);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 300_000 });
   // The first trace of the prompt, from the keystroke to the redrawn view.
   const typed = Date.now();
   await page.fill('#sentence-a', reference.prompt);

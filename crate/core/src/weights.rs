@@ -55,6 +55,27 @@ impl Precision {
 
 /// Rows widened to f32 per step of an f16 product: 64 rows of 3072 are 768 KiB of scratch.
 const BLOCK_ROWS: usize = 64;
+/// Up to this many rows of `x` (a decoding step has one), half-precision products stream the
+/// weights row by row instead of widening blocks for a matrix product.
+const STREAM_ROWS: usize = 4;
+
+/// Σ a_i · b_i over eight independent partial sums, so the loop compiles to SIMD.
+fn dot(a: ndarray::ArrayView1<f32>, b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    match a.as_slice() {
+        Some(a) => {
+            let (chunks, rest) = a.as_chunks::<8>();
+            let (b_chunks, b_rest) = b.as_chunks::<8>();
+            for (x, y) in chunks.iter().zip(b_chunks) {
+                for k in 0..8 {
+                    lanes[k] += x[k] * y[k];
+                }
+            }
+            lanes.iter().sum::<f32>() + rest.iter().zip(b_rest).map(|(x, y)| x * y).sum::<f32>()
+        }
+        None => a.iter().zip(b).map(|(x, y)| x * y).sum(),
+    }
+}
 
 /// A `(rows, cols)` matrix in the precision it was loaded with.
 pub enum Matrix {
@@ -187,6 +208,24 @@ impl Matrix {
         match self {
             Matrix::F32(m) => x.dot(m),
             Matrix::Packed(m) => m.left_mul(x),
+            Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. }
+                if x.nrows() <= STREAM_ROWS =>
+            {
+                // A decoding step: each weight row widened once into a small buffer and added
+                // in, no block copies or packing (a step reads every weight once anyway).
+                let mut out = Array2::zeros((x.nrows(), *cols));
+                let mut row = vec![0.0f32; *cols];
+                for i in 0..*rows {
+                    self.widen_row_into(i, &mut row);
+                    for (r, mut target) in out.rows_mut().into_iter().enumerate() {
+                        let a = x[[r, i]];
+                        for (o, &w) in target.iter_mut().zip(&row) {
+                            *o += a * w;
+                        }
+                    }
+                }
+                out
+            }
             Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. } => {
                 let mut out = Array2::zeros((x.nrows(), *cols));
                 for start in (0..*rows).step_by(BLOCK_ROWS) {
@@ -205,6 +244,20 @@ impl Matrix {
         match self {
             Matrix::F32(m) => x.dot(&m.t()),
             Matrix::Packed(m) => x.dot(&m.to_array().t()),
+            Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. }
+                if x.nrows() <= STREAM_ROWS =>
+            {
+                // The next-token head at a decoding step: one dot product per vocabulary row.
+                let mut out = Array2::zeros((x.nrows(), *rows));
+                let mut row = vec![0.0f32; *cols];
+                for v in 0..*rows {
+                    self.widen_row_into(v, &mut row);
+                    for r in 0..x.nrows() {
+                        out[[r, v]] = dot(x.row(r), &row);
+                    }
+                }
+                out
+            }
             Matrix::F16 { rows, cols, .. } | Matrix::Bf16 { rows, cols, .. } => {
                 let mut out = Array2::zeros((x.nrows(), *rows));
                 for start in (0..*rows).step_by(BLOCK_ROWS) {
@@ -215,6 +268,20 @@ impl Matrix {
                 }
                 out
             }
+        }
+    }
+
+    /// Row `index` of a half-precision matrix, widened into `out` (cols long).
+    fn widen_row_into(&self, index: usize, out: &mut [f32]) {
+        let cols = out.len();
+        match self {
+            Matrix::F16 { data, .. } => {
+                data[index * cols..(index + 1) * cols].convert_to_f32_slice(out)
+            }
+            Matrix::Bf16 { data, .. } => {
+                data[index * cols..(index + 1) * cols].convert_to_f32_slice(out)
+            }
+            _ => out.fill(0.0),
         }
     }
 
@@ -266,6 +333,29 @@ mod tests {
         assert_eq!(half.to_f32(), rounded);
         assert_eq!(half.select_rows(&[149, 0]).row(0), rounded.row(149));
         assert!(half.row(150).is_none());
+    }
+
+    /// A decoding step (one to four rows) streams the weights row by row; it must give the
+    /// blocked product's numbers, in f16 and in bf16.
+    #[test]
+    fn streamed_half_products_equal_f32_products_of_the_rounded_values() {
+        let values = sample(150, 40);
+        for half in [HalfFormat::F16, HalfFormat::Bf16] {
+            let matrix = Matrix::new_in(values.clone(), Precision::F16, half);
+            let exact = Matrix::new(matrix.to_f32(), Precision::F32);
+            for rows in [1, 3, 4] {
+                let x = sample(rows, 150);
+                let diff = (&matrix.left_mul(&x.view()) - &exact.left_mul(&x.view()))
+                    .iter()
+                    .fold(0.0f32, |m, v| m.max(v.abs()));
+                assert!(diff < 1e-4, "{half:?} left_mul of {rows} rows differs by {diff}");
+                let y = sample(rows, 40);
+                let diff = (&matrix.mul_transposed(&y.view()) - &exact.mul_transposed(&y.view()))
+                    .iter()
+                    .fold(0.0f32, |m, v| m.max(v.abs()));
+                assert!(diff < 1e-4, "{half:?} mul_transposed of {rows} rows differs by {diff}");
+            }
+        }
     }
 
     #[test]
