@@ -24,6 +24,19 @@ for model in gpt2:0 bert:1; do
   header "$name-weights-header" "0$((4 + bit))" "$dir/model.safetensors"
   seed "$name-tokenizer" "0$((6 + bit))" "$dir/tokenizer.json"
 done
+# The llama family (selector bits 3-4, see src/lib.rs): 1 = qwen3 / mistral, 2 = llama / qwen2,
+# 3 = the sharded llama, whose "weights" are shard 4 and "header" the index.
+for model in qwen3:08 mistral:09 llama:10 qwen2:11; do
+  name=${model%%:*} base=$((16#${model##*:}))
+  dir=$fixtures/tiny-$name
+  seed "$name-config" "$(printf %02x "$base")" "$dir/config.json"
+  header "$name-weights-header" "$(printf %02x $((base + 4)))" "$dir/model.safetensors"
+  seed "$name-tokenizer" "$(printf %02x $((base + 6)))" "$dir/tokenizer.json"
+done
+sharded=$fixtures/tiny-llama-sharded
+seed sharded-config 18 "$sharded/config.json"
+seed sharded-shard 1a "$sharded/model-00004-of-00010.safetensors"
+seed sharded-index 1c "$sharded/model.safetensors.index.json"
 text() { printf '%s' "$2" > "corpus/text/seed-$1"; }
 text seed-1 "students celebrate the graduation with a big party"
 text seed-2 "deputy leader is highly respected in the party"

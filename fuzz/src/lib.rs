@@ -6,10 +6,11 @@
 
 use std::sync::OnceLock;
 
+use tokenscope_core::checkpoint::Checkpoint;
 use tokenscope_core::tokenize::TextTokenizer;
 use tokenscope_core::{Model, Precision, Trace};
 
-/// One of the two small models from the golden-test fixtures, file by file.
+/// One of the small models from the golden-test fixtures, file by file.
 pub struct Folder {
     pub config: &'static [u8],
     pub weights: &'static [u8],
@@ -27,6 +28,49 @@ pub const TINY_BERT: Folder = Folder {
     weights: include_bytes!("../../tests/reference/fixtures/tiny-bert/model.safetensors"),
     tokenizer: include_bytes!("../../tests/reference/fixtures/tiny-bert/tokenizer.json"),
 };
+
+pub const TINY_QWEN3: Folder = Folder {
+    config: include_bytes!("../../tests/reference/fixtures/tiny-qwen3/config.json"),
+    weights: include_bytes!("../../tests/reference/fixtures/tiny-qwen3/model.safetensors"),
+    tokenizer: include_bytes!("../../tests/reference/fixtures/tiny-qwen3/tokenizer.json"),
+};
+
+pub const TINY_MISTRAL: Folder = Folder {
+    config: include_bytes!("../../tests/reference/fixtures/tiny-mistral/config.json"),
+    weights: include_bytes!("../../tests/reference/fixtures/tiny-mistral/model.safetensors"),
+    tokenizer: include_bytes!("../../tests/reference/fixtures/tiny-mistral/tokenizer.json"),
+};
+
+pub const TINY_LLAMA: Folder = Folder {
+    config: include_bytes!("../../tests/reference/fixtures/tiny-llama/config.json"),
+    weights: include_bytes!("../../tests/reference/fixtures/tiny-llama/model.safetensors"),
+    tokenizer: include_bytes!("../../tests/reference/fixtures/tiny-llama/tokenizer.json"),
+};
+
+pub const TINY_QWEN2: Folder = Folder {
+    config: include_bytes!("../../tests/reference/fixtures/tiny-qwen2/config.json"),
+    weights: include_bytes!("../../tests/reference/fixtures/tiny-qwen2/model.safetensors"),
+    tokenizer: include_bytes!("../../tests/reference/fixtures/tiny-qwen2/tokenizer.json"),
+};
+
+/// tiny-llama in ten shards: its index, then each shard by name.
+pub const SHARDED_INDEX: &[u8] = include_bytes!(
+    "../../tests/reference/fixtures/tiny-llama-sharded/model.safetensors.index.json"
+);
+
+macro_rules! shards {
+    ($($n:literal),*) => {
+        [$((
+            concat!("model-000", $n, "-of-00010.safetensors"),
+            include_bytes!(concat!(
+                "../../tests/reference/fixtures/tiny-llama-sharded/model-000", $n, "-of-00010.safetensors"
+            )).as_slice(),
+        )),*]
+    };
+}
+
+pub const SHARDS: [(&str, &[u8]); 10] =
+    shards!("01", "02", "03", "04", "05", "06", "07", "08", "09", "10");
 
 /// The embedded models' tokenizers, the ones a class types into. Their weights would make
 /// each run too slow (the GPT's 8,192-token head alone is 1M multiply-adds per position);
@@ -49,7 +93,9 @@ pub enum Replaced {
 }
 
 /// The first byte of a `load_model` input: bit 0 picks the folder (tiny GPT-2 or tiny
-/// BERT), the next bits pick the file the rest of the input replaces.
+/// BERT), the next bits pick the file the rest of the input replaces. Bits 3–4 pick the
+/// family (`family_selector`): 0 as described, 1 tiny Qwen3 / tiny Mistral, 2 tiny llama /
+/// tiny Qwen2, 3 the sharded tiny llama, whose "weights" are one shard and "header" the index.
 pub fn selector(folder_is_bert: bool, replaced: Replaced) -> u8 {
     let file = match replaced {
         Replaced::Config => 0,
@@ -60,11 +106,21 @@ pub fn selector(folder_is_bert: bool, replaced: Replaced) -> u8 {
     u8::from(folder_is_bert) | (file << 1)
 }
 
-fn decode_selector(byte: u8) -> (&'static Folder, Replaced) {
-    let folder = if byte & 1 == 1 {
-        &TINY_BERT
-    } else {
-        &TINY_GPT2
+/// As `selector`, for the llama-family folders (`family` 1 to 3, see `selector`).
+pub fn family_selector(family: u8, second: bool, replaced: Replaced) -> u8 {
+    selector(second, replaced) | ((family & 3) << 3)
+}
+
+pub fn decode_selector(byte: u8) -> (&'static Folder, Replaced) {
+    let second = byte & 1 == 1;
+    let folder = match ((byte >> 3) & 3, second) {
+        (1, false) => &TINY_QWEN3,
+        (1, true) => &TINY_MISTRAL,
+        (2 | 3, false) => &TINY_LLAMA,
+        (2, true) => &TINY_QWEN2,
+        (3, true) => &TINY_LLAMA,
+        (_, true) => &TINY_BERT,
+        (_, false) => &TINY_GPT2,
     };
     let replaced = match (byte >> 1) % 4 {
         0 => Replaced::Config,
@@ -97,6 +153,9 @@ pub fn load_model(data: &[u8]) {
         return;
     };
     let (folder, replaced) = decode_selector(first);
+    if (first >> 3) & 3 == 3 {
+        return load_sharded(folder, replaced, rest);
+    }
     let mut config = folder.config.to_vec();
     let mut weights = folder.weights.to_vec();
     let mut tokenizer = folder.tokenizer.to_vec();
@@ -114,16 +173,54 @@ pub fn load_model(data: &[u8]) {
     let Ok(model) = Model::from_bytes_with(&config, &weights, &tokenizer, Precision::F32) else {
         return;
     };
+    run_seed(&model);
+}
+
+/// A model that loads runs the seed sentence within its positions, with as many layers of
+/// attention as its config says, and (a decoder) generates with its cache.
+fn run_seed(model: &Model) {
     let info = model.info();
     if let Ok(trace) = model.trace("students celebrate the graduation with a big party", None) {
         assert!(trace.len() <= info.max_positions);
         assert_eq!(trace.layers.len(), info.num_layers);
+    }
+    if info.causal {
+        let greedy = tokenscope_core::generate::Sampling::greedy();
+        if let Ok(run) = tokenscope_core::generate::generate(model, "the party", 3, &greedy, 1) {
+            assert!(run
+                .generated_ids
+                .iter()
+                .all(|&id| (id as usize) < info.vocab_size));
+        }
+    }
+}
+
+/// The sharded tiny llama with its config, one shard (`Weights`: shard 4), its index
+/// (`WeightsHeader`) or its tokenizer replaced.
+fn load_sharded(folder: &Folder, replaced: Replaced, rest: &[u8]) {
+    let mut config = folder.config.to_vec();
+    let mut tokenizer = folder.tokenizer.to_vec();
+    let mut index = SHARDED_INDEX.to_vec();
+    let mut shards: Vec<(&str, Vec<u8>)> = SHARDS.iter().map(|(n, b)| (*n, b.to_vec())).collect();
+    match replaced {
+        Replaced::Config => config = rest.to_vec(),
+        Replaced::Weights => shards[3].1 = rest.to_vec(),
+        Replaced::WeightsHeader => index = rest.to_vec(),
+        Replaced::Tokenizer => tokenizer = rest.to_vec(),
+    }
+    let named: Vec<(&str, &[u8])> = shards.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let Ok(checkpoint) = Checkpoint::sharded(&index, &named) else {
+        return;
+    };
+    if let Ok(model) = Model::from_checkpoint(&config, &checkpoint, &tokenizer, Precision::F32) {
+        run_seed(&model);
     }
 }
 
 struct Models {
     tiny_bert: Model,
     tiny_gpt2: Model,
+    tiny_qwen3: Model,
     minilm_tokenizer: TextTokenizer,
     gpt_tokenizer: TextTokenizer,
 }
@@ -138,6 +235,7 @@ fn models() -> &'static Models {
         Models {
             tiny_bert: load(&TINY_BERT),
             tiny_gpt2: load(&TINY_GPT2),
+            tiny_qwen3: load(&TINY_QWEN3),
             minilm_tokenizer: TextTokenizer::from_bytes(MINILM_TOKENIZER, 512)
                 .expect("MiniLM's tokenizer loads"),
             gpt_tokenizer: TextTokenizer::from_bytes(TOKENSCOPE_GPT_TOKENIZER, 64)
@@ -187,7 +285,8 @@ fn check_tokens(tokenizer: &TextTokenizer, text: &str, pair: Option<&str>, max_p
 }
 
 /// Target 2: arbitrary text (a tab splits a BERT sentence pair) through both embedded
-/// tokenizers, and the forward passes of the tiny BERT and tiny GPT-2, including the GPT's
+/// tokenizers, and the forward passes of the tiny BERT, tiny GPT-2 and tiny Qwen3 (its
+/// split-regex tokenizer, grouped queries, rotary positions), including the GPTs'
 /// next-token probabilities.
 pub fn text(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -202,12 +301,13 @@ pub fn text(data: &[u8]) {
     if let Ok(trace) = bert.trace(first, pair) {
         check_trace(&trace, bert.info().max_positions, false);
     }
-    let gpt = &models.tiny_gpt2;
-    if let Ok(trace) = gpt.trace(&text, None) {
-        check_trace(&trace, gpt.info().max_positions, true);
-        let probs = trace.next_token_probs.as_ref().expect("a GPT predicts");
-        for row in probs.outer_iter() {
-            assert!((row.sum() - 1.0).abs() < 1e-4 && row.iter().all(|p| p.is_finite()));
+    for gpt in [&models.tiny_gpt2, &models.tiny_qwen3] {
+        if let Ok(trace) = gpt.trace(&text, None) {
+            check_trace(&trace, gpt.info().max_positions, true);
+            let probs = trace.next_token_probs.as_ref().expect("a GPT predicts");
+            for row in probs.outer_iter() {
+                assert!((row.sum() - 1.0).abs() < 1e-4 && row.iter().all(|p| p.is_finite()));
+            }
         }
     }
 }

@@ -348,12 +348,18 @@ mod tests {
                 let diff = (&matrix.left_mul(&x.view()) - &exact.left_mul(&x.view()))
                     .iter()
                     .fold(0.0f32, |m, v| m.max(v.abs()));
-                assert!(diff < 1e-4, "{half:?} left_mul of {rows} rows differs by {diff}");
+                assert!(
+                    diff < 1e-4,
+                    "{half:?} left_mul of {rows} rows differs by {diff}"
+                );
                 let y = sample(rows, 40);
                 let diff = (&matrix.mul_transposed(&y.view()) - &exact.mul_transposed(&y.view()))
                     .iter()
                     .fold(0.0f32, |m, v| m.max(v.abs()));
-                assert!(diff < 1e-4, "{half:?} mul_transposed of {rows} rows differs by {diff}");
+                assert!(
+                    diff < 1e-4,
+                    "{half:?} mul_transposed of {rows} rows differs by {diff}"
+                );
             }
         }
     }

@@ -7,6 +7,9 @@ mod targets;
 
 use std::path::Path;
 
+use tokenscope_core::checkpoint::Checkpoint;
+use tokenscope_core::{Model, Precision};
+
 fn replay(target: &str, body: fn(&[u8])) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fuzz/corpus")
@@ -46,4 +49,27 @@ fn load_model_seeds_are_valid_folders() {
     rebuilt.extend_from_slice(data);
     assert_eq!(rebuilt, targets::TINY_GPT2.weights);
     assert_eq!(targets::selector(true, targets::Replaced::Tokenizer), 7);
+    // Every folder the selector reaches is a model that loads untouched, the sharded one too,
+    // so the fuzzer starts from working models of every family.
+    for family in 0..4 {
+        for second in [false, true] {
+            let byte = targets::family_selector(family, second, targets::Replaced::Config);
+            let (folder, _) = targets::decode_selector(byte);
+            let loaded = Model::from_bytes(folder.config, folder.weights, folder.tokenizer);
+            assert!(
+                loaded.is_ok(),
+                "family {family}, {second}: {:?}",
+                loaded.err()
+            );
+        }
+    }
+    let checkpoint = Checkpoint::sharded(targets::SHARDED_INDEX, &targets::SHARDS).expect("shards");
+    let (folder, _) = targets::decode_selector(targets::family_selector(
+        3,
+        false,
+        targets::Replaced::Config,
+    ));
+    let sharded =
+        Model::from_checkpoint(folder.config, &checkpoint, folder.tokenizer, Precision::F32);
+    assert!(sharded.is_ok(), "{:?}", sharded.err());
 }
