@@ -3,6 +3,7 @@
 
 use ndarray::{Array2, Axis};
 
+use crate::ablation::Ablation;
 use crate::config::BertConfig;
 use crate::error::{Error, Result};
 use crate::ops::{activate, attention, split_heads, LayerNorm, Linear};
@@ -125,7 +126,8 @@ impl Bert {
         self.word_embeddings.bytes() + tables as u64 + self.embedding_norm.bytes() + layers
     }
 
-    pub fn forward(&self, input: &Tokens) -> Result<BertOutput> {
+    /// Runs the text with a full trace; `ablation`'s heads are switched off.
+    pub fn forward(&self, input: &Tokens, ablation: &Ablation) -> Result<BertOutput> {
         let seq = input.ids.len();
         let ids =
             input.checked_indices(self.config.vocab_size, self.config.max_position_embeddings)?;
@@ -150,12 +152,13 @@ impl Bert {
         let mut hidden = output.clone();
         let mut hidden_states = vec![output.clone()];
         let mut layers = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
+        for (index, layer) in self.layers.iter().enumerate() {
             let x = hidden.view();
             let q = split_heads(layer.query.forward(&x).view(), heads); // (heads, S, d)
             let k = split_heads(layer.key.forward(&x).view(), heads); // (heads, S, d)
             let v = split_heads(layer.value.forward(&x).view(), heads); // (heads, S, d)
-            let att = attention(q, k, v, scale, false);
+            let mut att = attention(q, k, v, scale, false);
+            ablation.apply(index, &mut att.context, self.config.hidden_size / heads);
             let projected = layer.attention_output.forward(&att.context.view()); // (S, H)
             let attended = layer.attention_norm.forward(&(&projected + &hidden).view()); // (S, H)
             let mut inner = layer.intermediate.forward(&attended.view()); // (S, I)

@@ -3,6 +3,7 @@
 
 use ndarray::{s, Array2};
 
+use crate::ablation::Ablation;
 use crate::attention::{attend, Mask};
 use crate::cache::KvCache;
 use crate::config::Gpt2Config;
@@ -27,7 +28,7 @@ pub struct Gpt2 {
     pub(crate) wte: Matrix,      // (V, H), also the output projection
     pub(crate) wpe: Array2<f32>, // (P, H)
     blocks: Vec<Gpt2Block>,
-    ln_f: LayerNorm,
+    pub(crate) ln_f: LayerNorm,
 }
 
 /// What one pass over new tokens produced: the rows after ln_f, and when traced, the rest.
@@ -96,10 +97,11 @@ impl Gpt2 {
         self.wte.bytes() + (self.wpe.len() * 4) as u64 + self.ln_f.bytes() + blocks
     }
 
-    pub fn forward(&self, input: &Tokens) -> Result<Gpt2Output> {
+    /// Runs the text with a full trace; `ablation`'s heads are switched off.
+    pub fn forward(&self, input: &Tokens, ablation: &Ablation) -> Result<Gpt2Output> {
         let ids = input.checked_indices(self.config.vocab_size, self.config.n_positions)?;
         let mut cache = KvCache::new(self.blocks.len());
-        let pass = self.pass(&ids, &mut cache, true);
+        let pass = self.pass(&ids, &mut cache, Some(ablation));
         let next_token_probs = self.next_token_probs(&pass.last); // (S, V)
         let mut hidden_states = pass.hidden_states;
         hidden_states.push(pass.last);
@@ -114,16 +116,18 @@ impl Gpt2 {
     /// Reads `ids` after the cached positions and returns the logits after the last of them;
     /// the caller keeps every position within `n_positions`. (V)
     pub fn step(&self, ids: &[usize], cache: &mut KvCache) -> Vec<f32> {
-        let pass = self.pass(ids, cache, false);
+        let pass = self.pass(ids, cache, None);
         let last = pass
             .last
             .slice(s![pass.last.nrows().saturating_sub(1).., ..]); // (1, H)
         self.wte.mul_transposed(&last).into_raw_vec_and_offset().0
     }
 
-    /// One pass over `ids` at positions cache.len()…, every block; traced when asked.
-    fn pass(&self, ids: &[usize], cache: &mut KvCache, trace: bool) -> Pass {
+    /// One pass over `ids` at positions cache.len()…, every block; traced (with `ablation`'s
+    /// heads switched off) when an ablation is given.
+    fn pass(&self, ids: &[usize], cache: &mut KvCache, traced: Option<&Ablation>) -> Pass {
         let (h, heads) = (self.config.n_embd, self.config.n_head);
+        let trace = traced.is_some();
         let offset = cache.len();
         let word = self.wte.select_rows(ids); // (n, H)
         let position = self
@@ -152,7 +156,10 @@ impl Gpt2 {
             let traced_kv = trace.then(|| (k.clone(), v.clone()));
             let (all_k, all_v) = cache.extend(index, k, v); // (heads, T, d)
             let scale = self.config.attention_scale(index);
-            let attended = attend(q.view(), all_k, all_v, scale, mask);
+            let mut attended = attend(q.view(), all_k, all_v, scale, mask);
+            if let Some(ablation) = traced {
+                ablation.apply(index, &mut attended.context, h / heads);
+            }
             hidden += &block.c_proj.forward(&attended.context.view()); // (n, H) residual
             let mut inner = block
                 .c_fc

@@ -1,6 +1,7 @@
 //! TokenScope's core: load a Hugging Face model from bytes, run it with a full trace of
 //! every intermediate tensor, and compare vectors. No web types; builds for wasm32 too.
 
+pub mod ablation;
 pub mod analysis;
 pub mod anatomy;
 pub mod attention;
@@ -14,10 +15,14 @@ pub mod error;
 pub mod gemm;
 pub mod generate;
 pub mod gpt2;
+pub mod lens;
 pub mod llama;
 pub mod llama_config;
 pub mod model;
+pub mod neighbours;
 pub mod ops;
+pub mod qk_map;
+pub mod rollout;
 pub mod rope;
 pub mod tensors;
 pub mod tokenize;
@@ -25,6 +30,7 @@ pub mod trace;
 pub mod train;
 pub mod weights;
 
+pub use ablation::Ablation;
 pub use config::ModelConfig;
 pub use error::{Error, Result};
 pub use model::{Model, ModelInfo, OneHotFacts};

@@ -5,6 +5,7 @@
 
 use ndarray::{s, Array2, Array3, Axis};
 
+use crate::ablation::Ablation;
 use crate::attention::{attend, repeat_heads, Mask};
 use crate::cache::KvCache;
 use crate::error::{Error, Result};
@@ -114,7 +115,7 @@ pub struct Llama {
     /// The untied output head; None when the head is `embed_tokens`. (V, H)
     lm_head: Option<Matrix>,
     blocks: Vec<Block>,
-    norm: RmsNorm,
+    pub(crate) norm: RmsNorm,
     /// θ_i of each dimension pair. (d/2)
     pub(crate) inv_freq: Vec<f32>,
 }
@@ -172,9 +173,10 @@ impl Llama {
 
     /// Runs the text with a full trace, as transformers' eager attention with
     /// `output_attentions` and `output_hidden_states`.
-    pub fn forward(&self, ids: &[usize]) -> Result<LlamaOutput> {
+    /// `ablation`'s heads are switched off.
+    pub fn forward(&self, ids: &[usize], ablation: &Ablation) -> Result<LlamaOutput> {
         let mut cache = KvCache::new(self.blocks.len());
-        let pass = self.pass(ids, &mut cache, true);
+        let pass = self.pass(ids, &mut cache, Some(ablation));
         let next_token_probs = self.next_token_probs(&pass.last); // (S, V)
         let mut hidden_states = pass.hidden_states;
         hidden_states.push(pass.last);
@@ -194,7 +196,7 @@ impl Llama {
     /// Reads `ids` after the cached positions and returns the logits after the last of them.
     /// (V)
     pub fn step(&self, ids: &[usize], cache: &mut KvCache) -> Vec<f32> {
-        let pass = self.pass(ids, cache, false);
+        let pass = self.pass(ids, cache, None);
         let last = pass
             .last
             .slice(s![pass.last.nrows().saturating_sub(1).., ..]); // (1, H)
@@ -208,9 +210,11 @@ impl Llama {
         self.lm_head.as_ref().unwrap_or(&self.embed_tokens)
     }
 
-    /// One pass over `ids` at positions cache.len()…, every layer; traced when asked.
-    fn pass(&self, ids: &[usize], cache: &mut KvCache, trace: bool) -> Pass {
+    /// One pass over `ids` at positions cache.len()…, every layer; traced (with `ablation`'s
+    /// heads switched off) when an ablation is given.
+    fn pass(&self, ids: &[usize], cache: &mut KvCache, traced: Option<&Ablation>) -> Pass {
         let c = &self.config;
+        let trace = traced.is_some();
         let offset = cache.len();
         let word = self.embed_tokens.select_rows(ids); // (n, H)
         let (cos, sin) = cos_sin(&self.inv_freq, offset, ids.len()); // (n, d) each
@@ -246,7 +250,10 @@ impl Llama {
             };
             let traced_kv = trace.then(|| (k.clone(), v.clone()));
             let (all_k, all_v) = cache.extend(index, k, v); // (kv_heads, T, d)
-            let attended = attend(q.view(), all_k, all_v, c.attention_scale(), mask);
+            let mut attended = attend(q.view(), all_k, all_v, c.attention_scale(), mask);
+            if let Some(ablation) = traced {
+                ablation.apply(index, &mut attended.context, c.head_dim);
+            }
             hidden += &block.o_proj.forward(&attended.context.view()); // (n, H) residual
             let normed = block.post_norm.forward(&hidden.view()); // (n, H)
             hidden += &block.mlp(&normed); // (n, H) residual
@@ -277,7 +284,7 @@ impl Llama {
     }
 
     /// Softmax of the head's logits, one distribution per row. (S, V)
-    fn next_token_probs(&self, final_hidden: &Array2<f32>) -> Array2<f32> {
+    pub(crate) fn next_token_probs(&self, final_hidden: &Array2<f32>) -> Array2<f32> {
         let mut probs = self.head().mul_transposed(&final_hidden.view()); // (S, V)
         let vocab = probs.ncols();
         for row in probs.rows_mut() {

@@ -4,6 +4,7 @@
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 
+use crate::ablation::Ablation;
 use crate::bert::Bert;
 use crate::cache::KvCache;
 use crate::checkpoint::Checkpoint;
@@ -223,9 +224,18 @@ impl Model {
 
     /// Runs the model on already tokenized input.
     pub fn trace_tokens(&self, input: Tokens) -> Result<Trace> {
+        self.trace_ablated(input, &Ablation::none())
+    }
+
+    /// Runs the model on already tokenized input with `ablation`'s heads switched off: each
+    /// one's attention output is zeroed before its layer's output projection, so everything
+    /// after it (later attentions, hidden states, the next token) is what the model computes
+    /// without that head. The ablated heads' own attention rows are still traced.
+    pub fn trace_ablated(&self, input: Tokens, ablation: &Ablation) -> Result<Trace> {
+        ablation.check(self.config.num_layers(), self.config.num_heads())?;
         Ok(match &self.architecture {
             Architecture::Bert(bert) => {
-                let out = bert.forward(&input)?;
+                let out = bert.forward(&input, ablation)?;
                 Trace {
                     input,
                     embeddings: out.embeddings,
@@ -235,7 +245,7 @@ impl Model {
                 }
             }
             Architecture::Gpt2(gpt2) => {
-                let out = gpt2.forward(&input)?;
+                let out = gpt2.forward(&input, ablation)?;
                 Trace {
                     input,
                     embeddings: out.embeddings,
@@ -247,7 +257,7 @@ impl Model {
             Architecture::Llama(llama) => {
                 let c = &llama.config;
                 let ids = input.checked_indices(c.vocab_size, c.max_position_embeddings)?;
-                let out = llama.forward(&ids)?;
+                let out = llama.forward(&ids, ablation)?;
                 Trace {
                     input,
                     embeddings: out.embeddings,
@@ -290,6 +300,26 @@ impl Model {
         match &self.architecture {
             Architecture::Llama(l) => l.head(),
             _ => self.word_embeddings(),
+        }
+    }
+
+    /// A decoder's final norm (GPT-2's `ln_f`, the llama family's `norm`) applied to rows of
+    /// the residual stream; None for BERT, which has none. (S, H)
+    pub fn final_norm(&self, hidden: &Array2<f32>) -> Option<Array2<f32>> {
+        match &self.architecture {
+            Architecture::Gpt2(g) => Some(g.ln_f.forward(&hidden.view())),
+            Architecture::Llama(l) => Some(l.norm.forward(&hidden.view())),
+            Architecture::Bert(_) => None,
+        }
+    }
+
+    /// A decoder's next-token distribution for rows that have been through the final norm:
+    /// softmax of the output head's logits; None for BERT. (S, V)
+    pub fn head_probs(&self, normed: &Array2<f32>) -> Option<Array2<f32>> {
+        match &self.architecture {
+            Architecture::Gpt2(g) => Some(g.next_token_probs(normed)),
+            Architecture::Llama(l) => Some(l.next_token_probs(normed)),
+            Architecture::Bert(_) => None,
         }
     }
 

@@ -175,6 +175,11 @@ impl TextTokenizer {
         self.inner.id_to_token(id)
     }
 
+    /// The id of a vocabulary entry spelled exactly `token` (e.g. "##ation", "Ġparty").
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
     /// Text for a list of ids, as `decode` joins them (used for readable GPT-2 tokens).
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
         self.inner
