@@ -8,7 +8,8 @@ use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::json;
 use tokenscope_core::analysis::top_tokens;
 use tokenscope_core::generate::Generation;
-use tokenscope_core::{Model, Trace};
+use tokenscope_core::lens::LogitLens;
+use tokenscope_core::{Ablation, Model, Trace};
 
 /// Serialises an n-dimensional array as nested JSON lists, outermost axis first.
 struct Nested<'a, S: Data<Elem = f32>, D: Dimension>(&'a ArrayBase<S, D>);
@@ -68,7 +69,7 @@ fn stack<T: Serialize>(items: Vec<T>) -> Stack<T> {
 pub struct Fields(Option<Vec<String>>);
 
 impl Fields {
-    pub const KNOWN: [&'static str; 24] = [
+    pub const KNOWN: [&'static str; 25] = [
         "model",
         "tokens",
         "ids",
@@ -93,6 +94,7 @@ impl Fields {
         "next_token",
         "next_token.top",
         "one_hot",
+        "logit_lens",
     ];
 
     pub fn parse(spec: Option<&str>) -> Result<Self, String> {
@@ -111,6 +113,13 @@ impl Fields {
             ));
         }
         Ok(Fields(Some(names)))
+    }
+
+    /// Whether `key` was named itself: for costly keys printed only on request.
+    pub fn named(&self, key: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|names| names.iter().any(|n| n == key))
     }
 
     /// Whether `key` (possibly dotted) is printed: named itself, or its parent or child is.
@@ -155,17 +164,31 @@ impl<'w, W: Write> ObjectWriter<'w, W> {
     }
 }
 
+/// What `write_trace` prints besides the trace itself.
+pub struct Extras<'a> {
+    pub top_k: usize,
+    /// The heads switched off, printed as `ablated` when there are any.
+    pub ablation: &'a Ablation,
+    /// Printed as `logit_lens` when given.
+    pub lens: Option<&'a LogitLens>,
+}
+
 pub fn write_trace<W: Write>(
     out: &mut W,
     model: &Model,
     trace: &Trace,
     fields: &Fields,
-    top_k: usize,
+    extras: &Extras,
 ) -> io::Result<()> {
+    let top_k = extras.top_k;
     let input = &trace.input;
+    let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
     let mut obj = ObjectWriter::open(out)?;
     if fields.wants("model") {
         obj.field("model", &model.info())?;
+    }
+    if !extras.ablation.is_empty() {
+        obj.field("ablated", &extras.ablation.to_string())?;
     }
     if fields.wants("tokens") {
         obj.field("tokens", &input.tokens)?;
@@ -277,7 +300,7 @@ pub fn write_trace<W: Write>(
                 .map(|(id, prob)| {
                     json!({
                         "id": id,
-                        "token": model.tokenizer.id_to_token(id).unwrap_or_default(),
+                        "token": token(id),
                         "prob": prob,
                     })
                 })
@@ -292,6 +315,23 @@ pub fn write_trace<W: Write>(
             .map(|&id| model.one_hot_facts(id))
             .collect();
         obj.field("one_hot", &facts)?;
+    }
+    if let Some(lens) = extras.lens {
+        let rows: Vec<Vec<Vec<serde_json::Value>>> = lens
+            .cells
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|cell| {
+                        cell.top
+                            .iter()
+                            .map(|&(id, prob)| json!({"id": id, "token": token(id), "prob": prob}))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        obj.field("logit_lens", &rows)?;
     }
     obj.close()?;
     out.write_all(b"\n")
@@ -330,6 +370,28 @@ pub fn write_generation<W: Write>(
         "generated_ids": run.generated_ids,
         "text": continuation,
         "steps": steps,
+    });
+    serde_json::to_writer(&mut *out, &value).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// `tokenscope neighbours`: the token looked up and its nearest tokens by cosine.
+pub fn write_neighbours<W: Write>(
+    out: &mut W,
+    model: &Model,
+    id: u32,
+    near: &[(u32, f32)],
+) -> io::Result<()> {
+    let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
+    let value = json!({
+        "id": id,
+        "token": token(id),
+        "space": "static embedding table (cosine of rows)",
+        "neighbours": near.iter().map(|&(id, cosine)| json!({
+            "id": id,
+            "token": token(id),
+            "cosine": cosine,
+        })).collect::<Vec<_>>(),
     });
     serde_json::to_writer(&mut *out, &value).map_err(io::Error::other)?;
     out.write_all(b"\n")

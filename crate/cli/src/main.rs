@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use tokenscope_core::bundle::{convert_shards, BundleDtype};
 use tokenscope_core::checkpoint::{read_dir, Checkpoint};
 use tokenscope_core::generate::{generate, Sampling};
-use tokenscope_core::{Model, Precision};
+use tokenscope_core::lens::logit_lens;
+use tokenscope_core::neighbours::{token_for_word, VocabularyIndex};
+use tokenscope_core::{Ablation, Model, Precision};
 
 /// The embedded default model, found from the source tree so the binary works from any cwd.
 const DEFAULT_MODEL: &str = concat!(
@@ -53,8 +55,28 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         top: usize,
         /// Print only these comma-separated keys (e.g. tokens,ids,attentions or qkv.query).
+        /// `logit_lens` (GPT models: the top --top tokens of every layer at every position,
+        /// [L+1][S]) is printed only when named here.
         #[arg(long)]
         fields: Option<String>,
+        /// Switch these attention heads off (layer.head, from 0, comma-separated, e.g.
+        /// 0.1,2.3): their outputs are zeroed before the layer's output projection, and
+        /// every printed number is what the model computes without them.
+        #[arg(long, default_value = "")]
+        ablate: String,
+    },
+    /// The tokens nearest a token in the model's static embedding table, by cosine.
+    Neighbours {
+        /// Model folder (any supported type).
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: PathBuf,
+        /// A word (as it starts a word in running text, e.g. party → GPT-2's "Ġparty") or a
+        /// vocabulary entry spelled exactly (e.g. ##ation).
+        #[arg(long)]
+        token: String,
+        /// How many neighbours to list.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
     },
     /// Continue a text with a GPT model, greedy or sampled; prints the continuation.
     Generate {
@@ -125,7 +147,16 @@ fn main() -> ExitCode {
             pair,
             top,
             fields,
-        } => inspect(&model, &text, pair.as_deref(), top, fields.as_deref()),
+            ablate,
+        } => inspect(
+            &model,
+            &text,
+            pair.as_deref(),
+            top,
+            fields.as_deref(),
+            &ablate,
+        ),
+        Command::Neighbours { model, token, k } => neighbours(&model, &token, k),
         Command::Convert { from, to, dtype } => convert(&from, &to, &dtype),
         Command::Train(args) => train::train(&args),
         Command::Generate {
@@ -170,13 +201,46 @@ fn inspect(
     pair: Option<&str>,
     top: usize,
     fields: Option<&str>,
+    ablate: &str,
 ) -> Result<(), String> {
     let fields = json::Fields::parse(fields)?;
+    let ablation = Ablation::parse(ablate).map_err(|e| format!("--ablate: {e}"))?;
     let model = load(dir)?;
-    let trace = model.trace(text, pair).map_err(|e| e.to_string())?;
+    ablation
+        .check(model.config.num_layers(), model.config.num_heads())
+        .map_err(|e| format!("--ablate: {e}"))?;
+    let input = model.tokenize(text, pair).map_err(|e| e.to_string())?;
+    let trace = model
+        .trace_ablated(input, &ablation)
+        .map_err(|e| e.to_string())?;
+    let lens = if fields.named("logit_lens") {
+        Some(logit_lens(&model, &trace, top).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let extras = json::Extras {
+        top_k: top,
+        ablation: &ablation,
+        lens: lens.as_ref(),
+    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    json::write_trace(&mut out, &model, &trace, &fields, top)
+    json::write_trace(&mut out, &model, &trace, &fields, &extras)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing JSON: {e}"))
+}
+
+fn neighbours(dir: &Path, word: &str, k: usize) -> Result<(), String> {
+    let model = load(dir)?;
+    let id = token_for_word(&model, word).map_err(|e| format!("--token: {e}"))?;
+    let table = model.word_embeddings();
+    let vector = table
+        .row(id as usize)
+        .ok_or_else(|| format!("--token: id {id} has no embedding row"))?;
+    let near = VocabularyIndex::new(&model).nearest(table, vector.view(), k, &[id]);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    json::write_neighbours(&mut out, &model, id, &near)
         .and_then(|()| out.flush())
         .map_err(|e| format!("writing JSON: {e}"))
 }
