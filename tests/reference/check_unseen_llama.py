@@ -35,8 +35,12 @@ TEXTS = [
     "Mary's 3 cats, 27 dogs and 1000 fish all live at 42 Elm St.",
     "学生们 celebrate 🎓 — the party's over, isn't it?",
 ]
-KEYS = ["attentions", "hidden_states", "qkv.query", "qkv.key", "qkv.value",
-        "qkv.query_unrotated", "qkv.key_unrotated", "scores"]
+# The project's tolerances for these models: attentions, q/k/v and next-token probabilities
+# within 1e-5; hidden states within 1e-4, and the raw scores with them (both grow with the
+# residual stream, and f32 rounding of two summation orders grows with them).
+LIMITS = {"attentions": 1e-5, "qkv.query": 1e-5, "qkv.key": 1e-5, "qkv.value": 1e-5,
+          "qkv.query_unrotated": 1e-5, "qkv.key_unrotated": 1e-5,
+          "hidden_states": 1e-4, "scores": 1e-4}
 
 
 def to_hub_style(folder: Path) -> None:
@@ -118,7 +122,7 @@ def main():
                 ours = inspect(folder, text)
                 assert ours["ids"] == meta["ids"], (ours["ids"], meta["ids"])
                 # One key at a time, so a difference in one still lets the others print.
-                ok &= all([compare(label, ours, ref, 1e-5, [key]) for key in KEYS])
+                ok &= all([compare(label, ours, ref, limit, [key]) for key, limit in LIMITS.items()])
                 top = torch.topk(ref["next_token_probs"][-1], 10)
                 ours_top = ours["next_token"]["top"]
                 assert [e["id"] for e in ours_top] == top.indices.tolist(), "next-token ranking"
