@@ -15,6 +15,7 @@
 //! | token ids on a number line (why not raw ids) | [`id_line`]     | [`id_line::draw_id_line`] |
 //! | a model's loss falling as it trains         | [`loss_curve`]  | [`draw_loss_curve`]  |
 //! | a model's block beside GPT-2's (architecture) | [`block_diagram`] | [`draw_block_diagram`] |
+//! | the logit lens (a word per layer × position) | [`token_grid`] | [`draw_token_grid`] |
 
 pub mod bars;
 pub mod block_diagram;
@@ -31,6 +32,7 @@ pub mod palette;
 pub mod strips;
 pub mod text;
 mod ticks;
+pub mod token_grid;
 pub mod vector;
 
 pub use block_diagram::{diagram_height, draw_block_diagram, BlockBox, BlockColumn, BlockDiagram};
@@ -42,6 +44,7 @@ pub use loss_curve::{draw_loss_curve, LossCurve, LossSeries};
 pub use model_view::{draw_model_view, ModelLayout, ModelView};
 pub use neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
 pub use palette::{Palette, Theme};
+pub use token_grid::{draw_token_grid, TokenGrid};
 pub use vector::{draw_one_hot, draw_vector, OneHot, VectorLayout, VectorStrip};
 
 /// Drawing failed in the backend (a canvas that vanished, a full disk for SVG).

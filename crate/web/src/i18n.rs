@@ -387,9 +387,13 @@ const TEXTS: &[(&str, &str, &str)] = &[
 pub const MISSING: &str = "⚠ missing text";
 
 /// The text for `key` in `lang`.
+/// Every (key, English, Chinese): the page's own words, then the "why" tools'.
+fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TEXTS.iter().chain(crate::i18n_why::WHY_TEXTS)
+}
+
 pub fn text(lang: Lang, key: &str) -> &'static str {
-    TEXTS
-        .iter()
+    all_texts()
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, zh)| match lang {
             Lang::En => *en,
@@ -400,7 +404,7 @@ pub fn text(lang: Lang, key: &str) -> &'static str {
 
 /// Whether `key` has a text in both languages.
 pub fn has(key: &str) -> bool {
-    TEXTS.iter().any(|(k, _, _)| *k == key)
+    all_texts().any(|(k, _, _)| *k == key)
 }
 
 #[cfg(test)]
@@ -412,7 +416,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_both_languages_are_filled() {
         let mut seen = HashSet::new();
-        for (key, en, zh) in TEXTS {
+        for (key, en, zh) in all_texts() {
             assert!(seen.insert(*key), "duplicate key {key}");
             assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{key}");
         }

@@ -10,6 +10,7 @@ mod replies;
 mod selection;
 pub mod train;
 mod url;
+mod why;
 
 pub use data::*;
 pub use generate::{DecodingField, MAX_GENERATED};
@@ -40,6 +41,8 @@ pub struct ViewNeeds {
     pub training_record: bool,
     /// The link carries the decoding settings (temperature, top-k, top-p, seed).
     pub decoding: bool,
+    /// The logit lens of the shown sentence (GPT models).
+    pub lens: bool,
 }
 
 impl ViewNeeds {
@@ -49,6 +52,7 @@ impl ViewNeeds {
         rotary_qkv: false,
         training_record: false,
         decoding: false,
+        lens: false,
     };
 }
 
@@ -115,6 +119,8 @@ pub enum Msg {
     Layer(usize),
     Head(usize),
     Depth(usize),
+    /// A row of the logit lens (a layer, or the output).
+    LensRow(usize),
     Filter(PairFilter),
     /// Open one head of one layer in the head view (a click in the model view).
     OpenHead {
@@ -209,6 +215,8 @@ pub struct Requests {
     pub generating: bool,
     /// The last q/k/v detail asked for.
     pub qkv_asked: Option<QkvAsked>,
+    /// The last logit lens asked for: analysis number and sentence.
+    pub lens_asked: Option<(u64, crate::protocol::SentenceKey)>,
 }
 
 /// Everything the page knows.
@@ -224,6 +232,9 @@ pub struct PageModel {
     pub analysis: Option<Analysis>,
     pub chips: Vec<Chip>,
     pub qkv: Option<QkvDetail>,
+    pub lens: Option<crate::protocol::LensData>,
+    /// The lens row clicked (None: the model's own output).
+    pub lens_row: Option<usize>,
     pub positions: Option<PositionTable>,
     pub generation: Option<Generation>,
     /// How many tokens the generate view has asked for (Step adds one, Run asks for all).
@@ -271,6 +282,8 @@ impl PageModel {
             analysis: None,
             chips: Vec::new(),
             qkv: None,
+            lens: None,
+            lens_row: None,
             positions: None,
             generation: None,
             gen_steps: 0,
@@ -368,6 +381,7 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
             vec![Effect::Render]
         }
         Msg::Filter(filter) => model.set_filter(filter),
+        Msg::LensRow(row) => model.set_lens_row(row),
         Msg::OpenHead { layer, head } => model.open_head(layer, head),
         Msg::ToggleHead(head) => model.toggle_head(head),
         Msg::SoloHead(head) => model.solo_head(head),

@@ -35,6 +35,7 @@ impl PageModel {
             Reply::Ready(facts) => self.on_ready(facts),
             Reply::Analysis(analysis) => self.on_analysis(analysis),
             Reply::Qkv(detail) => self.on_qkv(detail),
+            Reply::Lens(lens) => self.on_lens(lens),
             Reply::Generation(generation) => self.on_generation(generation),
             Reply::Positions(table) => {
                 self.positions = Some(table);
@@ -77,6 +78,8 @@ impl PageModel {
         }
         self.analysis = None;
         self.qkv = None;
+        self.lens = None;
+        self.lens_row = None;
         self.generation = None;
         self.gen_steps = 0;
         self.positions = None;
@@ -244,6 +247,7 @@ impl PageModel {
                 }
             }
         }
+        effects.extend(self.lens_due());
         if needs.training_record && self.facts.is_some() {
             if let Some(folder) = self.state.model.clone() {
                 if self.training_for.as_ref() != Some(&folder) {

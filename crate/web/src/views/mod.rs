@@ -9,6 +9,7 @@ mod generate;
 mod heads;
 pub mod kit;
 mod learning;
+mod lens;
 mod loss;
 mod next;
 mod one_hot;
@@ -42,6 +43,7 @@ named_enum! {
         Qkv = "neuron",
         Position = "position",
         Next = "next",
+        Lens = "lens",
         Generate = "generate",
         Learning = "learn",
         Architecture = "architecture",
@@ -88,6 +90,10 @@ macro_rules! with_panel {
             }
             View::Next => {
                 type $panel = next::Next;
+                $body
+            }
+            View::Lens => {
+                type $panel = lens::Lens;
                 $body
             }
             View::Generate => {

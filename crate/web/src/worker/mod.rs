@@ -132,6 +132,7 @@ mod wasm {
             match request {
                 Request::Analyze { seq, .. }
                 | Request::Qkv { seq, .. }
+                | Request::Lens { seq, .. }
                 | Request::Generate { seq, .. } => post(&still_loading(seq)),
                 Request::Benchmark { .. } => post(&still_loading(0)),
                 _ => {}

@@ -303,6 +303,15 @@ pub fn generation(
 }
 
 impl Session {
+    /// The trace of one sentence of the last analysis.
+    fn trace(&self, sentence: SentenceKey) -> Result<&Trace, String> {
+        self.traces
+            .iter()
+            .find(|(key, _)| *key == sentence)
+            .map(|(_, trace)| trace)
+            .ok_or_else(|| format!("no sentence {} in the last analysis", sentence.name()))
+    }
+
     /// The q/k/v detail of one head for one query token.
     pub fn qkv(
         &self,
@@ -314,12 +323,7 @@ impl Session {
         token: usize,
     ) -> Result<QkvDetail, String> {
         let causal = model.info().causal;
-        let trace = self
-            .traces
-            .iter()
-            .find(|(key, _)| *key == sentence)
-            .map(|(_, trace)| trace)
-            .ok_or_else(|| format!("no sentence {} in the last analysis", sentence.name()))?;
+        let trace = self.trace(sentence)?;
         let layer_trace = trace
             .layers
             .get(layer)
@@ -418,6 +422,9 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
                 .map_or_else(failed(seq), Reply::Generation)
         }
         Request::Positions => Reply::Positions(positions(model)),
+        Request::Lens { seq, sentence } => session
+            .lens(model, seq, sentence)
+            .map_or_else(failed(seq), Reply::Lens),
         Request::Load { .. }
         | Request::LoadUrls { .. }
         | Request::Train(_)
@@ -427,3 +434,4 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
 
 #[cfg(test)]
 mod tests;
+mod why;

@@ -1,0 +1,68 @@
+//! The page's side of the "why" tools: asking for the logit lens while its view is shown,
+//! keeping the answer that matches the text on screen, and the lens row a click chose.
+
+use super::{Effect, PageModel};
+use crate::protocol::{LensData, Request, SentenceKey};
+
+impl PageModel {
+    /// The sentence the lens reads: the selected token's (A or B; a GPT runs no pair).
+    pub fn lens_sentence(&self) -> SentenceKey {
+        self.selected_chip()
+            .map(|c| c.source)
+            .filter(|&key| key != SentenceKey::Pair)
+            .unwrap_or(SentenceKey::A)
+    }
+
+    /// The lens, if the worker's answer is for the text and sentence on screen now.
+    pub fn current_lens(&self) -> Option<&LensData> {
+        let key = self.lens_sentence();
+        self.lens
+            .as_ref()
+            .filter(|l| l.seq == self.requests.seq && l.sentence == key)
+    }
+
+    /// The lens row whose table is shown: the one clicked, else the model's own output.
+    pub fn lens_row(&self) -> Option<usize> {
+        let rows = self.current_lens()?.cells.len();
+        Some(
+            self.lens_row
+                .filter(|&r| r < rows)
+                .unwrap_or(rows.checked_sub(1)?),
+        )
+    }
+
+    pub(super) fn set_lens_row(&mut self, row: usize) -> Vec<Effect> {
+        self.lens_row = Some(row);
+        vec![Effect::Render]
+    }
+
+    pub(super) fn on_lens(&mut self, lens: LensData) -> Vec<Effect> {
+        if lens.seq != self.requests.seq {
+            return Vec::new();
+        }
+        self.lens = Some(lens);
+        vec![Effect::Render]
+    }
+
+    /// Asks for the lens of the shown sentence once per analysis, while the lens view is
+    /// on screen with a GPT loaded (it runs the output head once per layer).
+    pub(super) fn lens_due(&mut self) -> Option<Effect> {
+        if !self.needs().lens
+            || !self.causal()
+            || self.requests.analysis_in_flight
+            || self.analysis.is_none()
+            || self.current_lens().is_some()
+        {
+            return None;
+        }
+        let ask = (self.requests.seq, self.lens_sentence());
+        if self.requests.lens_asked == Some(ask) {
+            return None;
+        }
+        self.requests.lens_asked = Some(ask);
+        Some(Effect::Send(Request::Lens {
+            seq: ask.0,
+            sentence: ask.1,
+        }))
+    }
+}

@@ -1,0 +1,45 @@
+// The "why" tools in the page: the logit lens of the embedded GPT equal to
+// `tokenscope inspect --fields logit_lens`, in English and Chinese, with screenshots.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  ROOT, SHOTS, CELEBRATION, CLI, link, openPage, settle, readTable,
+} from './helpers.mjs';
+
+const GPT = join(ROOT, 'assets', 'models', 'tokenscope-gpt');
+
+function cliLens(text) {
+  const out = execFileSync(CLI, ['inspect', '--model', GPT, '--text', text, '--top', '10', '--fields', 'tokens,logit_lens']);
+  return JSON.parse(out.toString());
+}
+
+/** A token as the page writes it: GPT-2's Ġ, Ċ and ĉ as ␣, ↵ and ⇥. */
+const readable = (token) => token.replaceAll('Ġ', '␣').replaceAll('Ċ', '↵').replaceAll('ĉ', '⇥');
+
+test('the logit lens shows every layer\'s first guess as the CLI computes it, in both languages', async () => {
+  for (const lang of ['en', 'zh']) {
+    const { page, context, problems } = await openPage(link({ view: 'lens', model: 'models/tokenscope-gpt', token: '4', lang }));
+    await page.waitForSelector('#lens-table table');
+    const grid = await readTable(page, '#lens-table table');
+    const cli = cliLens(CELEBRATION);
+    assert.equal(grid.rows.length, cli.logit_lens.length, 'a row per layer and the output');
+    for (const [r, row] of cli.logit_lens.entries()) {
+      for (const [i, cell] of row.entries()) {
+        const top = cell[0];
+        assert.equal(grid.cells[r][i], `${readable(top.token)} ${top.prob.toFixed(4)}`, `row ${r} position ${i}`);
+      }
+    }
+    // A click on a cell of the first row opens its top 10.
+    const box = await page.locator('#canvas-lens').boundingBox();
+    const layout = await page.locator('#canvas-lens').evaluate((c) => ({ w: c.width, h: c.height }));
+    assert.ok(box && layout.w > 0);
+    await page.locator('#lens-cell-table table').waitFor();
+    const output = await page.locator('#lens-cell-table table').getAttribute('data-row');
+    assert.equal(output, String(cli.logit_lens.length - 1), 'the output row at first');
+    await page.screenshot({ path: join(SHOTS, `lens-${lang}.png`), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
