@@ -25,11 +25,20 @@ pub fn with_residual(attention: &Array2<f32>) -> Array2<f32> {
 /// i's representation after layer l draws on each input token; each row sums to 1. Products
 /// are taken in f64. L × (S, S)
 pub fn attention_rollout(layers: &[LayerTrace]) -> Vec<Array2<f32>> {
-    let mut rolled: Option<Array2<f64>> = None;
-    layers
+    let means: Vec<Array2<f32>> = layers
         .iter()
-        .map(|layer| {
-            let step = with_residual(&mean_over_heads(&layer.attention)).mapv(f64::from);
+        .map(|layer| mean_over_heads(&layer.attention))
+        .collect();
+    rollout_of_means(&means)
+}
+
+/// Rollout from each layer's head-averaged attention (S, S), as `attention_rollout`.
+pub fn rollout_of_means(means: &[Array2<f32>]) -> Vec<Array2<f32>> {
+    let mut rolled: Option<Array2<f64>> = None;
+    means
+        .iter()
+        .map(|mean| {
+            let step = with_residual(mean).mapv(f64::from);
             let next = match &rolled {
                 Some(below) => step.dot(below),
                 None => step,

@@ -22,4 +22,10 @@ pub(crate) const WHY_TEXTS: &[(&str, &str, &str)] = &[
     ("lens-next-top", "The token that really came next, “{next}”, first tops a row at “{row}”.", "实际出现的下一个词元“{next}”，最早在“{row}”这一行成为首选。"),
     ("lens-next-never", "The token that really came next, “{next}”, tops no row.", "实际出现的下一个词元“{next}”，在任何一行都不是首选。"),
     ("lens-canvas", "The logit lens: the first guess for the next token after every layer at every position", "Logit 透镜：每一层、每个位置对下一个词元的首选"),
+    ("rollout-title", "attention rollout: what its vector draws on after each layer", "注意力展开（rollout）：每层之后它的向量取自哪些词元"),
+    ("rollout-after", "After the last layer,", "经过最后一层，"),
+    ("rollout-draws", "draws most on (attention rollout, itself included: the residual path keeps half of each step):", "最多取自（注意力展开，含它自己：残差通路在每一步保留一半）："),
+    ("h-rollout", "Attention rollout", "注意力展开（rollout）"),
+    ("lead-rollout", "Rollout (Abnar & Zuidema 2020) follows attention down through every layer: each layer's attention averaged over the heads, plus the residual path as half of each step, multiplied from the first layer up. Row l says how much the selected token's vector after layer l draws on each input token.", "注意力展开（Abnar 与 Zuidema，2020）沿着每一层追溯注意力：每层对所有头取平均，再把残差通路算作每一步的一半，从第一层起逐层相乘。第 l 行表示选中词元在第 l 层之后的向量取自各输入词元的比例。"),
+    ("rollout-canvas", "Attention rollout of the selected token, layer by layer", "选中词元逐层的注意力展开"),
 ];
