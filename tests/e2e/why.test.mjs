@@ -43,3 +43,38 @@ test('the logit lens shows every layer\'s first guess as the CLI computes it, in
     await context.close();
   }
 });
+
+function cliNext(text, ablate) {
+  const args = ['inspect', '--model', GPT, '--text', text, '--top', '50', '--fields', 'tokens,next_token'];
+  if (ablate) args.push('--ablate', ablate);
+  return JSON.parse(execFileSync(CLI, args).toString());
+}
+
+test('heads switched off: the link keeps them, every view says so, and the numbers are the CLI\'s --ablate', async () => {
+  for (const lang of ['en', 'zh']) {
+    const url = link({ view: 'ablate', model: 'models/tokenscope-gpt', ablate: '0.1,2.3', lang });
+    const { page, context, problems } = await openPage(url);
+    await page.waitForSelector('#ablate-table table');
+    assert.equal(await page.locator('#ablation-banner').isVisible(), true, 'the banner shows');
+    const table = await readTable(page, '#ablate-table table');
+    // The last position's comparison: before = every head on, after = --ablate 0.1,2.3.
+    const before = cliNext(CELEBRATION);
+    const after = cliNext(CELEBRATION, '0.1,2.3');
+    const prob = (run, label) => run.next_token.top.find((t) => readable(t.token) === label)?.prob;
+    for (const [r, label] of table.rows.entries()) {
+      const b = prob(before, label);
+      const a = prob(after, label);
+      if (b !== undefined) assert.equal(table.cells[r][0], b.toFixed(4), `${label} before`);
+      if (a !== undefined) assert.equal(table.cells[r][1], a.toFixed(4), `${label} after`);
+    }
+    assert.ok(new URL(page.url()).searchParams.get('ablate') === '0.1,2.3', 'the link keeps the heads');
+    await page.screenshot({ path: join(SHOTS, `ablate-${lang}.png`), fullPage: true });
+    // Switching every head back on takes the banner away and empties the comparison.
+    await page.click('#ablation-clear');
+    await settle(page);
+    assert.equal(await page.locator('#ablation-banner').isVisible(), false);
+    assert.equal(new URL(page.url()).searchParams.get('ablate'), null);
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});

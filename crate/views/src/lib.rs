@@ -15,6 +15,7 @@
 //! | token ids on a number line (why not raw ids) | [`id_line`]     | [`id_line::draw_id_line`] |
 //! | a model's loss falling as it trains         | [`loss_curve`]  | [`draw_loss_curve`]  |
 //! | a model's block beside GPT-2's (architecture) | [`block_diagram`] | [`draw_block_diagram`] |
+//! | next token with heads on and off (ablation) | [`paired_bars`] | [`draw_paired_bars`] |
 //! | the logit lens (a word per layer × position) | [`token_grid`] | [`draw_token_grid`] |
 
 pub mod bars;
@@ -28,6 +29,7 @@ pub mod line_chart;
 pub mod loss_curve;
 pub mod model_view;
 pub mod neuron_view;
+pub mod paired_bars;
 pub mod palette;
 pub mod strips;
 pub mod text;
@@ -43,6 +45,7 @@ pub use line_chart::{draw_line_chart, LineChart, Series};
 pub use loss_curve::{draw_loss_curve, LossCurve, LossSeries};
 pub use model_view::{draw_model_view, ModelLayout, ModelView};
 pub use neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
+pub use paired_bars::{draw_paired_bars, PairedBars};
 pub use palette::{Palette, Theme};
 pub use token_grid::{draw_token_grid, TokenGrid};
 pub use vector::{draw_one_hot, draw_vector, OneHot, VectorLayout, VectorStrip};

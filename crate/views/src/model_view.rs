@@ -28,6 +28,8 @@ pub struct ModelView<'a> {
     /// Grouped-query attention: consecutive heads sharing one key/value head, with the
     /// label of a group ("K/V"). None when every head has its own.
     pub kv_groups: Option<(usize, &'a str)>,
+    /// (layer, head) switched off: crossed out in red.
+    pub off: &'a [(usize, usize)],
 }
 
 /// Where the thumbnails landed, so a pointer position can be turned back into a head.
@@ -220,6 +222,14 @@ pub fn draw_model_view<DB: DrawingBackend>(
             (left - 8, (y + thumb / 2.0).round() as i32),
             label_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
         ))?;
+    }
+    for &(layer, head) in view.off.iter().filter(|&&(l, h)| l < layers && h < heads) {
+        let (x, y) = layout.origin(layer, head);
+        let (x0, y0) = (x.round() as i32, y.round() as i32);
+        let (x1, y1) = ((x + thumb).round() as i32, (y + thumb).round() as i32);
+        let red = RGBColor(200, 40, 40).stroke_width(3);
+        area.draw(&PathElement::new(vec![(x0, y0), (x1, y1)], red))?;
+        area.draw(&PathElement::new(vec![(x0, y1), (x1, y0)], red))?;
     }
     if let Some((layer, head)) = view.selected.filter(|&(l, h)| l < layers && h < heads) {
         let (x, y) = layout.origin(layer, head);

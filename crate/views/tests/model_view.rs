@@ -23,6 +23,7 @@ fn every_head_of_every_layer_draws_from_the_model() {
         layer_label: "Layer",
         head_label: "Head",
         kv_groups: None,
+        off: &[],
     };
     let started = std::time::Instant::now();
     let (svg, layout) = render((1000, 560), |root| draw_model_view(root, &view));
@@ -75,6 +76,7 @@ fn causal_model_view(tokens: usize, theme: Theme, size: (u32, u32)) -> (String, 
         layer_label: "层",
         head_label: "头",
         kv_groups: None,
+        off: &[],
     };
     let (svg, layout) = render(size, |root| draw_model_view(root, &view));
     (svg, layout.expect("draws"))
@@ -211,6 +213,7 @@ fn mismatched_layers_are_an_error_not_a_panic() {
             layer_label: "Layer",
             head_label: "Head",
             kv_groups: None,
+            off: &[],
         };
         render((400, 300), |root| draw_model_view(root, &view))
             .1
@@ -239,6 +242,7 @@ fn shared_key_value_heads_are_bracketed_over_their_heads() {
         layer_label: "Layer",
         head_label: "Head",
         kv_groups,
+        off: &[],
     };
     let (plain, plain_layout) = render((1000, 560), |root| draw_model_view(root, &view(None)));
     let (grouped, layout) = render((1000, 560), |root| {

@@ -243,6 +243,7 @@ mod tests {
             attention: Vec::new(),
             embeddings: Vec::new(),
             predictions: Vec::new(),
+            baseline: None,
         }
     }
 

@@ -121,6 +121,15 @@ pub enum Msg {
     Depth(usize),
     /// A row of the logit lens (a layer, or the output).
     LensRow(usize),
+    /// Switch one head off, or back on.
+    ToggleAblate {
+        layer: usize,
+        head: usize,
+    },
+    /// Switch the layer bar's head off, or back on.
+    ToggleShownHead,
+    /// Switch every head back on.
+    ClearAblation,
     Filter(PairFilter),
     /// Open one head of one layer in the head view (a click in the model view).
     OpenHead {
@@ -382,6 +391,9 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         }
         Msg::Filter(filter) => model.set_filter(filter),
         Msg::LensRow(row) => model.set_lens_row(row),
+        Msg::ToggleAblate { layer, head } => model.toggle_ablate(layer, head),
+        Msg::ToggleShownHead => model.toggle_ablate(model.state.layer, model.state.head),
+        Msg::ClearAblation => model.set_ablation(tokenscope_core::Ablation::none()),
         Msg::OpenHead { layer, head } => model.open_head(layer, head),
         Msg::ToggleHead(head) => model.toggle_head(head),
         Msg::SoloHead(head) => model.solo_head(head),

@@ -204,6 +204,7 @@ impl PageModel {
                 a: self.state.a.clone(),
                 b: self.state.b.clone(),
                 pair: self.state.pair,
+                ablate: self.state.ablate.heads().collect(),
             }),
             Effect::Render,
         ]

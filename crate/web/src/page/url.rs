@@ -3,6 +3,7 @@
 
 pub use crate::i18n::Lang;
 use crate::named_enum;
+use tokenscope_core::Ablation;
 
 named_enum! {
     /// The head view's filter when A and B run as one pair; the names are the link's
@@ -69,6 +70,9 @@ pub struct PageState {
     /// A model folder on this site (`models/gpt2`), loaded instead of the embedded model;
     /// None for the embedded model (and for opened files, which a link cannot carry).
     pub model: Option<String>,
+    /// Attention heads switched off (`ablate=0.1,2.3`): every view shows the model
+    /// without them.
+    pub ablate: Ablation,
 }
 
 impl PageState {
@@ -91,13 +95,14 @@ impl PageState {
             top_p: 0.95,
             seed: 0,
             model: None,
+            ablate: Ablation::none(),
         }
     }
 
     /// Every query key a link may carry.
-    pub const KEYS: [&'static str; 16] = [
+    pub const KEYS: [&'static str; 17] = [
         "a", "b", "model", "pair", "layer", "head", "view", "token", "lang", "theme", "filter",
-        "depth", "temp", "topk", "topp", "seed",
+        "depth", "temp", "topk", "topp", "seed", "ablate",
     ];
 
     /// Reads URL query pairs over the defaults. Unknown keys and unreadable values (a view
@@ -140,6 +145,7 @@ impl PageState {
                 }
                 "seed" => state.seed = value.parse().unwrap_or(state.seed),
                 "model" => state.model = hosted_folder(value, "").ok(),
+                "ablate" => state.ablate = Ablation::parse(value).unwrap_or_default(),
                 _ => {}
             }
         }
@@ -172,6 +178,9 @@ impl PageState {
         if self.depth != 0 {
             pairs.push(("depth", self.depth.to_string()));
         }
+        if !self.ablate.is_empty() {
+            pairs.push(("ablate", self.ablate.to_string()));
+        }
         if decoding {
             pairs.push(("temp", self.temperature.to_string()));
             pairs.push(("topk", self.top_k.to_string()));
@@ -187,6 +196,11 @@ impl PageState {
         self.layer = self.layer.min(num_layers.saturating_sub(1));
         self.head = self.head.min(num_heads.saturating_sub(1));
         self.depth = self.depth.min(num_layers + 1);
+        self.ablate = Ablation::new(
+            self.ablate
+                .heads()
+                .filter(|&(l, h)| l < num_layers && h < num_heads),
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::{Effect, PageModel};
 use crate::protocol::{LensData, Request, SentenceKey};
+use tokenscope_core::Ablation;
 
 impl PageModel {
     /// The sentence the lens reads: the selected token's (A or B; a GPT runs no pair).
@@ -34,6 +35,27 @@ impl PageModel {
     pub(super) fn set_lens_row(&mut self, row: usize) -> Vec<Effect> {
         self.lens_row = Some(row);
         vec![Effect::Render]
+    }
+
+    /// Switches a head of the loaded model off or back on; every view is recomputed.
+    pub(super) fn toggle_ablate(&mut self, layer: usize, head: usize) -> Vec<Effect> {
+        let Some(facts) = &self.facts else {
+            return Vec::new();
+        };
+        if layer >= facts.num_layers || head >= facts.num_heads {
+            return Vec::new();
+        }
+        let mut ablation = self.state.ablate.clone();
+        ablation.toggle(layer, head);
+        self.set_ablation(ablation)
+    }
+
+    pub(super) fn set_ablation(&mut self, ablation: Ablation) -> Vec<Effect> {
+        if ablation == self.state.ablate {
+            return Vec::new();
+        }
+        self.state.ablate = ablation;
+        self.schedule_analysis()
     }
 
     pub(super) fn on_lens(&mut self, lens: LensData) -> Vec<Effect> {

@@ -32,13 +32,16 @@ pub enum Request {
     /// `model.safetensors.index.json` and its shards) from `folder` (same origin) and make
     /// that the worker's model.
     Load { folder: String, name: String },
-    /// Run the model on A (and B: separately, and as a pair when `pair`). `seq` lets the
-    /// page drop answers to text it has since replaced.
+    /// Run the model on A (and B: separately, and as a pair when `pair`) with the heads in
+    /// `ablate` (layer, head) switched off. `seq` lets the page drop answers to text it has
+    /// since replaced.
     Analyze {
         seq: u64,
         a: String,
         b: String,
         pair: bool,
+        #[serde(default)]
+        ablate: Vec<(usize, usize)>,
     },
     /// Fetch a model from URLs (blob: URLs of files the user picked or dropped, or
     /// same-origin addresses) and make it the worker's model. `weights` are (file name,
@@ -135,6 +138,32 @@ pub struct SentenceData {
     /// GPT models: the prediction after every position. Empty for BERT.
     #[serde(default)]
     pub predictions: Vec<Prediction>,
+    /// With heads switched off: the same sentence run with every head on, to compare.
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
+}
+
+/// One candidate next token with every head on (`before`) and with the heads off (`after`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NextPair {
+    pub id: u32,
+    pub token: String,
+    pub before: f32,
+    pub after: f32,
+}
+
+/// With heads switched off, what the model computes with all of them, and the final vectors
+/// both ways (the views above draw the ablated run).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Baseline {
+    /// GPT models, after every position: the five most probable next tokens of each run
+    /// (together), with both runs' probabilities, most probable with every head on first.
+    /// Empty for BERT.
+    pub next: Vec<Vec<NextPair>>,
+    /// Each token's last hidden state with every head on. (S, hidden) row-major
+    pub final_vectors: Vec<f32>,
+    /// The same with the heads off. (S, hidden) row-major
+    pub ablated_final_vectors: Vec<f32>,
 }
 
 /// Cosine similarity of every token of `rows` with every token of `cols` at every depth:
@@ -393,6 +422,14 @@ impl Reply {
                 analysis.sentences.iter().all(|s| {
                     all(&s.attention)
                         && all(&s.embeddings)
+                        && s.baseline.iter().all(|b| {
+                            all(&b.final_vectors)
+                                && all(&b.ablated_final_vectors)
+                                && b.next
+                                    .iter()
+                                    .flatten()
+                                    .all(|p| p.before.is_finite() && p.after.is_finite())
+                        })
                         && s.predictions
                             .iter()
                             .all(|p| p.top.iter().all(prob) && p.actual.iter().all(prob))
@@ -465,6 +502,7 @@ mod tests {
                 a: "a \"quoted\" <b>text</b> 派对".into(),
                 b: String::new(),
                 pair: true,
+                ablate: vec![(0, 1), (2, 3)],
             },
             Request::Qkv {
                 seq: 8,
@@ -516,6 +554,7 @@ mod tests {
                     }],
                     actual: None,
                 }],
+                baseline: None,
             }],
             similarity: Some(Similarity {
                 rows: SentenceKey::A,

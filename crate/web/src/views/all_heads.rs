@@ -39,6 +39,7 @@ impl Panel for AllHeads {
         if layers.is_empty() {
             return message(area, model, &model.too_long_message());
         }
+        let off: Vec<(usize, usize)> = model.state.ablate.heads().collect();
         let layout = draw_model_view(
             area,
             &ModelView {
@@ -52,6 +53,7 @@ impl Panel for AllHeads {
                     facts.num_heads / facts.num_kv_heads.max(1),
                     model.t("kv-short"),
                 )),
+                off: &off,
             },
         )?;
         Ok(Hit::Grid(layout).into())

@@ -51,6 +51,12 @@ pub const CONTROLS: &[Control] = &[
         data: Some("action"),
         to_msg: |i| (i.data.as_deref() == Some("use-gpt")).then_some(Msg::UseGpt),
     },
+    Control::on("ablate-head", UiEvent::Click, |_| {
+        Some(Msg::ToggleShownHead)
+    }),
+    Control::on("ablation-clear", UiEvent::Click, |_| {
+        Some(Msg::ClearAblation)
+    }),
     Control::on("model-pick", UiEvent::Change, |i| {
         Some(Msg::PickModel(i.value.clone()))
     }),
@@ -321,4 +327,29 @@ fn layer_bar(model: &PageModel, bar: LayerBar, out: &mut Out) {
     }
     out.hidden("filter-box", model.state.b.trim().is_empty());
     out.value("pair-filter", model.state.filter.name());
+    let (layer, head) = (model.state.layer, model.state.head);
+    let off = model.state.ablate.contains(layer, head);
+    let key = if off { "ablate-on" } else { "ablate-off" };
+    out.text(
+        "ablate-head",
+        model.t(key).replace("{head}", &format!("{layer}.{head}")),
+    );
+    out.attr("ablate-head", "aria-pressed", off.to_string());
+    out.hidden("ablate-head", model.facts.is_none());
+    ablation_banner(model, out);
+}
+
+/// Whenever heads are off, every view says so: its numbers are not the whole model's.
+fn ablation_banner(model: &PageModel, out: &mut Out) {
+    let ablation = &model.state.ablate;
+    out.hidden("ablation-banner", ablation.is_empty());
+    if !ablation.is_empty() {
+        let heads: Vec<String> = ablation.heads().map(|(l, h)| format!("{l}.{h}")).collect();
+        out.text(
+            "ablation-text",
+            model
+                .t("ablation-banner")
+                .replace("{heads}", &heads.join(", ")),
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! Each view lives in its own file behind the [`Panel`] trait; to add one, see
 //! ARCHITECTURE.md ("How to add a view").
 
+mod ablate;
 mod all_heads;
 mod architecture;
 mod frame;
@@ -40,6 +41,7 @@ named_enum! {
         Heads = "head",
         AllHeads = "model",
         Summary = "summary",
+        Ablate = "ablate",
         Qkv = "neuron",
         Position = "position",
         Next = "next",
@@ -78,6 +80,10 @@ macro_rules! with_panel {
             }
             View::Summary => {
                 type $panel = summary::Summary;
+                $body
+            }
+            View::Ablate => {
+                type $panel = ablate::Ablate;
                 $body
             }
             View::Qkv => {

@@ -175,7 +175,14 @@ mod wasm {
                 }
             }
             let traced = now();
-            let _ = analyze(model, 0, text, "", false);
+            let _ = analyze(
+                model,
+                0,
+                text,
+                "",
+                false,
+                &tokenscope_core::Ablation::none(),
+            );
             let analysed = now();
             if run >= warmup {
                 trace_ms.push(traced - started);

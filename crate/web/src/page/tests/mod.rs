@@ -203,8 +203,15 @@ fn keystrokes_during_an_analysis_merge_into_one_request_with_the_newest_text() {
 fn an_answer_to_replaced_text_is_dropped() {
     let mut h = Harness::ready(&[]);
     let seq = h.page.requests.seq;
-    let (stale, _) =
-        crate::worker::compute::analyze(h.model(), seq - 1, "old text", "", false).expect("runs");
+    let (stale, _) = crate::worker::compute::analyze(
+        h.model(),
+        seq - 1,
+        "old text",
+        "",
+        false,
+        &tokenscope_core::Ablation::none(),
+    )
+    .expect("runs");
     let chips = h.page.chips.clone();
     h.send(Msg::Reply(Reply::Analysis(stale)));
     assert_eq!(h.page.chips, chips);

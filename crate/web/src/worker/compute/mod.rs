@@ -4,11 +4,11 @@
 use ndarray::{Array2, Axis};
 use tokenscope_core::analysis::{cosine_matrix, head_context, top_tokens};
 use tokenscope_core::generate::{generate, Sampling};
-use tokenscope_core::{Model, Segment, Trace};
+use tokenscope_core::{Ablation, Model, Segment, Trace};
 
 use crate::protocol::{
-    Analysis, GeneratedStep, Generation, ModelFacts, PositionTable, Prediction, QkvDetail, Reply,
-    Request, RotaryDetail, SentenceData, SentenceKey, Similarity, TokenProb,
+    Analysis, Baseline, GeneratedStep, Generation, ModelFacts, NextPair, PositionTable, Prediction,
+    QkvDetail, Reply, Request, RotaryDetail, SentenceData, SentenceKey, Similarity, TokenProb,
 };
 use tokenscope_core::rope::score_by_distance;
 
@@ -158,6 +158,50 @@ fn sentence_data(model: &Model, key: SentenceKey, trace: &Trace) -> SentenceData
         attention,
         embeddings: trace.embeddings.word.iter().copied().collect(),
         predictions: predictions(model, trace),
+        baseline: None,
+    }
+}
+
+/// How many of each run's most probable next tokens the comparison lists.
+const COMPARED: usize = 5;
+
+/// The run with every head on beside the ablated one: next-token candidates of both and the
+/// final vectors of both.
+fn baseline(model: &Model, clean: &Trace, ablated: &Trace) -> Baseline {
+    let last = |t: &Trace| {
+        t.hidden_states
+            .last()
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default()
+    };
+    let next = match (&clean.next_token_probs, &ablated.next_token_probs) {
+        (Some(before), Some(after)) => before
+            .rows()
+            .into_iter()
+            .zip(after.rows())
+            .map(|(b, a)| {
+                let mut ids: Vec<u32> = top_tokens(b, COMPARED).into_iter().map(|t| t.0).collect();
+                for (id, _) in top_tokens(a, COMPARED) {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                ids.into_iter()
+                    .map(|id| NextPair {
+                        id,
+                        token: model.tokenizer.id_to_token(id).unwrap_or_default(),
+                        before: b[id as usize],
+                        after: a[id as usize],
+                    })
+                    .collect()
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Baseline {
+        next,
+        final_vectors: last(clean),
+        ablated_final_vectors: last(ablated),
     }
 }
 
@@ -185,36 +229,44 @@ fn similarity(rows: (SentenceKey, &Trace), cols: (SentenceKey, &Trace)) -> Optio
 
 /// Runs the model on A, on B when it is not empty, and on the pair A+B when `pair` asks.
 /// A and B are always also encoded on their own: similarity compares those, as the seed does.
+/// With `ablation`'s heads switched off, every trace is of the ablated model, and each
+/// sentence also carries its run with every head on ([`Baseline`]).
 pub fn analyze(
     model: &Model,
     seq: u64,
     a: &str,
     b: &str,
     pair: bool,
+    ablation: &Ablation,
 ) -> Result<(Analysis, Session), String> {
     let info = model.info();
-    let mut traces = vec![(
-        SentenceKey::A,
-        model.trace(a, None).map_err(|e| e.to_string())?,
-    )];
+    let run = |text: &str, pair: Option<&str>| -> Result<Trace, String> {
+        let input = model.tokenize(text, pair).map_err(|e| e.to_string())?;
+        model
+            .trace_ablated(input, ablation)
+            .map_err(|e| e.to_string())
+    };
+    let mut traces = vec![(SentenceKey::A, run(a, None)?)];
     let has_b = !b.trim().is_empty();
     if has_b {
-        traces.push((
-            SentenceKey::B,
-            model.trace(b, None).map_err(|e| e.to_string())?,
-        ));
+        traces.push((SentenceKey::B, run(b, None)?));
         // A GPT model reads one text; there is no pair to run.
         if pair && !info.causal {
-            traces.push((
-                SentenceKey::Pair,
-                model.trace(a, Some(b)).map_err(|e| e.to_string())?,
-            ));
+            traces.push((SentenceKey::Pair, run(a, Some(b))?));
         }
     }
-    let sentences = traces
+    let mut sentences: Vec<SentenceData> = traces
         .iter()
         .map(|(key, trace)| sentence_data(model, *key, trace))
         .collect();
+    if !ablation.is_empty() {
+        for (data, (_, trace)) in sentences.iter_mut().zip(&traces) {
+            let clean = model
+                .trace_tokens(trace.input.clone())
+                .map_err(|e| e.to_string())?;
+            data.baseline = Some(baseline(model, &clean, trace));
+        }
+    }
     let first = (SentenceKey::A, &traces[0].1);
     let similarity = match traces.get(1) {
         Some((SentenceKey::B, b)) => similarity(first, (SentenceKey::B, b)),
@@ -385,7 +437,13 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
         }
     };
     Some(match request {
-        Request::Analyze { seq, a, b, pair } => match analyze(model, seq, &a, &b, pair) {
+        Request::Analyze {
+            seq,
+            a,
+            b,
+            pair,
+            ablate,
+        } => match analyze(model, seq, &a, &b, pair, &Ablation::new(ablate)) {
             Ok((analysis, traces)) => {
                 *session = traces;
                 Reply::Analysis(analysis)

@@ -16,7 +16,15 @@ const POLITICS: &str = "deputy leader is highly respected in the party";
 #[test]
 fn analysis_carries_every_sentence_and_the_party_similarity() {
     let model = minilm();
-    let (reply, session) = analyze(&model, 4, CELEBRATION, POLITICS, true).expect("runs");
+    let (reply, session) = analyze(
+        &model,
+        4,
+        CELEBRATION,
+        POLITICS,
+        true,
+        &tokenscope_core::Ablation::none(),
+    )
+    .expect("runs");
     let Analysis {
         seq,
         num_layers,
@@ -88,7 +96,15 @@ fn analysis_carries_every_sentence_and_the_party_similarity() {
 #[test]
 fn one_sentence_compares_with_itself_and_has_no_pair() {
     let model = minilm();
-    let (reply, session) = analyze(&model, 1, CELEBRATION, "   ", true).expect("runs");
+    let (reply, session) = analyze(
+        &model,
+        1,
+        CELEBRATION,
+        "   ",
+        true,
+        &tokenscope_core::Ablation::none(),
+    )
+    .expect("runs");
     let Analysis {
         sentences,
         similarity,
@@ -109,7 +125,15 @@ fn a_gpt_model_sends_its_predictions_and_runs_no_pair() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/fixtures/tiny-gpt2"),
     )
     .expect("tiny GPT-2 loads");
-    let (reply, session) = analyze(&model, 1, "the party", "a party", true).expect("runs");
+    let (reply, session) = analyze(
+        &model,
+        1,
+        "the party",
+        "a party",
+        true,
+        &tokenscope_core::Ablation::none(),
+    )
+    .expect("runs");
     let Analysis { sentences, .. } = reply;
     let keys: Vec<_> = sentences.iter().map(|s| s.key).collect();
     assert_eq!(keys, [SentenceKey::A, SentenceKey::B], "no pair for GPT");
@@ -182,7 +206,15 @@ fn generation_packs_steps_and_each_steps_attention_row() {
 fn long_text_keeps_its_tokens_but_sends_no_attention() {
     let model = minilm();
     let long = "word ".repeat(MAX_VIEW_TOKENS + 5);
-    let (reply, _) = analyze(&model, 1, &long, "", false).expect("runs");
+    let (reply, _) = analyze(
+        &model,
+        1,
+        &long,
+        "",
+        false,
+        &tokenscope_core::Ablation::none(),
+    )
+    .expect("runs");
     let Analysis {
         sentences,
         similarity,
@@ -220,7 +252,15 @@ fn a_rotary_models_detail_shows_the_turn_and_the_distance_curves() {
     );
     // No learned position table to send.
     assert_eq!(positions(&model).rows, 0);
-    let (_, session) = analyze(&model, 1, CELEBRATION, "", false).expect("runs");
+    let (_, session) = analyze(
+        &model,
+        1,
+        CELEBRATION,
+        "",
+        false,
+        &tokenscope_core::Ablation::none(),
+    )
+    .expect("runs");
     let detail = session
         .qkv(&model, 1, SentenceKey::A, 1, 5, 6)
         .expect("detail");
