@@ -1,30 +1,12 @@
 //! The `tokenscope` binary as a user runs it: JSON schema, --fields, exit status 2 on
 //! bad arguments and files, and GPT-2's next-token list against the PyTorch fixture.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{json, root, run as tokenscope};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tokenscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenscope"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
 
 fn dims(v: &Value) -> Vec<usize> {
     let mut shape = Vec::new();

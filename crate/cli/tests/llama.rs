@@ -2,32 +2,10 @@
 //! rotation and no position rows, a sharded folder gives the single file's numbers,
 //! generate continues with the cache, and convert writes one file from shards.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use common::{fixture, json as stdout_json, run};
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/reference/fixtures")
-        .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenscope"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 fn inspect(model: &str, text: &str) -> Value {
     let dir = fixture(model);

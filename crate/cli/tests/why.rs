@@ -1,34 +1,11 @@
 //! `tokenscope inspect --ablate` / `--fields logit_lens` and `tokenscope neighbours`: the
 //! numbers the core computes, the shapes the schema promises, and one-line refusals.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
+use common::{fixture, json, run};
 use tokenscope_core::lens::logit_lens;
 use tokenscope_core::{Ablation, Model};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/reference/fixtures")
-        .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenscope"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 const TEXT: &str = "deputy leader is highly respected in the party";
 

@@ -8,6 +8,7 @@ use ndarray::{s, Array2, Array3, ArrayView3, ArrayViewMut1, Axis};
 
 use crate::gemm::product_into;
 use crate::ops::softmax_prefix;
+use crate::trace::LayerTrace;
 
 /// Which keys each query may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,34 @@ pub fn repeat_heads(x: &Array3<f32>, group: usize) -> Array3<f32> {
     }
     out
 }
+
+/// Scaled dot-product attention over every head (`attend`) for BERT and GPT-2,
+/// whose queries and keys have no rotation. `causal` hides later tokens from earlier ones.
+pub fn traced_attention(
+    query: Array3<f32>,
+    key: Array3<f32>,
+    value: Array3<f32>,
+    scale: f32,
+    causal: bool,
+) -> LayerTrace {
+    let mask = if causal {
+        Mask::CAUSAL
+    } else {
+        Mask::BIDIRECTIONAL
+    };
+    let attended = attend(query.view(), key.view(), value.view(), scale, mask);
+    LayerTrace {
+        query,
+        key,
+        value,
+        query_unrotated: None,
+        key_unrotated: None,
+        scores: attended.scores,
+        attention: attended.probs,
+        context: attended.context,
+    }
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,8 @@ use ndarray::{Array2, Axis};
 use crate::ablation::Ablation;
 use crate::config::BertConfig;
 use crate::error::{Error, Result};
-use crate::ops::{activate, attention, split_heads, LayerNorm, Linear};
+use crate::attention::traced_attention;
+use crate::ops::{activate, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
 use crate::tokenize::Tokens;
 use crate::trace::{EmbeddingTrace, LayerTrace};
@@ -157,7 +158,7 @@ impl Bert {
             let q = split_heads(layer.query.forward(&x).view(), heads); // (heads, S, d)
             let k = split_heads(layer.key.forward(&x).view(), heads); // (heads, S, d)
             let v = split_heads(layer.value.forward(&x).view(), heads); // (heads, S, d)
-            let mut att = attention(q, k, v, scale, false);
+            let mut att = traced_attention(q, k, v, scale, false);
             ablation.apply(index, &mut att.context, self.config.hidden_size / heads);
             let projected = layer.attention_output.forward(&att.context.view()); // (S, H)
             let attended = layer.attention_norm.forward(&(&projected + &hidden).view()); // (S, H)

@@ -3,11 +3,9 @@
 
 use ndarray::{s, Array1, Array2, Array3, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-use crate::attention::{attend, Mask};
 use crate::config::Activation;
 use crate::error::Result;
 use crate::tensors::TensorStore;
-use crate::trace::LayerTrace;
 use crate::weights::Matrix;
 
 /// `y = x · weight + bias` with `weight` stored as `(in, out)` so every architecture's
@@ -227,33 +225,6 @@ pub fn split_heads(x: ArrayView2<f32>, heads: usize) -> Array3<f32> {
             .assign(&x.slice(s![.., h * d..(h + 1) * d]));
     }
     out
-}
-
-/// Scaled dot-product attention over every head (`attention::attend`) for BERT and GPT-2,
-/// whose queries and keys have no rotation. `causal` hides later tokens from earlier ones.
-pub fn attention(
-    query: Array3<f32>,
-    key: Array3<f32>,
-    value: Array3<f32>,
-    scale: f32,
-    causal: bool,
-) -> LayerTrace {
-    let mask = if causal {
-        Mask::CAUSAL
-    } else {
-        Mask::BIDIRECTIONAL
-    };
-    let attended = attend(query.view(), key.view(), value.view(), scale, mask);
-    LayerTrace {
-        query,
-        key,
-        value,
-        query_unrotated: None,
-        key_unrotated: None,
-        scores: attended.scores,
-        attention: attended.probs,
-        context: attended.context,
-    }
 }
 
 /// Softmax over the first `visible` entries; the rest become exactly 0.

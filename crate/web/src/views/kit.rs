@@ -273,6 +273,33 @@ pub fn four(value: f32) -> String {
     format!("{value:.4}")
 }
 
+/// Ranked candidate tokens as a table (token, id, probability), the one that really came
+/// next highlighted when it is among them.
+pub fn top_tokens_table(
+    model: &PageModel,
+    test_id: &'static str,
+    caption: String,
+    top: &[crate::protocol::TokenProb],
+    actual: Option<u32>,
+) -> super::out::Table {
+    let cols = vec![
+        model.t("token").to_string(),
+        "id".to_string(),
+        model.t("probability").to_string(),
+    ];
+    let ranks = (1..=top.len()).map(|r| r.to_string()).collect();
+    super::out::Table::new(test_id, caption, cols, ranks, |r, c| {
+        let t = &top[r];
+        match c {
+            0 => crate::page::readable(&t.token),
+            1 => t.id.to_string(),
+            _ => four(t.prob),
+        }
+    })
+    .corner(model.t("rank"))
+    .highlight(actual.and_then(|id| top.iter().position(|t| t.id == id)))
+}
+
 /// A BERT model predicts no next token: why, and a button that opens the embedded GPT.
 pub fn bert_says_no(model: &PageModel) -> Vec<Node> {
     vec![

@@ -7,8 +7,8 @@ use plotters::prelude::DrawingBackend;
 use tokenscope_views::{draw_token_grid, TokenGrid};
 
 use super::kit::{
-    bert_says_no, chip_at, four, loaded, message, theme, Area, CanvasPlan, Hit, PaintResult, Panel,
-    Pointer,
+    bert_says_no, chip_at, four, loaded, message, theme, top_tokens_table, Area, CanvasPlan, Hit,
+    PaintResult, Panel, Pointer,
 };
 use super::out::{Out, Table};
 use crate::page::{readable, Msg, PageModel, ViewNeeds};
@@ -170,28 +170,10 @@ fn cell_table(model: &PageModel, lens: &LensData, sentence: &SentenceData) -> Op
         readable(&sentence.tokens[index]),
         labels[row]
     );
-    let cols = vec![
-        model.t("token").to_string(),
-        "id".to_string(),
-        model.t("probability").to_string(),
-    ];
-    let ranks = (1..=cell.top.len()).map(|r| r.to_string()).collect();
-    let table = Table::new("lens-cell-table", caption, cols, ranks, |r, c| {
-        let t = &cell.top[r];
-        match c {
-            0 => readable(&t.token),
-            1 => t.id.to_string(),
-            _ => four(t.prob),
-        }
-    })
-    .corner(model.t("rank"))
-    .highlight(
-        cell.actual
-            .as_ref()
-            .and_then(|(a, _)| cell.top.iter().position(|t| t.id == a.id)),
-    )
-    .attr("data-row", row.to_string())
-    .attr("data-position", index.to_string());
+    let actual = cell.actual.as_ref().map(|(a, _)| a.id);
+    let table = top_tokens_table(model, "lens-cell-table", caption, &cell.top, actual)
+        .attr("data-row", row.to_string())
+        .attr("data-position", index.to_string());
     Some(table)
 }
 

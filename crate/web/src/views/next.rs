@@ -6,7 +6,8 @@ use plotters::prelude::DrawingBackend;
 use tokenscope_views::bars::{draw_bars, Bars};
 
 use super::kit::{
-    bert_says_no, four, loaded, message, theme, Area, CanvasPlan, Hit, PaintResult, Panel,
+    bert_says_no, four, loaded, message, theme, top_tokens_table, Area, CanvasPlan, Hit,
+    PaintResult, Panel,
 };
 use super::out::{Out, Table};
 use crate::page::{readable, PageModel};
@@ -92,33 +93,14 @@ fn selected_position(model: &PageModel) -> Option<(&SentenceData, usize)> {
 /// The candidates after the selected position, the real next token highlighted.
 fn next_table(model: &PageModel, sentence: &SentenceData, index: usize) -> Option<Table> {
     let prediction: &Prediction = sentence.predictions.get(index)?;
-    let rows = (1..=prediction.top.len()).map(|r| r.to_string()).collect();
-    let cols = vec![
-        model.t("token").to_string(),
-        "id".to_string(),
-        model.t("probability").to_string(),
-    ];
     let caption = format!(
         "{} “{}”",
         model.t("next-title"),
         readable(&sentence.tokens[index])
     );
-    let table = Table::new("next-token-table", caption, cols, rows, |r, c| {
-        let t = &prediction.top[r];
-        match c {
-            0 => readable(&t.token),
-            1 => t.id.to_string(),
-            _ => four(t.prob),
-        }
-    })
-    .corner(model.t("rank"))
-    .highlight(
-        prediction
-            .actual
-            .as_ref()
-            .and_then(|a| prediction.top.iter().position(|t| t.id == a.id)),
-    )
-    .attr("data-position", index.to_string());
+    let actual = prediction.actual.as_ref().map(|a| a.id);
+    let table = top_tokens_table(model, "next-token-table", caption, &prediction.top, actual)
+        .attr("data-position", index.to_string());
     Some(table)
 }
 

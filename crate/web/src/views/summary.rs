@@ -95,13 +95,18 @@ fn mean_rows(model: &PageModel) -> Option<(&SentenceData, usize, ndarray::Array2
             .mean_axis(ndarray::Axis(0))?;
         rows.row_mut(l).assign(&mean);
     }
+    hide_future(model, &mut rows, chip.index);
+    Some((sentence, chip.index, rows))
+}
+
+/// A causal model's token sees no later key: those columns become NaN, drawn as masked.
+fn hide_future(model: &PageModel, rows: &mut ndarray::Array2<f32>, query: usize) {
     if model.causal() {
         rows.columns_mut()
             .into_iter()
-            .skip(chip.index + 1)
+            .skip(query + 1)
             .for_each(|mut column| column.fill(f32::NAN));
     }
-    Some((sentence, chip.index, rows))
 }
 
 /// The selected token's row of attention rollout after every layer: how much its vector
@@ -122,39 +127,47 @@ fn rollout_rows(model: &PageModel) -> Option<(&SentenceData, usize, ndarray::Arr
     for (l, r) in rolled.iter().enumerate() {
         rows.row_mut(l).assign(&r.row(chip.index));
     }
-    if model.causal() {
-        rows.columns_mut()
-            .into_iter()
-            .skip(chip.index + 1)
-            .for_each(|mut column| column.fill(f32::NAN));
-    }
+    hide_future(model, &mut rows, chip.index);
     Some((sentence, chip.index, rows))
 }
 
 /// The rollout rows as a table, the chosen layer highlighted.
 fn rollout_table(model: &PageModel) -> Option<Table> {
     let (sentence, query, rows) = rollout_rows(model)?;
+    Some(layer_table(
+        model,
+        "rollout-table",
+        "rollout-title",
+        sentence,
+        query,
+        &rows,
+    ))
+}
+
+/// One row per layer over the sentence's tokens ("—" where a key is hidden), the chosen
+/// layer highlighted.
+fn layer_table(
+    model: &PageModel,
+    id: &'static str,
+    title: &str,
+    sentence: &SentenceData,
+    query: usize,
+    rows: &ndarray::Array2<f32>,
+) -> Table {
     let labels = (0..rows.nrows())
         .map(|l| format!("{} {l}", model.t("layer")))
         .collect();
-    let caption = format!("“{}”: {}", sentence.tokens[query], model.t("rollout-title"));
-    let table = Table::new(
-        "rollout-table",
-        caption,
-        sentence.tokens.clone(),
-        labels,
-        |l, k| {
-            let value = rows[[l, k]];
-            if value.is_nan() {
-                "—".to_string()
-            } else {
-                four(value)
-            }
-        },
-    )
+    let caption = format!("“{}”: {}", sentence.tokens[query], model.t(title));
+    Table::new(id, caption, sentence.tokens.clone(), labels, |l, k| {
+        let value = rows[[l, k]];
+        if value.is_nan() {
+            "—".to_string()
+        } else {
+            four(value)
+        }
+    })
     .highlight(Some(model.state.layer))
-    .attr("data-token", query.to_string());
-    Some(table)
+    .attr("data-token", query.to_string())
 }
 
 /// "After the last layer, “party” draws on: party 0.412 · celebrate 0.083 · …", the three
@@ -181,27 +194,14 @@ fn rollout_words(model: &PageModel) -> Option<String> {
 /// The same numbers as a table, the chosen layer highlighted.
 fn summary_table(model: &PageModel) -> Option<Table> {
     let (sentence, query, rows) = mean_rows(model)?;
-    let labels = (0..rows.nrows())
-        .map(|l| format!("{} {l}", model.t("layer")))
-        .collect();
-    let caption = format!("“{}”: {}", sentence.tokens[query], model.t("summary-title"));
-    let table = Table::new(
+    Some(layer_table(
+        model,
         "summary-table",
-        caption,
-        sentence.tokens.clone(),
-        labels,
-        |l, k| {
-            let value = rows[[l, k]];
-            if value.is_nan() {
-                "—".to_string()
-            } else {
-                four(value)
-            }
-        },
-    )
-    .highlight(Some(model.state.layer))
-    .attr("data-token", query.to_string());
-    Some(table)
+        "summary-title",
+        sentence,
+        query,
+        &rows,
+    ))
 }
 
 /// "L0 celebrate 0.131 · L1 …": the strongest key per layer, leaving out special tokens and
