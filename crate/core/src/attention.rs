@@ -149,7 +149,6 @@ pub fn traced_attention(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,9 @@
 use ndarray::{Array2, Axis};
 
 use crate::ablation::Ablation;
+use crate::attention::traced_attention;
 use crate::config::BertConfig;
 use crate::error::{Error, Result};
-use crate::attention::traced_attention;
 use crate::ops::{activate, split_heads, LayerNorm, Linear};
 use crate::tensors::TensorStore;
 use crate::tokenize::Tokens;
