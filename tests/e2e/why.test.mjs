@@ -78,3 +78,26 @@ test('heads switched off: the link keeps them, every view says so, and the numbe
     await context.close();
   }
 });
+
+test('neighbours: the nearest tokens are the CLI\'s, the word map draws, and a typed word is looked up', async () => {
+  for (const lang of ['en', 'zh']) {
+    const { page, context, problems } = await openPage(link({ view: 'neighbours', token: '8', lang }));
+    await page.waitForSelector('#neighbours-table table', { state: 'attached' });
+    const cli = JSON.parse(execFileSync(CLI, ['neighbours', '--token', 'party', '--k', '10']).toString());
+    const table = await readTable(page, '#neighbours-table table');
+    assert.deepEqual(table.cells.map((r) => r[0]), cli.neighbours.map((n) => n.token));
+    assert.deepEqual(table.cells.map((r) => r[2]), cli.neighbours.map((n) => n.cosine.toFixed(4)));
+    await page.waitForSelector('#map-table table', { state: 'attached' });
+    const map = await readTable(page, '#map-table table');
+    assert.ok(map.rows.includes('banana') && map.rows.includes('cat'), 'the seed\'s words are on the map');
+    await page.screenshot({ path: join(SHOTS, `neighbours-${lang}.png`), fullPage: true });
+    // A typed word replaces the selected token.
+    await page.fill('#neighbours-word', 'banana');
+    await page.waitForFunction(() => document.querySelector('#neighbours-table table')?.getAttribute('data-token') === 'banana');
+    const banana = JSON.parse(execFileSync(CLI, ['neighbours', '--token', 'banana', '--k', '10']).toString());
+    const typed = await readTable(page, '#neighbours-table table');
+    assert.equal(typed.cells[0][0], banana.neighbours[0].token);
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});

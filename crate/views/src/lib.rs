@@ -16,6 +16,7 @@
 //! | a model's loss falling as it trains         | [`loss_curve`]  | [`draw_loss_curve`]  |
 //! | a model's block beside GPT-2's (architecture) | [`block_diagram`] | [`draw_block_diagram`] |
 //! | next token with heads on and off (ablation) | [`paired_bars`] | [`draw_paired_bars`] |
+//! | words on a plane and a token's path by layer | [`word_map`] | [`draw_word_map`] |
 //! | the logit lens (a word per layer × position) | [`token_grid`] | [`draw_token_grid`] |
 
 pub mod bars;
@@ -36,6 +37,7 @@ pub mod text;
 mod ticks;
 pub mod token_grid;
 pub mod vector;
+pub mod word_map;
 
 pub use block_diagram::{diagram_height, draw_block_diagram, BlockBox, BlockColumn, BlockDiagram};
 pub use dense_map::{draw_dense_map, DenseLayout, DenseMap};
@@ -49,6 +51,7 @@ pub use paired_bars::{draw_paired_bars, PairedBars};
 pub use palette::{Palette, Theme};
 pub use token_grid::{draw_token_grid, TokenGrid};
 pub use vector::{draw_one_hot, draw_vector, OneHot, VectorLayout, VectorStrip};
+pub use word_map::{draw_word_map, WordMap};
 
 /// Drawing failed in the backend (a canvas that vanished, a full disk for SVG).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,6 +43,8 @@ pub struct ViewNeeds {
     pub decoding: bool,
     /// The logit lens of the shown sentence (GPT models).
     pub lens: bool,
+    /// Vocabulary neighbours and the word map.
+    pub neighbours: bool,
 }
 
 impl ViewNeeds {
@@ -53,6 +55,7 @@ impl ViewNeeds {
         training_record: false,
         decoding: false,
         lens: false,
+        neighbours: false,
     };
 }
 
@@ -130,6 +133,10 @@ pub enum Msg {
     ToggleShownHead,
     /// Switch every head back on.
     ClearAblation,
+    /// The word typed in the neighbours view.
+    NeighbourWord(String),
+    /// The neighbours view's word list.
+    MapWords(String),
     Filter(PairFilter),
     /// Open one head of one layer in the head view (a click in the model view).
     OpenHead {
@@ -226,6 +233,8 @@ pub struct Requests {
     pub qkv_asked: Option<QkvAsked>,
     /// The last logit lens asked for: analysis number and sentence.
     pub lens_asked: Option<(u64, crate::protocol::SentenceKey)>,
+    /// The last neighbours request.
+    pub neighbours_asked: Option<crate::protocol::NeighboursAsk>,
 }
 
 /// Everything the page knows.
@@ -244,6 +253,11 @@ pub struct PageModel {
     pub lens: Option<crate::protocol::LensData>,
     /// The lens row clicked (None: the model's own output).
     pub lens_row: Option<usize>,
+    pub neighbours: Option<crate::protocol::NeighboursData>,
+    /// The word typed in the neighbours view ("" looks up the selected token).
+    pub neighbour_word: String,
+    /// The neighbours view's word map, as typed (words separated by spaces or commas).
+    pub map_words: String,
     pub positions: Option<PositionTable>,
     pub generation: Option<Generation>,
     /// How many tokens the generate view has asked for (Step adds one, Run asks for all).
@@ -293,6 +307,9 @@ impl PageModel {
             qkv: None,
             lens: None,
             lens_row: None,
+            neighbours: None,
+            neighbour_word: String::new(),
+            map_words: why::MAP_WORDS.to_string(),
             positions: None,
             generation: None,
             gen_steps: 0,
@@ -394,6 +411,14 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         Msg::ToggleAblate { layer, head } => model.toggle_ablate(layer, head),
         Msg::ToggleShownHead => model.toggle_ablate(model.state.layer, model.state.head),
         Msg::ClearAblation => model.set_ablation(tokenscope_core::Ablation::none()),
+        Msg::NeighbourWord(word) => {
+            model.neighbour_word = word;
+            vec![Effect::Render]
+        }
+        Msg::MapWords(words) => {
+            model.map_words = words;
+            vec![Effect::Render]
+        }
         Msg::OpenHead { layer, head } => model.open_head(layer, head),
         Msg::ToggleHead(head) => model.toggle_head(head),
         Msg::SoloHead(head) => model.solo_head(head),

@@ -36,6 +36,7 @@ impl PageModel {
             Reply::Analysis(analysis) => self.on_analysis(analysis),
             Reply::Qkv(detail) => self.on_qkv(detail),
             Reply::Lens(lens) => self.on_lens(lens),
+            Reply::Neighbours(data) => self.on_neighbours(data),
             Reply::Generation(generation) => self.on_generation(generation),
             Reply::Positions(table) => {
                 self.positions = Some(table);
@@ -80,6 +81,7 @@ impl PageModel {
         self.qkv = None;
         self.lens = None;
         self.lens_row = None;
+        self.neighbours = None;
         self.generation = None;
         self.gen_steps = 0;
         self.positions = None;
@@ -249,6 +251,7 @@ impl PageModel {
             }
         }
         effects.extend(self.lens_due());
+        effects.extend(self.neighbours_due());
         if needs.training_record && self.facts.is_some() {
             if let Some(folder) = self.state.model.clone() {
                 if self.training_for.as_ref() != Some(&folder) {

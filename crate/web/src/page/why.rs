@@ -2,10 +2,65 @@
 //! keeping the answer that matches the text on screen, and the lens row a click chose.
 
 use super::{Effect, PageModel};
-use crate::protocol::{LensData, Request, SentenceKey};
+use crate::protocol::{LensData, NeighboursAsk, NeighboursData, Request, SentenceKey};
 use tokenscope_core::Ablation;
 
+/// The word map's first words: the article's cat, dog, car and banana, with more animals,
+/// vehicles and fruit so the groups show.
+pub const MAP_WORDS: &str = "cat dog horse tiger car bus truck train banana apple orange grape";
+
 impl PageModel {
+    /// What the neighbours view needs now: the typed word (or the selected token), the map's
+    /// words and the selected token for its path.
+    pub fn neighbours_ask(&self) -> Option<NeighboursAsk> {
+        let chip = self.selected_chip()?;
+        let word = self.neighbour_word.trim();
+        Some(NeighboursAsk {
+            seq: self.requests.seq,
+            word: (!word.is_empty()).then(|| word.to_string()),
+            id: Some(chip.id),
+            words: self
+                .map_words
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect(),
+            sentence: chip.source,
+            token: chip.index,
+        })
+    }
+
+    /// The neighbours answer, if it is for what the view shows now.
+    pub fn current_neighbours(&self) -> Option<&NeighboursData> {
+        let ask = self.neighbours_ask()?;
+        self.neighbours.as_ref().filter(|n| n.ask == ask)
+    }
+
+    pub(super) fn on_neighbours(&mut self, data: NeighboursData) -> Vec<Effect> {
+        if data.ask.seq != self.requests.seq {
+            return Vec::new();
+        }
+        self.neighbours = Some(data);
+        vec![Effect::Render]
+    }
+
+    /// Asks for the neighbours while their view is shown, once per change of what it needs.
+    pub(super) fn neighbours_due(&mut self) -> Option<Effect> {
+        if !self.needs().neighbours
+            || self.requests.analysis_in_flight
+            || self.analysis.is_none()
+            || self.current_neighbours().is_some()
+        {
+            return None;
+        }
+        let ask = self.neighbours_ask()?;
+        if self.requests.neighbours_asked.as_ref() == Some(&ask) {
+            return None;
+        }
+        self.requests.neighbours_asked = Some(ask.clone());
+        Some(Effect::Send(Request::Neighbours(ask)))
+    }
+
     /// The sentence the lens reads: the selected token's (A or B; a GPT runs no pair).
     pub fn lens_sentence(&self) -> SentenceKey {
         self.selected_chip()

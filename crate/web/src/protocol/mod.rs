@@ -64,6 +64,8 @@ pub enum Request {
     Positions,
     /// The logit lens of one sentence of the last analysis (GPT models).
     Lens { seq: u64, sentence: SentenceKey },
+    /// Vocabulary neighbours, a word map and the selected token's path over it.
+    Neighbours(NeighboursAsk),
     /// Time the forward trace of `text` (what every view draws from), and the worker's whole
     /// analysis of it as the page asks for it: `warmup` runs, then `runs` timed ones. For
     /// `bench/`; the page never sends it.
@@ -334,6 +336,7 @@ pub enum Reply {
     Analysis(Analysis),
     Qkv(QkvDetail),
     Lens(LensData),
+    Neighbours(NeighboursData),
     Positions(PositionTable),
     Benchmark(Benchmark),
     Generation(Generation),
@@ -406,6 +409,10 @@ impl Reply {
             Reply::Analysis(Analysis { seq, .. })
             | Reply::Qkv(QkvDetail { seq, .. })
             | Reply::Lens(LensData { seq, .. })
+            | Reply::Neighbours(NeighboursData {
+                ask: NeighboursAsk { seq, .. },
+                ..
+            })
             | Reply::Generation(Generation { seq, .. }) => Some(*seq),
             Reply::Error { seq, .. } => *seq,
             _ => None,
@@ -442,6 +449,7 @@ impl Reply {
             .all(|v| all(v)),
             Reply::Positions(table) => all(&table.values),
             Reply::Lens(lens) => lens.is_finite(),
+            Reply::Neighbours(data) => data.is_finite(),
             Reply::Benchmark(b) => b
                 .trace_ms
                 .iter()

@@ -36,3 +36,65 @@ impl LensData {
         })
     }
 }
+
+/// What the neighbours view asks: the nearest tokens to one token (typed, or the selected
+/// one by id), a 2-D map of a word list, and the selected token's vector layer by layer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NeighboursAsk {
+    pub seq: u64,
+    /// A typed word; None for the selected token (`id`).
+    pub word: Option<String>,
+    pub id: Option<u32>,
+    /// The words of the map, in order.
+    pub words: Vec<String>,
+    /// The selected token, for its path through the layers.
+    pub sentence: SentenceKey,
+    pub token: usize,
+}
+
+/// One token and its cosine with the token asked about.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Neighbour {
+    pub id: u32,
+    pub token: String,
+    pub cosine: f32,
+}
+
+/// The neighbours view's numbers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NeighboursData {
+    pub ask: NeighboursAsk,
+    /// The token looked up: its id and spelling, or why there is none.
+    pub token: Result<(u32, String), String>,
+    /// Its nearest tokens in the static embedding table, nearest first.
+    pub nearest: Vec<Neighbour>,
+    /// The map's words that are one token each, with their token and 2-D place.
+    pub map_words: Vec<(String, String, [f32; 2])>,
+    /// Words left off the map, with why.
+    pub map_missing: Vec<(String, String)>,
+    /// Share of the words' variance each map axis shows.
+    pub explained: Vec<f32>,
+    /// The selected token's vector at each depth (0 = static embedding, 1 = what the first
+    /// layer receives, 1 + l = after layer l), projected on the map's two axes.
+    pub path: Vec<[f32; 2]>,
+    /// GPT models: at each depth after the embeddings, the five tokens the output head
+    /// reads from the selected token's vector there (the logit lens of that position).
+    pub head_reading: Vec<Vec<TokenProb>>,
+}
+
+impl NeighboursData {
+    pub(super) fn is_finite(&self) -> bool {
+        self.nearest.iter().all(|n| n.cosine.is_finite())
+            && self
+                .map_words
+                .iter()
+                .all(|w| w.2.iter().all(|x| x.is_finite()))
+            && self.path.iter().flatten().all(|x| x.is_finite())
+            && self.explained.iter().all(|x| x.is_finite())
+            && self
+                .head_reading
+                .iter()
+                .flatten()
+                .all(|t| t.prob.is_finite())
+    }
+}

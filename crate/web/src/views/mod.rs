@@ -12,6 +12,7 @@ pub mod kit;
 mod learning;
 mod lens;
 mod loss;
+mod neighbours;
 mod next;
 mod one_hot;
 pub mod out;
@@ -46,6 +47,7 @@ named_enum! {
         Position = "position",
         Next = "next",
         Lens = "lens",
+        Neighbours = "neighbours",
         Generate = "generate",
         Learning = "learn",
         Architecture = "architecture",
@@ -100,6 +102,10 @@ macro_rules! with_panel {
             }
             View::Lens => {
                 type $panel = lens::Lens;
+                $body
+            }
+            View::Neighbours => {
+                type $panel = neighbours::Neighbours;
                 $body
             }
             View::Generate => {

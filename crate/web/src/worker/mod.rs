@@ -133,6 +133,7 @@ mod wasm {
                 Request::Analyze { seq, .. }
                 | Request::Qkv { seq, .. }
                 | Request::Lens { seq, .. }
+                | Request::Neighbours(crate::protocol::NeighboursAsk { seq, .. })
                 | Request::Generate { seq, .. } => post(&still_loading(seq)),
                 Request::Benchmark { .. } => post(&still_loading(0)),
                 _ => {}

@@ -21,6 +21,8 @@ pub const MAX_VIEW_TOKENS: usize = 128;
 #[derive(Default)]
 pub struct Session {
     traces: Vec<(SentenceKey, Trace)>,
+    /// The embedding table's row lengths, for neighbour searches; kept across analyses.
+    vocab: Option<tokenscope_core::neighbours::VocabularyIndex>,
 }
 
 /// The model facts the page shows once it is loaded; `memory_bytes` is the worker's memory.
@@ -281,7 +283,13 @@ pub fn analyze(
         similarity,
         memory_bytes: 0,
     };
-    Ok((analysis, Session { traces }))
+    Ok((
+        analysis,
+        Session {
+            traces,
+            vocab: None,
+        },
+    ))
 }
 
 /// Generates with the core and packs each step for the page, with the attention row of the
@@ -444,7 +452,8 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
             pair,
             ablate,
         } => match analyze(model, seq, &a, &b, pair, &Ablation::new(ablate)) {
-            Ok((analysis, traces)) => {
+            Ok((analysis, mut traces)) => {
+                traces.vocab = session.vocab.take();
                 *session = traces;
                 Reply::Analysis(analysis)
             }
@@ -480,6 +489,12 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
                 .map_or_else(failed(seq), Reply::Generation)
         }
         Request::Positions => Reply::Positions(positions(model)),
+        Request::Neighbours(ask) => {
+            let seq = ask.seq;
+            session
+                .neighbours(model, ask)
+                .map_or_else(failed(seq), Reply::Neighbours)
+        }
         Request::Lens { seq, sentence } => session
             .lens(model, seq, sentence)
             .map_or_else(failed(seq), Reply::Lens),
