@@ -101,3 +101,21 @@ test('neighbours: the nearest tokens are the CLI\'s, the word map draws, and a t
     await context.close();
   }
 });
+
+test('the query/key map draws the chosen head, keeps every attention row, and grows with the examples', async () => {
+  for (const lang of ['en', 'zh']) {
+    const { page, context, problems } = await openPage(link({ view: 'qkmap', layer: '2', head: '5', lang }));
+    await page.waitForSelector('#qk-table table', { state: 'attached' });
+    const table = await readTable(page, '#qk-table table');
+    const ids = JSON.parse(execFileSync(CLI, ['inspect', '--text', CELEBRATION, '--fields', 'tokens']).toString());
+    assert.equal(table.rows.filter((_, i) => table.cells[i][0] === 'A').length, ids.tokens.length, 'every token of A');
+    const text = await page.textContent('#qk-text');
+    const change = Number(text.match(/(\d\.\de-?\d+)/)[1]);
+    assert.ok(change < 1e-5, `attention unchanged by the normalisation (${change})`);
+    await page.screenshot({ path: join(SHOTS, `qkmap-${lang}.png`), fullPage: true });
+    await page.check('#qk-examples');
+    await page.waitForFunction((n) => document.querySelectorAll('#qk-table tbody tr').length > n, table.rows.length);
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});

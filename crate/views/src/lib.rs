@@ -17,6 +17,7 @@
 //! | a model's block beside GPT-2's (architecture) | [`block_diagram`] | [`draw_block_diagram`] |
 //! | next token with heads on and off (ablation) | [`paired_bars`] | [`draw_paired_bars`] |
 //! | words on a plane and a token's path by layer | [`word_map`] | [`draw_word_map`] |
+//! | one head's queries and keys on one plane      | [`qk_scatter`] | [`draw_qk_scatter`] |
 //! | the logit lens (a word per layer × position) | [`token_grid`] | [`draw_token_grid`] |
 
 pub mod bars;
@@ -32,6 +33,7 @@ pub mod model_view;
 pub mod neuron_view;
 pub mod paired_bars;
 pub mod palette;
+pub mod qk_scatter;
 pub mod strips;
 pub mod text;
 mod ticks;
@@ -49,6 +51,7 @@ pub use model_view::{draw_model_view, ModelLayout, ModelView};
 pub use neuron_view::{draw_neuron_view, NeuronHeaders, NeuronLayout, NeuronView};
 pub use paired_bars::{draw_paired_bars, PairedBars};
 pub use palette::{Palette, Theme};
+pub use qk_scatter::{draw_qk_scatter, QkPoint, QkScatter};
 pub use token_grid::{draw_token_grid, TokenGrid};
 pub use vector::{draw_one_hot, draw_vector, OneHot, VectorLayout, VectorStrip};
 pub use word_map::{draw_word_map, WordMap};

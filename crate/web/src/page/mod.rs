@@ -45,6 +45,8 @@ pub struct ViewNeeds {
     pub lens: bool,
     /// Vocabulary neighbours and the word map.
     pub neighbours: bool,
+    /// The shown head's query/key map.
+    pub qk_map: bool,
 }
 
 impl ViewNeeds {
@@ -56,6 +58,7 @@ impl ViewNeeds {
         decoding: false,
         lens: false,
         neighbours: false,
+        qk_map: false,
     };
 }
 
@@ -137,6 +140,8 @@ pub enum Msg {
     NeighbourWord(String),
     /// The neighbours view's word list.
     MapWords(String),
+    /// The query/key map adds the example sentences, or not.
+    QkExamples(bool),
     Filter(PairFilter),
     /// Open one head of one layer in the head view (a click in the model view).
     OpenHead {
@@ -235,6 +240,8 @@ pub struct Requests {
     pub lens_asked: Option<(u64, crate::protocol::SentenceKey)>,
     /// The last neighbours request.
     pub neighbours_asked: Option<crate::protocol::NeighboursAsk>,
+    /// The last query/key map request.
+    pub qk_asked: Option<crate::protocol::QkMapAsk>,
 }
 
 /// Everything the page knows.
@@ -258,6 +265,9 @@ pub struct PageModel {
     pub neighbour_word: String,
     /// The neighbours view's word map, as typed (words separated by spaces or commas).
     pub map_words: String,
+    pub qk_map: Option<crate::protocol::QkMapData>,
+    /// The query/key map adds the example sentences' tokens.
+    pub qk_examples: bool,
     pub positions: Option<PositionTable>,
     pub generation: Option<Generation>,
     /// How many tokens the generate view has asked for (Step adds one, Run asks for all).
@@ -310,6 +320,8 @@ impl PageModel {
             neighbours: None,
             neighbour_word: String::new(),
             map_words: why::MAP_WORDS.to_string(),
+            qk_map: None,
+            qk_examples: false,
             positions: None,
             generation: None,
             gen_steps: 0,
@@ -413,6 +425,10 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         Msg::ClearAblation => model.set_ablation(tokenscope_core::Ablation::none()),
         Msg::NeighbourWord(word) => {
             model.neighbour_word = word;
+            vec![Effect::Render]
+        }
+        Msg::QkExamples(on) => {
+            model.qk_examples = on;
             vec![Effect::Render]
         }
         Msg::MapWords(words) => {

@@ -37,6 +37,7 @@ impl PageModel {
             Reply::Qkv(detail) => self.on_qkv(detail),
             Reply::Lens(lens) => self.on_lens(lens),
             Reply::Neighbours(data) => self.on_neighbours(data),
+            Reply::QkMap(data) => self.on_qk_map(data),
             Reply::Generation(generation) => self.on_generation(generation),
             Reply::Positions(table) => {
                 self.positions = Some(table);
@@ -82,6 +83,7 @@ impl PageModel {
         self.lens = None;
         self.lens_row = None;
         self.neighbours = None;
+        self.qk_map = None;
         self.generation = None;
         self.gen_steps = 0;
         self.positions = None;
@@ -252,6 +254,7 @@ impl PageModel {
         }
         effects.extend(self.lens_due());
         effects.extend(self.neighbours_due());
+        effects.extend(self.qk_map_due());
         if needs.training_record && self.facts.is_some() {
             if let Some(folder) = self.state.model.clone() {
                 if self.training_for.as_ref() != Some(&folder) {

@@ -1,8 +1,11 @@
 //! The page's side of the "why" tools: asking for the logit lens while its view is shown,
 //! keeping the answer that matches the text on screen, and the lens row a click chose.
 
+use super::Example;
 use super::{Effect, PageModel};
-use crate::protocol::{LensData, NeighboursAsk, NeighboursData, Request, SentenceKey};
+use crate::protocol::{
+    LensData, NeighboursAsk, NeighboursData, QkMapAsk, QkMapData, Request, SentenceKey,
+};
 use tokenscope_core::Ablation;
 
 /// The word map's first words: the article's cat, dog, car and banana, with more animals,
@@ -34,6 +37,60 @@ impl PageModel {
     pub fn current_neighbours(&self) -> Option<&NeighboursData> {
         let ask = self.neighbours_ask()?;
         self.neighbours.as_ref().filter(|n| n.ask == ask)
+    }
+
+    /// What the query/key map needs now: the layer bar's head, and the examples when asked.
+    pub fn qk_ask(&self) -> QkMapAsk {
+        let extra = if self.qk_examples {
+            Example::ALL
+                .iter()
+                .flat_map(|e| {
+                    let (a, b) = e.sentences();
+                    [a, b]
+                })
+                .filter(|t| !t.is_empty() && *t != self.state.a && *t != self.state.b)
+                .map(String::from)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        QkMapAsk {
+            seq: self.requests.seq,
+            layer: self.state.layer,
+            head: self.state.head,
+            extra,
+        }
+    }
+
+    /// The query/key map, if it is for the head and text on screen now.
+    pub fn current_qk_map(&self) -> Option<&QkMapData> {
+        let ask = self.qk_ask();
+        self.qk_map.as_ref().filter(|m| m.ask == ask)
+    }
+
+    pub(super) fn on_qk_map(&mut self, data: QkMapData) -> Vec<Effect> {
+        if data.ask.seq != self.requests.seq {
+            return Vec::new();
+        }
+        self.qk_map = Some(data);
+        vec![Effect::Render]
+    }
+
+    /// Asks for the query/key map while its view is shown, once per head, text and choice.
+    pub(super) fn qk_map_due(&mut self) -> Option<Effect> {
+        if !self.needs().qk_map
+            || self.requests.analysis_in_flight
+            || self.analysis.is_none()
+            || self.current_qk_map().is_some()
+        {
+            return None;
+        }
+        let ask = self.qk_ask();
+        if self.requests.qk_asked.as_ref() == Some(&ask) {
+            return None;
+        }
+        self.requests.qk_asked = Some(ask.clone());
+        Some(Effect::Send(Request::QkMap(ask)))
     }
 
     pub(super) fn on_neighbours(&mut self, data: NeighboursData) -> Vec<Effect> {

@@ -66,6 +66,8 @@ pub enum Request {
     Lens { seq: u64, sentence: SentenceKey },
     /// Vocabulary neighbours, a word map and the selected token's path over it.
     Neighbours(NeighboursAsk),
+    /// One head's queries and keys on one plane (AttentionViz).
+    QkMap(QkMapAsk),
     /// Time the forward trace of `text` (what every view draws from), and the worker's whole
     /// analysis of it as the page asks for it: `warmup` runs, then `runs` timed ones. For
     /// `bench/`; the page never sends it.
@@ -337,6 +339,7 @@ pub enum Reply {
     Qkv(QkvDetail),
     Lens(LensData),
     Neighbours(NeighboursData),
+    QkMap(QkMapData),
     Positions(PositionTable),
     Benchmark(Benchmark),
     Generation(Generation),
@@ -413,6 +416,10 @@ impl Reply {
                 ask: NeighboursAsk { seq, .. },
                 ..
             })
+            | Reply::QkMap(QkMapData {
+                ask: QkMapAsk { seq, .. },
+                ..
+            })
             | Reply::Generation(Generation { seq, .. }) => Some(*seq),
             Reply::Error { seq, .. } => *seq,
             _ => None,
@@ -450,6 +457,7 @@ impl Reply {
             Reply::Positions(table) => all(&table.values),
             Reply::Lens(lens) => lens.is_finite(),
             Reply::Neighbours(data) => data.is_finite(),
+            Reply::QkMap(data) => data.is_finite(),
             Reply::Benchmark(b) => b
                 .trace_ms
                 .iter()

@@ -98,3 +98,49 @@ impl NeighboursData {
                 .all(|t| t.prob.is_finite())
     }
 }
+
+/// What the query/key map view asks: one head's queries and keys of A and B, and of `extra`
+/// texts (the example sentences) when the view wants a denser map.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QkMapAsk {
+    pub seq: u64,
+    pub layer: usize,
+    pub head: usize,
+    pub extra: Vec<String>,
+}
+
+/// One token's query and key on the map. `sentence` is None for a token of an extra text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QkToken {
+    pub sentence: Option<SentenceKey>,
+    pub index: usize,
+    pub token: String,
+    pub query: [f32; 2],
+    pub key: [f32; 2],
+}
+
+/// One head's queries and keys, normalised as AttentionViz does and projected together.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QkMapData {
+    pub ask: QkMapAsk,
+    pub tokens: Vec<QkToken>,
+    /// Share of the variance each axis shows.
+    pub explained: Vec<f32>,
+    /// Queries were multiplied by this, keys divided by it.
+    pub scale: f32,
+    /// The largest change of any attention probability of A and B when recomputed from the
+    /// normalised queries and keys: the normalisation keeps every row, so this is rounding.
+    pub largest_change: f32,
+}
+
+impl QkMapData {
+    pub(super) fn is_finite(&self) -> bool {
+        self.scale.is_finite()
+            && self.largest_change.is_finite()
+            && self.explained.iter().all(|x| x.is_finite())
+            && self
+                .tokens
+                .iter()
+                .all(|t| t.query.iter().chain(&t.key).all(|x| x.is_finite()))
+    }
+}

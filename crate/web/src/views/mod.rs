@@ -17,6 +17,7 @@ mod next;
 mod one_hot;
 pub mod out;
 mod position;
+mod qk_map;
 mod qkv;
 mod similarity;
 mod summary;
@@ -44,6 +45,7 @@ named_enum! {
         Summary = "summary",
         Ablate = "ablate",
         Qkv = "neuron",
+        QkMap = "qkmap",
         Position = "position",
         Next = "next",
         Lens = "lens",
@@ -90,6 +92,10 @@ macro_rules! with_panel {
             }
             View::Qkv => {
                 type $panel = qkv::Qkv;
+                $body
+            }
+            View::QkMap => {
+                type $panel = qk_map::QkMap;
                 $body
             }
             View::Position => {

@@ -134,6 +134,7 @@ mod wasm {
                 | Request::Qkv { seq, .. }
                 | Request::Lens { seq, .. }
                 | Request::Neighbours(crate::protocol::NeighboursAsk { seq, .. })
+                | Request::QkMap(crate::protocol::QkMapAsk { seq, .. })
                 | Request::Generate { seq, .. } => post(&still_loading(seq)),
                 Request::Benchmark { .. } => post(&still_loading(0)),
                 _ => {}

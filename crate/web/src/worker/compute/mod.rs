@@ -495,6 +495,12 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
                 .neighbours(model, ask)
                 .map_or_else(failed(seq), Reply::Neighbours)
         }
+        Request::QkMap(ask) => {
+            let seq = ask.seq;
+            session
+                .qk_map(model, ask)
+                .map_or_else(failed(seq), Reply::QkMap)
+        }
         Request::Lens { seq, sentence } => session
             .lens(model, seq, sentence)
             .map_or_else(failed(seq), Reply::Lens),
@@ -505,6 +511,7 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
     })
 }
 
+mod qk;
 #[cfg(test)]
 mod tests;
 mod why;
