@@ -53,13 +53,7 @@ pub fn draw_bars<DB: DrawingBackend>(
     area.fill(&bars.theme.background())?;
     let (width, height) = area.dim_in_pixel();
     let label_font = (FONT, 15.0).into_font().color(&text);
-    let widest = bars
-        .labels
-        .iter()
-        .filter_map(|l| crate::text::measure(l, &label_font).ok())
-        .map(|(w, _)| w as i32)
-        .max()
-        .unwrap_or(0);
+    let widest = crate::chart_frame::widest_label(bars.labels, &label_font);
     let title_height = if bars.title.is_empty() { 4 } else { 30 };
     if !bars.title.is_empty() {
         area.draw(&Text::new(

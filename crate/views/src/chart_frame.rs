@@ -1,5 +1,5 @@
-//! The parts the line chart and the loss curve share: title, legend row, and the y axis's
-//! ticks with their grid lines and rotated name.
+//! The parts charts share: title, legend row, the widest label, the bounds of a set of
+//! points, and the y axis's ticks with their grid lines and rotated name.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -26,6 +26,26 @@ pub fn draw_title<DB: DrawingBackend>(
         (FONT, TITLE_SIZE).into_font().color(color),
     ))?;
     Ok(28)
+}
+
+/// The width in pixels of the widest of `labels` in `font` (0 for none).
+pub fn widest_label(labels: &[String], font: &TextStyle) -> i32 {
+    labels
+        .iter()
+        .filter_map(|l| crate::text::measure(l, font).ok())
+        .map(|(w, _)| w as i32)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The smallest box (x0, x1, y0, y1) holding every finite point; None when there is none.
+pub fn bounds(points: impl Iterator<Item = (f32, f32)>) -> Option<(f32, f32, f32, f32)> {
+    points
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .fold(None, |b, (x, y)| {
+            let (x0, x1, y0, y1) = b.unwrap_or((x, x, y, y));
+            Some((x0.min(x), x1.max(x), y0.min(y), y1.max(y)))
+        })
 }
 
 /// One legend entry: a line in the series' colour (with a dot when its points are marked)

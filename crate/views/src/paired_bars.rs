@@ -42,13 +42,7 @@ pub fn draw_paired_bars<DB: DrawingBackend>(
     area.fill(&bars.theme.background())?;
     let (width, height) = area.dim_in_pixel();
     let label_font = (FONT, 15.0).into_font().color(&text);
-    let widest = bars
-        .labels
-        .iter()
-        .filter_map(|l| crate::text::measure(l, &label_font).ok())
-        .map(|(w, _)| w as i32)
-        .max()
-        .unwrap_or(0);
+    let widest = crate::chart_frame::widest_label(bars.labels, &label_font);
     area.draw(&Text::new(
         bars.title.to_string(),
         (4, 4),

@@ -43,11 +43,7 @@ pub fn draw_qk_scatter<DB: DrawingBackend>(
     let text = map.theme.text();
     area.fill(&map.theme.background())?;
     let (width, height) = area.dim_in_pixel();
-    area.draw(&Text::new(
-        map.title.to_string(),
-        (4, 4),
-        (FONT, 17.0).into_font().color(&text),
-    ))?;
+    crate::chart_frame::draw_title(area, map.title, &text)?;
     let legend_font = (FONT, 14.0).into_font().color(&text);
     let entries: Vec<LegendEntry> = map
         .groups
@@ -65,19 +61,11 @@ pub fn draw_qk_scatter<DB: DrawingBackend>(
         (width as i32 - 8, 38),
         legend_font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
     ))?;
-    let all = map
-        .points
-        .iter()
-        .flat_map(|p| [p.query, p.key])
-        .filter(|(x, y)| x.is_finite() && y.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for (x, y) in all {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-    }
-    if x0 > x1 {
+    let found = crate::chart_frame::bounds(map.points.iter().flat_map(|p| [p.query, p.key]));
+    let Some((x0, x1, y0, y1)) = found else {
         area.present()?;
         return Ok(());
-    }
+    };
     let (left, top, right, bottom) = (20, 60, width as i32 - 20, height as i32 - 20);
     // One scale for both axes: the wider spread fills its side.
     let span = ((x1 - x0) / (right - left) as f32)

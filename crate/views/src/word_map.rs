@@ -31,25 +31,13 @@ pub fn draw_word_map<DB: DrawingBackend>(
     let text = map.theme.text();
     area.fill(&map.theme.background())?;
     let (width, height) = area.dim_in_pixel();
-    area.draw(&Text::new(
-        map.title.to_string(),
-        (4, 4),
-        (FONT, 17.0).into_font().color(&text),
-    ))?;
-    let points = map
-        .words
-        .iter()
-        .map(|w| (w.1, w.2))
-        .chain(map.path.iter().copied())
-        .filter(|(x, y)| x.is_finite() && y.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for (x, y) in points {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-    }
-    if x0 > x1 {
+    crate::chart_frame::draw_title(area, map.title, &text)?;
+    let points = map.words.iter().map(|w| (w.1, w.2));
+    let found = crate::chart_frame::bounds(points.chain(map.path.iter().copied()));
+    let Some((x0, x1, y0, y1)) = found else {
         area.present()?;
         return Ok(());
-    }
+    };
     let pad = |lo: f32, hi: f32| {
         let span = (hi - lo).max(1e-6);
         (lo - 0.08 * span, hi + 0.08 * span)
