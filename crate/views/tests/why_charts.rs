@@ -42,7 +42,9 @@ fn the_token_grid_writes_every_word_and_refuses_ragged_rows() {
         values: &ragged,
         ..grid
     };
-    assert!(render((600, 300), |area| draw_token_grid(area, &bad)).1.is_err());
+    assert!(render((600, 300), |area| draw_token_grid(area, &bad))
+        .1
+        .is_err());
 }
 
 #[test]
@@ -66,7 +68,9 @@ fn paired_bars_print_both_numbers_of_every_label() {
         after: &[0.1],
         ..bars
     };
-    assert!(render((600, 260), |area| draw_paired_bars(area, &short)).1.is_err());
+    assert!(render((600, 260), |area| draw_paired_bars(area, &short))
+        .1
+        .is_err());
 }
 
 #[test]
@@ -122,5 +126,7 @@ fn the_word_map_and_the_query_key_plane_draw_every_point() {
         selected: None,
         ..plane
     };
-    assert!(render((500, 400), |area| draw_qk_scatter(area, &empty)).1.is_ok());
+    assert!(render((500, 400), |area| draw_qk_scatter(area, &empty))
+        .1
+        .is_ok());
 }
