@@ -250,47 +250,7 @@ pub fn write_trace<W: Write>(
         )?;
     }
     if fields.wants("qkv") {
-        obj.key("qkv")?;
-        let mut sub = ObjectWriter::open(&mut *obj.out)?;
-        if fields.wants("qkv.query") {
-            sub.field(
-                "query",
-                &stack(trace.layers.iter().map(|l| Nested(&l.query)).collect()),
-            )?;
-        }
-        if fields.wants("qkv.key") {
-            sub.field(
-                "key",
-                &stack(trace.layers.iter().map(|l| Nested(&l.key)).collect()),
-            )?;
-        }
-        if fields.wants("qkv.value") {
-            sub.field(
-                "value",
-                &stack(trace.layers.iter().map(|l| Nested(&l.value)).collect()),
-            )?;
-        }
-        // Rotary models: q and k before rotation (the entries above are after it).
-        let unrotated: Vec<_> = trace
-            .layers
-            .iter()
-            .filter_map(|l| l.query_unrotated.as_ref().zip(l.key_unrotated.as_ref()))
-            .collect();
-        if unrotated.len() == trace.layers.len() && !unrotated.is_empty() {
-            if fields.wants("qkv.query_unrotated") {
-                sub.field(
-                    "query_unrotated",
-                    &stack(unrotated.iter().map(|(q, _)| Nested(*q)).collect()),
-                )?;
-            }
-            if fields.wants("qkv.key_unrotated") {
-                sub.field(
-                    "key_unrotated",
-                    &stack(unrotated.iter().map(|(_, k)| Nested(*k)).collect()),
-                )?;
-            }
-        }
-        sub.close()?;
+        write_qkv(&mut obj, trace, fields)?;
     }
     if fields.wants("next_token") {
         if let Some(probs) = &trace.next_token_probs {
@@ -317,24 +277,79 @@ pub fn write_trace<W: Write>(
         obj.field("one_hot", &facts)?;
     }
     if let Some(lens) = extras.lens {
-        let rows: Vec<Vec<Vec<serde_json::Value>>> = lens
-            .cells
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .map(|cell| {
-                        cell.top
-                            .iter()
-                            .map(|&(id, prob)| json!({"id": id, "token": token(id), "prob": prob}))
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
-        obj.field("logit_lens", &rows)?;
+        obj.field("logit_lens", &lens_json(model, lens))?;
     }
     obj.close()?;
     out.write_all(b"\n")
+}
+
+/// The `qkv` object: per-head queries, keys and values, and for rotary models q and k before
+/// rotation.
+fn write_qkv<W: Write>(
+    obj: &mut ObjectWriter<'_, W>,
+    trace: &Trace,
+    fields: &Fields,
+) -> io::Result<()> {
+    obj.key("qkv")?;
+    let mut sub = ObjectWriter::open(&mut *obj.out)?;
+    if fields.wants("qkv.query") {
+        sub.field(
+            "query",
+            &stack(trace.layers.iter().map(|l| Nested(&l.query)).collect()),
+        )?;
+    }
+    if fields.wants("qkv.key") {
+        sub.field(
+            "key",
+            &stack(trace.layers.iter().map(|l| Nested(&l.key)).collect()),
+        )?;
+    }
+    if fields.wants("qkv.value") {
+        sub.field(
+            "value",
+            &stack(trace.layers.iter().map(|l| Nested(&l.value)).collect()),
+        )?;
+    }
+    // Rotary models: q and k before rotation (the entries above are after it).
+    let unrotated: Vec<_> = trace
+        .layers
+        .iter()
+        .filter_map(|l| l.query_unrotated.as_ref().zip(l.key_unrotated.as_ref()))
+        .collect();
+    if unrotated.len() == trace.layers.len() && !unrotated.is_empty() {
+        if fields.wants("qkv.query_unrotated") {
+            sub.field(
+                "query_unrotated",
+                &stack(unrotated.iter().map(|(q, _)| Nested(*q)).collect()),
+            )?;
+        }
+        if fields.wants("qkv.key_unrotated") {
+            sub.field(
+                "key_unrotated",
+                &stack(unrotated.iter().map(|(_, k)| Nested(*k)).collect()),
+            )?;
+        }
+    }
+    sub.close()?;
+    Ok(())
+}
+
+/// `logit_lens` as [L+1][S] lists of `{id, token, prob}`.
+fn lens_json(model: &Model, lens: &LogitLens) -> Vec<Vec<Vec<serde_json::Value>>> {
+    let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
+    lens.cells
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| {
+                    cell.top
+                        .iter()
+                        .map(|&(id, prob)| json!({"id": id, "token": token(id), "prob": prob}))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// `tokenscope generate --json`: the prompt and generated ids, the continuation as text, and
