@@ -122,30 +122,25 @@ pub fn repeat_heads(x: &Array3<f32>, group: usize) -> Array3<f32> {
     out
 }
 
-/// Scaled dot-product attention over every head (`attend`) for BERT and GPT-2,
-/// whose queries and keys have no rotation. `causal` hides later tokens from earlier ones.
-pub fn traced_attention(
-    query: Array3<f32>,
-    key: Array3<f32>,
-    value: Array3<f32>,
-    scale: f32,
-    causal: bool,
-) -> LayerTrace {
-    let mask = if causal {
-        Mask::CAUSAL
-    } else {
-        Mask::BIDIRECTIONAL
-    };
-    let attended = attend(query.view(), key.view(), value.view(), scale, mask);
-    LayerTrace {
-        query,
-        key,
-        value,
-        query_unrotated: None,
-        key_unrotated: None,
-        scores: attended.scores,
-        attention: attended.probs,
-        context: attended.context,
+impl Attended {
+    /// The layer's trace for a model whose queries and keys are not rotated (BERT, GPT-2):
+    /// these q/k/v (heads, S, d) beside what attention made of them.
+    pub fn into_trace(
+        self,
+        query: Array3<f32>,
+        key: Array3<f32>,
+        value: Array3<f32>,
+    ) -> LayerTrace {
+        LayerTrace {
+            query,
+            key,
+            value,
+            query_unrotated: None,
+            key_unrotated: None,
+            scores: self.scores,
+            attention: self.probs,
+            context: self.context,
+        }
     }
 }
 

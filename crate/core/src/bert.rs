@@ -4,7 +4,7 @@
 use ndarray::{Array2, Axis};
 
 use crate::ablation::Ablation;
-use crate::attention::traced_attention;
+use crate::attention::{attend, Mask};
 use crate::config::BertConfig;
 use crate::error::{Error, Result};
 use crate::ops::{activate, split_heads, LayerNorm, Linear};
@@ -158,7 +158,8 @@ impl Bert {
             let q = split_heads(layer.query.forward(&x).view(), heads); // (heads, S, d)
             let k = split_heads(layer.key.forward(&x).view(), heads); // (heads, S, d)
             let v = split_heads(layer.value.forward(&x).view(), heads); // (heads, S, d)
-            let mut att = traced_attention(q, k, v, scale, false);
+            let mut att = attend(q.view(), k.view(), v.view(), scale, Mask::BIDIRECTIONAL)
+                .into_trace(q, k, v);
             ablation.apply(index, &mut att.context, self.config.hidden_size / heads);
             let projected = layer.attention_output.forward(&att.context.view()); // (S, H)
             let attended = layer.attention_norm.forward(&(&projected + &hidden).view()); // (S, H)

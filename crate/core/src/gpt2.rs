@@ -167,16 +167,7 @@ impl Gpt2 {
             activate(&mut inner, self.config.activation);
             hidden += &block.mlp_proj.forward(&inner.view()); // (n, H) residual
             if let Some((key, value)) = traced_kv {
-                layers.push(LayerTrace {
-                    query: q,
-                    key,
-                    value,
-                    query_unrotated: None,
-                    key_unrotated: None,
-                    scores: attended.scores,
-                    attention: attended.probs,
-                    context: attended.context,
-                });
+                layers.push(attended.into_trace(q, key, value));
             }
         }
         cache.advance(ids.len());
