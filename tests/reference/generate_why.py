@@ -15,7 +15,9 @@ Outputs under tests/reference/fixtures/:
                           (a forward pre-hook on c_proj / attention.output.dense / o_proj);
                           lens [L+1, S, V]: softmax(head(final_norm(hidden_states[l]))), the
                           last row the model's own output; rollout [L, S, S]; qk.query_points,
-                          qk.key_points [S, 2]
+                          qk.key_points [S, 2]; scan [L, heads]: at the case's scan position,
+                          each head removed alone — a decoder's drop in the full model's top
+                          token's probability, BERT's 1 − cosine of the final vectors
 """
 
 import json
@@ -79,6 +81,33 @@ def ablate(model, heads):
 
         handles.append(module.register_forward_pre_hook(hook))
     return handles
+
+
+def scan(model, tokenizer, text, clean, position):
+    """Removes each head alone and measures what changed at `position`: for a decoder the
+    full model's top token's probability before minus after, for BERT 1 − cosine between the
+    final vectors (float64). Returns ([L, heads] effects, the top token or None)."""
+    config = model.config
+    layers, heads = config.num_hidden_layers, config.num_attention_heads
+    effects = np.zeros((layers, heads))
+    top = None
+    if "next_token_probs" in clean:
+        top = int(torch.argmax(clean["next_token_probs"][position]))
+    before = clean["hidden_states"][-1][position].double().numpy()
+    for layer in range(layers):
+        for head in range(heads):
+            handles = ablate(model, [(layer, head)])
+            out, _ = run(model, tokenizer, text)
+            for h in handles:
+                h.remove()
+            if top is not None:
+                effects[layer, head] = float(clean["next_token_probs"][position, top]) - float(
+                    out["next_token_probs"][position, top])
+            else:
+                after = out["hidden_states"][-1][position].double().numpy()
+                effects[layer, head] = 1.0 - after @ before / (
+                    np.linalg.norm(after) * np.linalg.norm(before))
+    return effects, top
 
 
 def run(model, tokenizer, text):
@@ -190,6 +219,9 @@ def main() -> None:
         embeddings = model.get_input_embeddings().weight.detach().double().numpy()
         token = meta["ids"][-2]
         near_ids, near_cos = neighbours(embeddings[: tokenizer.backend_tokenizer.get_vocab_size()], token)
+        position = len(meta["ids"]) // 2
+        effects, top = scan(model, tokenizer, text, clean, position)
+        tensors["scan"] = torch.from_numpy(effects)
         name = f"why-{folder_name}"
         save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(FIXTURES / f"{name}.safetensors"))
         cases.append({
@@ -200,6 +232,7 @@ def main() -> None:
             "ablate": [list(h) for h in heads],
             "qk": [qk_layer, qk_head],
             "neighbours": {"token": token, "ids": near_ids, "cosines": near_cos},
+            "scan": {"position": position, "top": top},
         })
         print(f"  {name}: {len(meta['ids'])} tokens, {len(heads)} heads off", file=sys.stderr)
     (FIXTURES / "why_cases.json").write_text(json.dumps({

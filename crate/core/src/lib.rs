@@ -24,6 +24,7 @@ pub mod ops;
 pub mod qk_map;
 pub mod rollout;
 pub mod rope;
+pub mod scan;
 pub mod tensors;
 pub mod tokenize;
 pub mod trace;

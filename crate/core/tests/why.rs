@@ -13,6 +13,7 @@ use tokenscope_core::lens::logit_lens;
 use tokenscope_core::neighbours::VocabularyIndex;
 use tokenscope_core::qk_map::qk_map;
 use tokenscope_core::rollout::attention_rollout;
+use tokenscope_core::scan::{AblationScan, ScanMeasure};
 use tokenscope_core::{Ablation, Model, Trace};
 
 fn root() -> PathBuf {
@@ -27,6 +28,12 @@ struct Neighbours {
 }
 
 #[derive(Deserialize)]
+struct ScanCase {
+    position: usize,
+    top: Option<u32>,
+}
+
+#[derive(Deserialize)]
 struct Case {
     name: String,
     model: String,
@@ -35,6 +42,7 @@ struct Case {
     ablate: Vec<(usize, usize)>,
     qk: (usize, usize),
     neighbours: Neighbours,
+    scan: ScanCase,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +223,30 @@ fn ablation_lens_rollout_map_and_neighbours_match_the_references() {
             .map(|(n, c)| (n.1 - c).abs())
             .fold(0.0, f32::max);
         check(&mut report, name, "neighbour cosines", d, 1e-5);
+
+        // The ablation scan: every head removed alone, against PyTorch with one hook each.
+        let input = model.tokenize(&case.text, None).expect("tokenizes");
+        let scan = AblationScan::run(&model, input, case.scan.position).expect("scans");
+        let top = match scan.measure {
+            ScanMeasure::TopToken { id, .. } => Some(id),
+            ScanMeasure::FinalVector(_) => None,
+        };
+        assert_eq!(top, case.scan.top, "{name}: the scanned token");
+        let effects: Vec<f32> = scan.cells.iter().map(|c| c.effect).collect();
+        let ours = ArrayD::from_shape_vec(IxDyn(&[scan.layers, scan.heads]), effects)
+            .expect("layers × heads");
+        let reference = tensor(&tensors, "scan");
+        check(
+            &mut report,
+            name,
+            "ablation scan",
+            largest(&ours, &reference, name),
+            1e-5,
+        );
+        assert!(
+            reference.iter().any(|e| e.abs() > 1e-3),
+            "{name}: some head matters at the scanned position"
+        );
     }
     println!("{}", report.join("\n"));
     let failures: Vec<_> = report.iter().filter(|l| l.contains("FAIL")).collect();
@@ -230,4 +262,22 @@ fn out_of_range_heads_are_refused_by_name() {
         .expect_err("layer 2 of 2")
         .to_string();
     assert!(err.contains("head 2.0 does not exist"), "{err}");
+}
+
+#[test]
+fn a_scan_goes_one_head_per_step_and_refuses_a_position_past_the_text() {
+    let model = Model::from_dir(&root().join("tests/reference/fixtures/tiny-gpt2")).expect("loads");
+    let input = model.tokenize("the party", None).expect("tokenizes");
+    let err = AblationScan::new(&model, input.clone(), 9)
+        .expect_err("two tokens")
+        .to_string();
+    assert!(err.contains("position 9"), "{err}");
+    let mut scan = AblationScan::new(&model, input.clone(), 1).expect("scans");
+    assert_eq!((scan.total(), scan.cells.len()), (8, 0));
+    assert!(scan.step(&model).expect("steps"));
+    assert_eq!(scan.cells.len(), 1);
+    while scan.step(&model).expect("steps") {}
+    assert!(scan.is_done() && !scan.step(&model).expect("done"));
+    let all = AblationScan::run(&model, input, 1).expect("scans");
+    assert_eq!(scan.cells, all.cells);
 }
