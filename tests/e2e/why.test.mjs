@@ -119,3 +119,88 @@ test('the query/key map draws the chosen head, keeps every attention row, and gr
     await context.close();
   }
 });
+
+/** Starts recording the page's long main-thread tasks (over 50 ms) and the scan's texts. */
+async function watchMainThread(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push(Math.round(entry.duration));
+    }).observe({ type: 'longtask' });
+    window.__scanTexts = new Set();
+    window.__scanWatch = setInterval(() => {
+      const text = document.querySelector('#ablate-scan-text')?.textContent;
+      if (text) window.__scanTexts.add(text);
+    }, 5);
+  });
+}
+
+async function scanFinished(page) {
+  await page.waitForFunction(() => {
+    const t = document.querySelector('#ablate-scan-table table');
+    return t && t.dataset.total && t.dataset.done === t.dataset.total;
+  }, null, { timeout: 120_000 });
+  return page.evaluate(() => {
+    clearInterval(window.__scanWatch);
+    const t = document.querySelector('#ablate-scan-table table');
+    return {
+      longest: Math.max(0, ...(window.__longTasks ?? [])),
+      tasks: window.__longTasks ?? [],
+      texts: [...(window.__scanTexts ?? [])],
+      total: Number(t.dataset.total),
+      top: t.dataset.top,
+    };
+  });
+}
+
+const LONG_TEXT = 'students celebrate the graduation with a big party while the deputy leader, who is highly respected in the party, gives a short speech about hard work and friendship';
+
+test('the ablation scan removes every head in the worker, in slices, while the page stays responsive', async () => {
+  // BERT (72 heads) on a longer text: the heatmap fills slice by slice.
+  const { page, context, problems } = await openPage(link({ view: 'tokens', a: LONG_TEXT, token: '8' }));
+  await watchMainThread(page);
+  await page.click('#tab-ablate');
+  const bert = await scanFinished(page);
+  assert.equal(bert.total, 72, '6 layers × 12 heads');
+  assert.ok(bert.texts.some((t) => /so far/.test(t)), `progress was shown: ${bert.texts.join(' | ')}`);
+  assert.ok(bert.texts.some((t) => /moves the final vector of “party” most/.test(t)), 'then the head that matters most');
+  assert.ok(bert.longest < 100, `the longest main-thread task took ${bert.longest} ms`);
+  console.log(`scan of 72 heads: main-thread tasks over 50 ms: [${bert.tasks.join(', ')}] ms, ${bert.texts.length} texts shown`);
+  await page.screenshot({ path: join(SHOTS, 'ablate-scan-bert.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a GPT\'s scan equals the CLI\'s --ablate head by head, and heads switched off survive the link, in both languages', async () => {
+  for (const lang of ['en', 'zh']) {
+    const { page, context, problems } = await openPage(link({ view: 'ablate', model: 'models/tokenscope-gpt', layer: '1', head: '2', lang }));
+    const scan = await scanFinished(page);
+    const table = await readTable(page, '#ablate-scan-table table');
+    // The selected token is the last: the CLI's next_token is its distribution.
+    const full = cliNext(CELEBRATION);
+    assert.equal(scan.top, String(full.next_token.top[0].id), 'the full model\'s first choice');
+    const heads = table.cols.length;
+    for (const [layer, head] of [[0, 0], [1, 2], [table.rows.length - 1, heads - 1]]) {
+      const off = cliNext(CELEBRATION, `${layer}.${head}`);
+      const after = off.next_token.top.find((t) => String(t.id) === scan.top).prob;
+      const expected = full.next_token.top[0].prob - after;
+      const shown = Number(table.cells[layer][head]);
+      assert.ok(Math.abs(shown - expected) <= 5e-5 + 1e-6, `head ${layer}.${head}: ${shown} vs ${expected}`);
+    }
+    // Switch the shown head off; the link carries it to a fresh page.
+    await page.click('#ablate-head');
+    await settle(page);
+    const url = page.url();
+    assert.equal(new URL(url).searchParams.get('ablate'), '1.2');
+    if (lang === 'en') await page.screenshot({ path: join(SHOTS, 'ablate-scan-gpt.png'), fullPage: true });
+    else await page.screenshot({ path: join(SHOTS, 'ablate-scan-gpt-zh.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+    const again = await openPage(url);
+    await again.page.waitForSelector('#ablate-table table');
+    assert.equal(await again.page.locator('#ablate-table table').getAttribute('data-ablated'), '1.2');
+    assert.equal(await again.page.locator('#ablation-banner').isVisible(), true);
+    assert.deepEqual(again.problems, []);
+    await again.context.close();
+  }
+});

@@ -1,5 +1,6 @@
 //! A grid of words in coloured cells: the logit lens (layers × positions), each cell the
-//! token a layer would predict there, its colour that token's probability.
+//! token a layer would predict there, its colour that token's probability; or the ablation
+//! scan (layers × heads), each cell what removing that head did.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,7 +11,8 @@ use crate::palette::{Palette, Theme};
 use crate::text::measure;
 use crate::ViewError;
 
-/// What to draw: `words[r][c]` written in a cell coloured by `values[r][c]` (0..=1).
+/// What to draw: `words[r][c]` written in a cell coloured by `values[r][c]` through
+/// `palette` (a value that is not finite gets the theme's masked grey).
 pub struct TokenGrid<'a> {
     pub title: &'a str,
     pub row_labels: &'a [String],
@@ -21,6 +23,7 @@ pub struct TokenGrid<'a> {
     pub selected: Option<(usize, usize)>,
     /// Cells to mark with a dot (where the word is the token that really came next).
     pub marked: &'a [(usize, usize)],
+    pub palette: Palette,
     pub theme: Theme,
 }
 
@@ -72,7 +75,12 @@ pub fn draw_token_grid<DB: DrawingBackend>(
     }
     let x_of = |c: usize| left + (c as f64 * layout.cell_width).round() as i32;
     let y_of = |r: usize| top + (r as f64 * layout.cell_height).round() as i32;
-    let palette = Palette::Sequential { max: 1.0 };
+    let palette = grid.palette;
+    // White ink on the deep end of the scale, the theme's own on the pale middle.
+    let deep = |value: f32| match palette {
+        Palette::Sequential { max } => value > 0.55 * max,
+        Palette::Diverging => value.abs() > 0.55,
+    };
     let size = (layout.cell_height * 0.42).clamp(8.0, 14.0);
     for r in 0..rows {
         for c in 0..cols {
@@ -86,7 +94,7 @@ pub fn draw_token_grid<DB: DrawingBackend>(
                 [(x0, y0), (x1, y1)],
                 grid.theme.background().stroke_width(1),
             ))?;
-            let ink = if value > 0.55 { WHITE } else { text };
+            let ink = if deep(value) { WHITE } else { text };
             let style = (FONT, size)
                 .into_font()
                 .color(&ink)

@@ -6,8 +6,8 @@ mod common;
 
 use common::{count, drawn, labels, render, save};
 use tokenscope_views::{
-    draw_paired_bars, draw_qk_scatter, draw_token_grid, draw_word_map, PairedBars, QkPoint,
-    QkScatter, Theme, TokenGrid, WordMap,
+    draw_paired_bars, draw_qk_scatter, draw_token_grid, draw_word_map, PairedBars, Palette,
+    QkPoint, QkScatter, Theme, TokenGrid, WordMap,
 };
 
 #[test]
@@ -28,6 +28,7 @@ fn the_token_grid_writes_every_word_and_refuses_ragged_rows() {
         values: &values,
         selected: Some((2, 1)),
         marked: &[(2, 1)],
+        palette: Palette::Sequential { max: 1.0 },
         theme: Theme::Light,
     };
     let (svg, layout) = render((600, 300), |area| draw_token_grid(area, &grid));
@@ -45,6 +46,38 @@ fn the_token_grid_writes_every_word_and_refuses_ragged_rows() {
     assert!(render((600, 300), |area| draw_token_grid(area, &bad))
         .1
         .is_err());
+}
+
+#[test]
+fn a_diverging_grid_colours_both_signs_and_greys_a_cell_with_no_value() {
+    // The ablation scan: rows are layers, columns heads, a switched-off head greyed.
+    let rows = labels(&["layer 0", "layer 1"]);
+    let cols = labels(&["head 0", "head 1"]);
+    let words = vec![labels(&["+0.500", "-0.500"]), labels(&["✕ +0.010", "…"])];
+    let values = vec![vec![1.0, -1.0], vec![f32::NAN, 0.0]];
+    let grid = TokenGrid {
+        title: "scan",
+        row_labels: &rows,
+        col_labels: &cols,
+        words: &words,
+        values: &values,
+        selected: None,
+        marked: &[],
+        palette: Palette::Diverging,
+        theme: Theme::Light,
+    };
+    let (svg, layout) = render((500, 260), |area| draw_token_grid(area, &grid));
+    layout.expect("draws");
+    save("token_grid_diverging.svg", &svg);
+    let fill =
+        |c: plotters::style::RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+    for (value, what) in [(1.0, "blue"), (-1.0, "red"), (f32::NAN, "grey")] {
+        let colour = fill(Palette::Diverging.color(value, Theme::Light));
+        assert!(svg.contains(&colour), "no {what} cell ({colour})");
+    }
+    for word in ["+0.500", "-0.500", "✕ +0.010"] {
+        assert_eq!(drawn(&svg, word), 1, "{word}");
+    }
 }
 
 #[test]

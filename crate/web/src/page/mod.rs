@@ -7,6 +7,7 @@ mod generate;
 mod models;
 mod query;
 mod replies;
+mod scan;
 mod selection;
 pub mod train;
 mod url;
@@ -47,6 +48,8 @@ pub struct ViewNeeds {
     pub neighbours: bool,
     /// The shown head's query/key map.
     pub qk_map: bool,
+    /// The ablation scan of the selected token.
+    pub scan: bool,
 }
 
 impl ViewNeeds {
@@ -59,6 +62,7 @@ impl ViewNeeds {
         lens: false,
         neighbours: false,
         qk_map: false,
+        scan: false,
     };
 }
 
@@ -242,6 +246,8 @@ pub struct Requests {
     pub neighbours_asked: Option<crate::protocol::NeighboursAsk>,
     /// The last query/key map request.
     pub qk_asked: Option<crate::protocol::QkMapAsk>,
+    /// The last ablation scan asked for.
+    pub scan_asked: Option<crate::protocol::ScanAsk>,
 }
 
 /// Everything the page knows.
@@ -268,6 +274,8 @@ pub struct PageModel {
     pub qk_map: Option<crate::protocol::QkMapData>,
     /// The query/key map adds the example sentences' tokens.
     pub qk_examples: bool,
+    /// The ablation scan of the selected token, as far as the worker has got.
+    pub scan: Option<crate::protocol::ScanData>,
     pub positions: Option<PositionTable>,
     pub generation: Option<Generation>,
     /// How many tokens the generate view has asked for (Step adds one, Run asks for all).
@@ -322,6 +330,7 @@ impl PageModel {
             map_words: why::MAP_WORDS.to_string(),
             qk_map: None,
             qk_examples: false,
+            scan: None,
             positions: None,
             generation: None,
             gen_steps: 0,

@@ -38,6 +38,7 @@ impl PageModel {
             Reply::Lens(lens) => self.on_lens(lens),
             Reply::Neighbours(data) => self.on_neighbours(data),
             Reply::QkMap(data) => self.on_qk_map(data),
+            Reply::Scan(data) => self.on_scan(data),
             Reply::Generation(generation) => self.on_generation(generation),
             Reply::Positions(table) => {
                 self.positions = Some(table);
@@ -84,6 +85,8 @@ impl PageModel {
         self.lens_row = None;
         self.neighbours = None;
         self.qk_map = None;
+        self.scan = None;
+        self.requests.scan_asked = None;
         self.generation = None;
         self.gen_steps = 0;
         self.positions = None;
@@ -255,6 +258,7 @@ impl PageModel {
         effects.extend(self.lens_due());
         effects.extend(self.neighbours_due());
         effects.extend(self.qk_map_due());
+        effects.extend(self.scan_due());
         if needs.training_record && self.facts.is_some() {
             if let Some(folder) = self.state.model.clone() {
                 if self.training_for.as_ref() != Some(&folder) {

@@ -68,6 +68,9 @@ pub enum Request {
     Neighbours(NeighboursAsk),
     /// One head's queries and keys on one plane (AttentionViz).
     QkMap(QkMapAsk),
+    /// Remove each head alone and measure the effect at one position (the ablation scan);
+    /// answered with a [`ScanData`] after each slice of work, and replaced by the next scan.
+    Scan(ScanAsk),
     /// Time the forward trace of `text` (what every view draws from), and the worker's whole
     /// analysis of it as the page asks for it: `warmup` runs, then `runs` timed ones. For
     /// `bench/`; the page never sends it.
@@ -340,6 +343,7 @@ pub enum Reply {
     Lens(LensData),
     Neighbours(NeighboursData),
     QkMap(QkMapData),
+    Scan(ScanData),
     Positions(PositionTable),
     Benchmark(Benchmark),
     Generation(Generation),
@@ -458,6 +462,7 @@ impl Reply {
             Reply::Lens(lens) => lens.is_finite(),
             Reply::Neighbours(data) => data.is_finite(),
             Reply::QkMap(data) => data.is_finite(),
+            Reply::Scan(data) => data.is_finite(),
             Reply::Benchmark(b) => b
                 .trace_ms
                 .iter()

@@ -144,3 +144,58 @@ impl QkMapData {
                 .all(|t| t.query.iter().chain(&t.key).all(|x| x.is_finite()))
     }
 }
+
+/// What the ablation scan asks: a text (with its pair for BERT's A+B) and one position.
+/// The worker tokenizes the text itself, so a scan does not depend on the last analysis and
+/// goes on while heads are switched off and on (it always removes one head from the full
+/// model).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScanAsk {
+    pub text: String,
+    pub pair: Option<String>,
+    pub position: usize,
+}
+
+/// The ablation scan so far: `effects[l · heads + h]` for the heads done, in layer-then-head
+/// order. The worker sends one of these after every slice of work.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScanData {
+    pub ask: ScanAsk,
+    pub layers: usize,
+    pub heads: usize,
+    /// The token at the position.
+    pub token: String,
+    /// A GPT: the token the full model ranks first after the position, with its probability.
+    /// None for BERT, whose scan measures the final vector.
+    pub top: Option<TokenProb>,
+    /// A GPT: how much that token's probability falls when the head is removed. BERT: 1 −
+    /// cosine between the position's final vectors with and without the head.
+    pub effects: Vec<f32>,
+    /// A GPT: the first-ranked token with the head removed, per head done.
+    pub new_tops: Vec<Option<TokenProb>>,
+    /// Why the scan stopped, if it failed.
+    pub error: Option<String>,
+}
+
+impl ScanData {
+    pub fn total(&self) -> usize {
+        self.layers * self.heads
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.error.is_some() || self.effects.len() >= self.total()
+    }
+
+    /// The effect of removing head `head` of layer `layer`, once it is computed.
+    pub fn effect(&self, layer: usize, head: usize) -> Option<f32> {
+        (head < self.heads)
+            .then(|| self.effects.get(layer * self.heads + head).copied())
+            .flatten()
+    }
+
+    pub(super) fn is_finite(&self) -> bool {
+        self.effects.iter().all(|e| e.is_finite())
+            && self.top.iter().all(|t| t.prob.is_finite())
+            && self.new_tops.iter().flatten().all(|t| t.prob.is_finite())
+    }
+}

@@ -6,23 +6,34 @@
 use ndarray::ArrayView1;
 use plotters::prelude::DrawingBackend;
 use tokenscope_core::analysis::cosine;
-use tokenscope_views::{draw_paired_bars, draw_token_grid, PairedBars, TokenGrid};
+use tokenscope_views::{draw_paired_bars, PairedBars};
 
 use super::kit::{
     four, loaded, message, theme, Area, CanvasPlan, Hit, PaintResult, Panel, Pointer,
 };
 use super::out::{Out, Table};
-use crate::page::{readable, Msg, PageModel};
+use super::scan::{paint_grid, scan_in_words, scan_table};
+use crate::page::{readable, Msg, PageModel, ViewNeeds};
 use crate::protocol::{Baseline, NextPair, SentenceData};
 
 pub struct Ablate;
 
 impl Panel for Ablate {
+    const NEEDS: ViewNeeds = ViewNeeds {
+        scan: true,
+        ..ViewNeeds::NONE
+    };
+
     fn canvases(model: &PageModel) -> Vec<CanvasPlan> {
         let layers = model.facts.as_ref().map_or(6, |f| f.num_layers) as u32;
         vec![
             CanvasPlan::tall("ablate-grid", (layers * 36 + 120).clamp(240, 1000)),
-            CanvasPlan::fixed("ablate-effect"),
+            // With every head on there is nothing to compare: one line, not an empty chart.
+            if model.state.ablate.is_empty() {
+                CanvasPlan::tall("ablate-effect", 80)
+            } else {
+                CanvasPlan::fixed("ablate-effect")
+            },
         ]
     }
 
@@ -31,50 +42,7 @@ impl Panel for Ablate {
             return message(area, model, model.t("loading"));
         };
         if name == "ablate-grid" {
-            let (layers, heads) = (facts.num_layers, facts.num_heads);
-            let off = |l: usize, h: usize| model.state.ablate.contains(l, h);
-            let words: Vec<Vec<String>> = (0..layers)
-                .map(|l| {
-                    (0..heads)
-                        .map(|h| {
-                            model
-                                .t(if off(l, h) {
-                                    "ablate-cell-off"
-                                } else {
-                                    "ablate-cell-on"
-                                })
-                                .to_string()
-                        })
-                        .collect()
-                })
-                .collect();
-            let values: Vec<Vec<f32>> = (0..layers)
-                .map(|l| {
-                    (0..heads)
-                        .map(|h| if off(l, h) { 0.9 } else { 0.0 })
-                        .collect()
-                })
-                .collect();
-            let rows: Vec<String> = (0..layers)
-                .map(|l| format!("{} {l}", model.t("layer")))
-                .collect();
-            let cols: Vec<String> = (0..heads)
-                .map(|h| format!("{} {h}", model.t("head")))
-                .collect();
-            let layout = draw_token_grid(
-                area,
-                &TokenGrid {
-                    title: model.t("ablate-grid-title"),
-                    row_labels: &rows,
-                    col_labels: &cols,
-                    words: &words,
-                    values: &values,
-                    selected: Some((model.state.layer, model.state.head)),
-                    marked: &[],
-                    theme: theme(model),
-                },
-            )?;
-            return Ok(Hit::Heatmap(layout).into());
+            return paint_grid(model, facts.num_layers, facts.num_heads, area);
         }
         if model.state.ablate.is_empty() {
             return message(area, model, model.t("ablate-none"));
@@ -131,6 +99,8 @@ impl Panel for Ablate {
     }
 
     fn render(model: &PageModel, out: &mut Out) {
+        out.table("ablate-scan-table", scan_table(model));
+        out.text("ablate-scan-text", scan_in_words(model));
         let found = compared(model);
         out.table(
             "ablate-table",
@@ -283,10 +253,11 @@ fn in_words(
 #[cfg(test)]
 mod tests {
     use tokenscope_core::analysis::cosine;
+    use tokenscope_core::scan::{AblationScan, ScanMeasure};
     use tokenscope_core::Ablation;
 
     use crate::page::Msg;
-    use crate::protocol::Request;
+    use crate::protocol::{Reply, Request};
     use crate::testing::Harness;
     use crate::views::render;
 
@@ -368,5 +339,104 @@ mod tests {
         // Out-of-range heads in a link are dropped when the model loads.
         let h = Harness::ready(&[("view", "ablate"), ("ablate", "0.1,9.9")]);
         assert_eq!(h.page.state.ablate.to_string(), "0.1");
+    }
+
+    #[test]
+    fn the_scan_is_the_cores_goes_on_while_heads_switch_and_follows_the_selection() {
+        let mut h = Harness::ready(&[
+            ("view", "ablate"),
+            ("model", "models/tokenscope-gpt"),
+            ("token", "7"),
+        ]);
+        let scans = |h: &Harness| {
+            h.sent
+                .iter()
+                .filter(|r| matches!(r, Request::Scan(_)))
+                .count()
+        };
+        assert_eq!(scans(&h), 1, "asked once");
+        let model = h.model();
+        let input = model.tokenize(TEXT, None).expect("tokenizes");
+        let core = AblationScan::run(model, input, 7).expect("scans");
+        let out = render(&h.page);
+        let table = out
+            .the_table("ablate-scan-table")
+            .expect("the scan's numbers");
+        let total = (core.layers * core.heads).to_string();
+        assert_eq!(table.get("data-done"), Some(total.as_str()));
+        assert_eq!(table.get("data-total"), Some(total.as_str()));
+        assert_eq!(table.get("data-measure"), Some("top-token"));
+        let ScanMeasure::TopToken { id, prob } = core.measure else {
+            panic!("a GPT's scan measures its top token")
+        };
+        assert_eq!(table.get("data-top"), Some(id.to_string().as_str()));
+        for (l, cells) in table.cells.iter().enumerate() {
+            for (hd, cell) in cells.iter().enumerate() {
+                let effect = core.cells[l * core.heads + hd].effect;
+                assert_eq!(*cell, format!("{effect:.4}"), "head {l}.{hd}");
+            }
+        }
+        // The sentence names the head that matters most and its number.
+        let (most, best) = core
+            .cells
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.effect.total_cmp(&b.1.effect))
+            .expect("heads");
+        let text = out.text_of("ablate-scan-text").expect("in words");
+        let head = format!("{}.{}", most / core.heads, most % core.heads);
+        assert!(text.contains(&format!("head {head} ")), "{text}");
+        assert!(
+            text.contains(&format!("{:.4}", prob - best.effect)),
+            "{text}"
+        );
+        assert!(best.effect > 1e-3, "some head matters");
+        // Switching heads off reruns the analysis but not the scan, which is of the full model.
+        h.send(Msg::ToggleAblate {
+            layer: most / core.heads,
+            head: most % core.heads,
+        });
+        assert_eq!(scans(&h), 1);
+        assert!(render(&h.page).the_table("ablate-scan-table").is_some());
+        // Another token: another scan.
+        h.send(Msg::SelectToken(3));
+        assert_eq!(scans(&h), 2);
+        let out = render(&h.page);
+        let table = out.the_table("ablate-scan-table").expect("the new scan");
+        assert_eq!(table.get("data-position"), Some("3"));
+    }
+
+    #[test]
+    fn a_scan_answer_for_a_token_no_longer_selected_is_dropped() {
+        let mut h = Harness::ready(&[("view", "ablate"), ("token", "8")]);
+        let out = render(&h.page);
+        let table = out.the_table("ablate-scan-table").expect("BERT's scan");
+        assert_eq!(table.get("data-measure"), Some("final-vector"));
+        assert_eq!(table.get("data-total"), Some("72"), "6 layers × 12 heads");
+        let text = out.text_of("ablate-scan-text").expect("in words");
+        assert!(
+            text.contains("moves the final vector of “party” most"),
+            "{text}"
+        );
+        // A slow worker: the answer for token 8 arrives after token 2 was selected.
+        h.hold = true;
+        h.send(Msg::SelectToken(2));
+        let stale = h
+            .held
+            .iter()
+            .any(|r| matches!(r, Reply::Scan(s) if s.ask.position == 2));
+        assert!(stale, "a scan of token 2 was asked");
+        let old = crate::protocol::ScanData {
+            ask: crate::protocol::ScanAsk {
+                position: 8,
+                ..h.page.scan_ask().expect("an ask")
+            },
+            ..h.page.scan.clone().expect("the old scan")
+        };
+        h.held.push_front(Reply::Scan(old));
+        h.release();
+        let scan = h.page.current_scan().expect("token 2's scan");
+        assert_eq!(scan.ask.position, 2);
+        assert!(scan.is_done());
     }
 }

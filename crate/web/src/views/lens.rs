@@ -4,7 +4,7 @@
 //! that really came next.
 
 use plotters::prelude::DrawingBackend;
-use tokenscope_views::{draw_token_grid, TokenGrid};
+use tokenscope_views::{draw_token_grid, Palette, TokenGrid};
 
 use super::kit::{
     bert_says_no, chip_at, four, loaded, message, theme, top_tokens_table, Area, CanvasPlan, Hit,
@@ -78,6 +78,7 @@ impl Panel for Lens {
                 values: &values,
                 selected,
                 marked: &marked,
+                palette: Palette::Sequential { max: 1.0 },
                 theme: theme(model),
             },
         )?;

@@ -19,6 +19,7 @@ pub mod out;
 mod position;
 mod qk_map;
 mod qkv;
+mod scan;
 mod similarity;
 mod summary;
 mod tokens;

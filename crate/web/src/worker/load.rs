@@ -171,5 +171,6 @@ async fn load(
         name: name.to_string(),
         model,
         session: Session::default(),
+        scan: None,
     })
 }

@@ -8,6 +8,8 @@ pub mod trainer;
 #[cfg(target_arch = "wasm32")]
 mod load;
 #[cfg(target_arch = "wasm32")]
+mod scan;
+#[cfg(target_arch = "wasm32")]
 mod train;
 
 #[cfg(target_arch = "wasm32")]
@@ -34,6 +36,8 @@ mod wasm {
         pub model: Model,
         /// The traces of the last analysis, for per-head detail requests.
         pub session: Session,
+        /// The ablation scan under way, stepped between messages.
+        pub scan: Option<super::compute::scan::ScanJob>,
     }
 
     #[derive(Default)]
@@ -42,6 +46,8 @@ mod wasm {
         pub training: Option<Training>,
         /// A training loop is scheduled; a second would step twice as often.
         pub looping: bool,
+        /// A scan loop is scheduled.
+        pub scanning: bool,
     }
 
     pub(super) type State = Rc<RefCell<WorkerState>>;
@@ -121,6 +127,7 @@ mod wasm {
                 weights,
             } => super::load::start_load(state, name, config, tokenizer, Weights::Files(weights)),
             Request::Train(command) => super::train::command(state, command),
+            Request::Scan(ask) => super::scan::start(state, ask),
             other => compute(state, other),
         }
     }
@@ -151,6 +158,21 @@ mod wasm {
             }
             post(&reply);
         }
+    }
+
+    /// Lets the worker's event loop run (messages from the page) before going on.
+    pub(super) async fn yield_now() {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let scheduled = scope().is_some_and(|scope| {
+                scope
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+                    .is_ok()
+            });
+            if !scheduled {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
 
     /// Milliseconds since the worker started, as precisely as the browser tells.

@@ -3,9 +3,8 @@
 
 use super::compute::{ready, Session};
 use super::trainer::Trainer;
-use super::wasm::{now, post, scope, Loaded, State};
+use super::wasm::{now, post, yield_now, Loaded, State};
 use crate::protocol::{Reply, TrainCommand, TrainPhase, TrainSnapshot, TrainWatch, TrainingUpdate};
-use wasm_bindgen::JsValue;
 
 /// How long the worker trains before it lets messages (Pause, an analysis) in.
 const SLICE_MS: f64 = 100.0;
@@ -135,6 +134,7 @@ fn use_run(worker: &mut super::wasm::WorkerState) {
                 name,
                 model,
                 session: Session::default(),
+                scan: None,
             });
         }
         Err(message) => post(&training.update(None, Some(message))),
@@ -231,19 +231,4 @@ fn slice(state: &State) -> bool {
     };
     post(&training.update(snapshot, error));
     training.phase == TrainPhase::Running
-}
-
-/// Lets the worker's event loop run (messages from the page) before going on.
-async fn yield_now() {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let scheduled = scope().is_some_and(|scope| {
-            scope
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
-                .is_ok()
-        });
-        if !scheduled {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -501,6 +501,7 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
                 .qk_map(model, ask)
                 .map_or_else(failed(seq), Reply::QkMap)
         }
+        Request::Scan(ask) => Reply::Scan(scan::scan_all(model, ask)),
         Request::Lens { seq, sentence } => session
             .lens(model, seq, sentence)
             .map_or_else(failed(seq), Reply::Lens),
@@ -512,6 +513,7 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
 }
 
 mod qk;
+pub mod scan;
 #[cfg(test)]
 mod tests;
 mod why;
