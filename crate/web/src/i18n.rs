@@ -402,6 +402,18 @@ pub fn text(lang: Lang, key: &str) -> &'static str {
         .unwrap_or(MISSING)
 }
 
+/// `text`, said in `to` when it is one of the page's fixed texts in `from` (a status line
+/// such as "Model ready."), so switching language re-says it; None for any other text.
+pub fn translate(text: &str, from: Lang, to: Lang) -> Option<&'static str> {
+    let pick = |lang: Lang, en: &'static str, zh: &'static str| match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    };
+    all_texts()
+        .find(|(_, en, zh)| pick(from, en, zh) == text)
+        .map(|(_, en, zh)| pick(to, en, zh))
+}
+
 /// Whether `key` has a text in both languages.
 pub fn has(key: &str) -> bool {
     all_texts().any(|(k, _, _)| *k == key)

@@ -457,6 +457,10 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         }
         Msg::Toy { row, col, value } => model.edit_toy(row, col, value),
         Msg::Lang(lang) => {
+            // A fixed status ("Model ready.") is said again in the new language.
+            if let Some(text) = crate::i18n::translate(&model.status.text, model.state.lang, lang) {
+                model.status.text = text.to_string();
+            }
             model.state.lang = lang;
             vec![Effect::Render]
         }

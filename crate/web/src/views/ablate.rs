@@ -439,4 +439,32 @@ mod tests {
         assert_eq!(scan.ask.position, 2);
         assert!(scan.is_done());
     }
+
+    #[test]
+    fn a_llama_models_scan_covers_every_query_head() {
+        let h = Harness::ready(&[
+            ("view", "ablate"),
+            ("model", "models/tiny-llama"),
+            ("b", ""),
+        ]);
+        let out = render(&h.page);
+        let table = out.the_table("ablate-scan-table").expect("the scan");
+        // 2 layers × 8 query heads (over 2 key/value heads): each query head removed alone.
+        assert_eq!(table.get("data-total"), Some("16"));
+        assert_eq!(table.get("data-done"), Some("16"));
+        assert_eq!(table.get("data-measure"), Some("top-token"));
+        let chip = h.page.selected_chip().expect("a token");
+        let input = h
+            .model()
+            .tokenize(&h.page.state.a, None)
+            .expect("tokenizes");
+        let core = AblationScan::run(h.model(), input, chip.index).expect("scans");
+        let shown: Vec<&String> = table.cells.iter().flatten().collect();
+        let expected: Vec<String> = core
+            .cells
+            .iter()
+            .map(|c| format!("{:.4}", c.effect))
+            .collect();
+        assert_eq!(shown, expected.iter().collect::<Vec<_>>());
+    }
 }

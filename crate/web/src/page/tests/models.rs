@@ -358,8 +358,11 @@ fn examples_toy_vectors_heads_language_and_theme() {
     h.send(Msg::OpenHead { layer: 4, head: 9 });
     assert_eq!((h.page.state.layer, h.page.state.head), (4, 9));
     assert!(h.page.visible_heads[9] && !h.page.visible_heads[0]);
+    assert_eq!(h.page.status.text, crate::i18n::text(Lang::En, "ready"));
     h.send(Msg::Lang(Lang::Zh));
     assert_eq!(h.page.t("layer"), "层");
+    // The status line is said again in Chinese.
+    assert_eq!(h.page.status.text, crate::i18n::text(Lang::Zh, "ready"));
     h.send(Msg::ToggleTheme);
     assert!(h.page.state.dark);
     assert_eq!(h.send(Msg::CopyLink), [Effect::CopyLink]);
