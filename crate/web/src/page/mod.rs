@@ -4,6 +4,7 @@
 
 mod data;
 mod generate;
+mod lesson;
 mod models;
 mod query;
 mod replies;
@@ -15,6 +16,7 @@ mod why;
 
 pub use data::*;
 pub use generate::{DecodingField, MAX_GENERATED};
+pub use lesson::{plain, Setup, Step};
 pub use models::{
     choose_model_files, ChosenFiles, Loading, ModelFiles, EMBEDDED_MODELS, GPT_FOLDER, MODEL_NAME,
 };
@@ -123,6 +125,10 @@ pub enum Msg {
     SelectToken(usize),
     /// ← / →: the previous or next chip.
     MoveSelection(isize),
+    /// ← / → pressed outside the controls: the previous or next lesson step in the lesson,
+    /// else the previous or next chip.
+    Arrow(isize),
+    Lesson(LessonMsg),
     /// The chip under the pointer, in the chips or a chart; None when it left.
     Hover(Option<usize>),
     ShowView(String),
@@ -202,6 +208,22 @@ pub enum Msg {
     Train(TrainMsg),
 }
 
+/// The lesson's buttons and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonMsg {
+    /// Open the lesson at its first step.
+    Start,
+    /// Open step n (counted from 1).
+    Go(usize),
+    /// The next (1) or previous (−1) step: buttons, PageDown / PageUp.
+    Move(isize),
+    /// Set the step up again (the step's own sentences back).
+    Restart,
+    Exit,
+    TogglePresent,
+    Fullscreen,
+}
+
 /// What the shell does for the model: talk to the worker, the address bar, the browser.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -227,6 +249,8 @@ pub enum Effect {
         url: String,
         file_name: String,
     },
+    /// The page full screen (a projector), or back.
+    ToggleFullscreen,
 }
 
 /// The numbers of requests in flight: answers to text since replaced are dropped.
@@ -274,6 +298,8 @@ pub struct PageModel {
     pub qk_map: Option<crate::protocol::QkMapData>,
     /// The query/key map adds the example sentences' tokens.
     pub qk_examples: bool,
+    /// The token a lesson step selects once its analysis arrives.
+    pub lesson_focus: Option<(Side, &'static str)>,
     /// The ablation scan of the selected token, as far as the worker has got.
     pub scan: Option<crate::protocol::ScanData>,
     pub positions: Option<PositionTable>,
@@ -331,6 +357,7 @@ impl PageModel {
             qk_map: None,
             qk_examples: false,
             scan: None,
+            lesson_focus: None,
             positions: None,
             generation: None,
             gen_steps: 0,
@@ -419,6 +446,20 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         Msg::Example(example) => model.use_example(example),
         Msg::SelectToken(chip) => model.select(chip),
         Msg::MoveSelection(step) => model.move_selection(step),
+        Msg::Arrow(step) if model.state.lesson.is_some() => model.lesson_move(step),
+        Msg::Arrow(step) => model.move_selection(step),
+        Msg::Lesson(msg) => match msg {
+            LessonMsg::Start => model.go_to_step(1),
+            LessonMsg::Go(step) => model.go_to_step(step),
+            LessonMsg::Move(by) => model.lesson_move(by),
+            LessonMsg::Restart => model.go_to_step(model.state.lesson.unwrap_or(1)),
+            LessonMsg::Exit => model.exit_lesson(),
+            LessonMsg::TogglePresent => {
+                model.state.present = !model.state.present;
+                vec![Effect::Render]
+            }
+            LessonMsg::Fullscreen => vec![Effect::ToggleFullscreen],
+        },
         Msg::Hover(chip) => model.hover(chip),
         Msg::ShowView(name) => model.show_view(&name),
         Msg::Layer(layer) => model.set_layer_head(Some(layer), None),

@@ -56,6 +56,7 @@ impl PageModel {
 
     /// A fresh worker: it loads the page's model (the link's folder, or the embedded one).
     fn on_started(&mut self) -> Vec<Effect> {
+        self.open_lesson_link();
         let folder = self.state.model.clone();
         if let Some(folder) = &folder {
             self.folder_text = folder.clone();
@@ -117,6 +118,7 @@ impl PageModel {
         if self.state.token.is_some_and(|t| t >= self.chips.len()) {
             self.state.token = None;
         }
+        self.apply_lesson_focus();
         self.hover = None;
         self.analysis = Some(analysis);
         self.show_ready_status();

@@ -73,6 +73,10 @@ pub struct PageState {
     /// Attention heads switched off (`ablate=0.1,2.3`): every view shows the model
     /// without them.
     pub ablate: Ablation,
+    /// The lesson's step, counted from 1 (`lesson=1&step=8`); None outside the lesson.
+    pub lesson: Option<usize>,
+    /// Presentation mode (`present=1`): large type, editing controls hidden.
+    pub present: bool,
 }
 
 impl PageState {
@@ -96,13 +100,15 @@ impl PageState {
             seed: 0,
             model: None,
             ablate: Ablation::none(),
+            lesson: None,
+            present: false,
         }
     }
 
     /// Every query key a link may carry.
-    pub const KEYS: [&'static str; 17] = [
+    pub const KEYS: [&'static str; 20] = [
         "a", "b", "model", "pair", "layer", "head", "view", "token", "lang", "theme", "filter",
-        "depth", "temp", "topk", "topp", "seed", "ablate",
+        "depth", "temp", "topk", "topp", "seed", "ablate", "lesson", "step", "present",
     ];
 
     /// Reads URL query pairs over the defaults. Unknown keys and unreadable values (a view
@@ -115,6 +121,7 @@ impl PageState {
         views: &[&str],
     ) -> Self {
         let mut state = PageState::new(lang, dark, views.first().copied().unwrap_or_default());
+        let (mut lesson, mut step) = (false, None);
         for (key, value) in pairs {
             match key {
                 "a" => state.a = value.to_string(),
@@ -146,9 +153,14 @@ impl PageState {
                 "seed" => state.seed = value.parse().unwrap_or(state.seed),
                 "model" => state.model = hosted_folder(value, "").ok(),
                 "ablate" => state.ablate = Ablation::parse(value).unwrap_or_default(),
+                "lesson" => lesson = value == "1" || value == "true",
+                "step" => step = value.parse::<usize>().ok().filter(|s| *s >= 1),
+                "present" => state.present = value == "1" || value == "true",
                 _ => {}
             }
         }
+        // The step is checked against the lesson's length when the page starts.
+        state.lesson = lesson.then(|| step.unwrap_or(1));
         state
     }
 
@@ -180,6 +192,13 @@ impl PageState {
         }
         if !self.ablate.is_empty() {
             pairs.push(("ablate", self.ablate.to_string()));
+        }
+        if let Some(step) = self.lesson {
+            pairs.push(("lesson", "1".into()));
+            pairs.push(("step", step.to_string()));
+        }
+        if self.present {
+            pairs.push(("present", "1".into()));
         }
         if decoding {
             pairs.push(("temp", self.temperature.to_string()));
@@ -284,6 +303,8 @@ mod tests {
         state.filter = PairFilter::AToB;
         state.depth = 4;
         state.model = Some("models/gpt2".into());
+        state.lesson = Some(8);
+        state.present = true;
         let query = state.to_query(true);
         for (key, _) in &query {
             assert!(PageState::KEYS.contains(key), "the page reads no {key:?}");
@@ -312,6 +333,14 @@ mod tests {
         assert_eq!(from(&[("lang", "zh-CN")]).lang, Lang::Zh);
         assert_eq!(from(&[("lang", "en-GB")]).lang, Lang::En);
         assert_eq!(from(&[("view", "head")]).view, "head");
+        assert_eq!(from(&[("lesson", "1")]).lesson, Some(1));
+        assert_eq!(from(&[("step", "4"), ("lesson", "1")]).lesson, Some(4));
+        assert_eq!(from(&[("lesson", "1"), ("step", "0")]).lesson, Some(1));
+        assert_eq!(
+            from(&[("step", "4")]).lesson,
+            None,
+            "a step alone is no lesson"
+        );
     }
 
     #[test]

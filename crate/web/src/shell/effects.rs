@@ -48,8 +48,19 @@ pub fn run(page: &Shared, effect: Effect) -> Redraw {
             let document = page.shell.borrow().document.clone();
             super::dom::click_link(&document, &url, &file_name, Some("train-download-link"));
         }
+        Effect::ToggleFullscreen => toggle_fullscreen(&page.shell.borrow().document),
     }
     Redraw::Nothing
+}
+
+/// The whole page full screen for a projector, or back. A browser that refuses (no user
+/// gesture, or an iframe without permission) leaves the page as it is.
+fn toggle_fullscreen(document: &Document) {
+    if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    } else if let Some(root) = document.document_element() {
+        let _ = root.request_fullscreen();
+    }
 }
 
 /// Starts the worker that owns the model; it announces itself with `Started`.

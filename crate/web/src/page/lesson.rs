@@ -1,0 +1,233 @@
+//! The lesson: the seed article's story in thirteen steps. Each step sets the page up
+//! (sentences, model, view, the token to look at, layer and head); this file holds those
+//! set-ups and moving between steps. What each step says is computed by `views/lesson.rs`.
+
+use super::models::GPT_FOLDER;
+use super::url::{SEED_A, SEED_B};
+use super::{Effect, PageModel, Side};
+use crate::named_enum;
+use tokenscope_core::Ablation;
+
+named_enum! {
+    /// The lesson's steps, in the article's order.
+    pub enum Step {
+        Tokens = "tokens",
+        Ids = "ids",
+        NotNumbers = "not-numbers",
+        OneHot = "one-hot",
+        Embedding = "embedding",
+        Cosine = "cosine",
+        Static = "static",
+        Attention = "attention",
+        Qkv = "qkv",
+        Position = "position",
+        Next = "next",
+        Learning = "learning",
+        Decoding = "decoding",
+    }
+}
+
+/// The sentences of the cosine step: the article's four words, as the model's own vectors.
+pub const ANIMALS_A: &str = "cat dog car banana";
+pub const TIM_A: &str = "Tim chased clouds all his life";
+pub const TIM_B: &str = "clouds chased Tim all his life";
+pub const PROMPT: &str = "students celebrate the graduation with a big";
+
+/// How a step sets up the page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Setup {
+    pub a: &'static str,
+    pub b: &'static str,
+    /// The embedded GPT rather than the embedded BERT.
+    pub gpt: bool,
+    pub view: &'static str,
+    /// The token selected when the step opens, and the one its claims are about.
+    pub focus: (Side, &'static str),
+    pub layer: usize,
+    pub head: usize,
+    /// The similarity view's depth (0 static, 1 with positions, 1 + k after layer k).
+    pub depth: usize,
+}
+
+const fn bert(view: &'static str, focus: (Side, &'static str)) -> Setup {
+    Setup {
+        a: SEED_A,
+        b: SEED_B,
+        gpt: false,
+        view,
+        focus,
+        layer: 0,
+        head: 0,
+        depth: 0,
+    }
+}
+
+const PARTY_A: (Side, &str) = (Side::A, "party");
+
+impl Step {
+    /// The step's number as people count: 1 to 13.
+    pub fn number(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0) + 1
+    }
+
+    pub fn at(number: usize) -> Option<Step> {
+        Step::ALL.get(number.checked_sub(1)?).copied()
+    }
+
+    pub fn setup(self) -> Setup {
+        match self {
+            Step::Tokens | Step::Ids | Step::NotNumbers => bert("tokens", PARTY_A),
+            Step::OneHot | Step::Embedding => bert("onehot", PARTY_A),
+            Step::Cosine => Setup {
+                a: ANIMALS_A,
+                b: "",
+                ..bert("similarity", (Side::A, "cat"))
+            },
+            Step::Static => bert("similarity", PARTY_A),
+            Step::Attention => bert("head", PARTY_A),
+            Step::Qkv => bert("neuron", (Side::B, "party")),
+            Step::Position => Setup {
+                a: TIM_A,
+                b: TIM_B,
+                depth: 1,
+                ..bert("similarity", (Side::A, "tim"))
+            },
+            Step::Next => Setup {
+                b: "",
+                gpt: true,
+                ..bert("next", (Side::A, "big"))
+            },
+            Step::Learning => Setup {
+                b: "",
+                gpt: true,
+                ..bert("learn", (Side::A, "party"))
+            },
+            Step::Decoding => Setup {
+                a: PROMPT,
+                b: "",
+                gpt: true,
+                ..bert("generate", (Side::A, "big"))
+            },
+        }
+    }
+}
+
+/// A token as the lesson compares it with a word: without GPT-2's space mark or
+/// WordPiece's `##`, in lower case.
+pub fn plain(token: &str) -> String {
+    token
+        .trim_start_matches('Ġ')
+        .trim_start_matches("##")
+        .trim_start_matches('▁')
+        .to_lowercase()
+}
+
+impl PageModel {
+    /// The lesson step on screen, if the lesson is on.
+    pub fn lesson_step(&self) -> Option<Step> {
+        self.state.lesson.and_then(Step::at)
+    }
+
+    /// Whether the step's sentences are as the step set them up.
+    pub fn lesson_edited(&self) -> bool {
+        self.lesson_step().is_some_and(|step| {
+            let setup = step.setup();
+            self.state.a != setup.a || self.state.b != setup.b
+        })
+    }
+
+    /// Opens step `number` (clamped to the lesson) and sets the page up for it.
+    pub(super) fn go_to_step(&mut self, number: usize) -> Vec<Effect> {
+        let number = number.clamp(1, Step::ALL.len());
+        let Some(step) = Step::at(number) else {
+            return Vec::new();
+        };
+        let setup = step.setup();
+        self.state.lesson = Some(number);
+        self.state.a = setup.a.to_string();
+        self.state.b = setup.b.to_string();
+        self.state.view = setup.view.to_string();
+        self.state.layer = setup.layer;
+        self.state.head = setup.head;
+        self.state.depth = setup.depth;
+        self.state.pair = false;
+        self.state.token = None;
+        self.state.ablate = Ablation::none();
+        self.lesson_focus = Some(setup.focus);
+        if let Some(folder) = self.lesson_model_change(setup.gpt) {
+            let mut effects = self.load_folder(folder);
+            effects.push(Effect::Render);
+            return effects;
+        }
+        self.schedule_analysis()
+    }
+
+    /// The model the step needs when another is loaded (or asked for): Some(folder), with
+    /// None inside for the embedded BERT.
+    fn lesson_model_change(&self, gpt: bool) -> Option<Option<String>> {
+        let wanted = gpt.then(|| GPT_FOLDER.to_string());
+        let current = if self.load.in_progress {
+            self.load.requested_folder.clone()
+        } else {
+            self.state.model.clone()
+        };
+        let own_model = self
+            .facts
+            .as_ref()
+            .is_some_and(|f| current.is_none() && f.name != super::models::MODEL_NAME);
+        (current != wanted || own_model).then_some(wanted)
+    }
+
+    /// A link that opens inside the lesson loads the model its step needs, and selects the
+    /// step's token unless the link chose one.
+    pub(super) fn open_lesson_link(&mut self) {
+        let Some(step) = self.lesson_step() else {
+            self.state.lesson = None;
+            return;
+        };
+        let setup = step.setup();
+        self.state.model = setup.gpt.then(|| GPT_FOLDER.to_string());
+        if self.state.token.is_none() {
+            self.lesson_focus = Some(setup.focus);
+        }
+    }
+
+    /// After an analysis: selects the step's token once, if the text still has it.
+    pub(super) fn apply_lesson_focus(&mut self) {
+        let Some((side, word)) = self.lesson_focus else {
+            return;
+        };
+        let wants_gpt = self.lesson_step().is_some_and(|s| s.setup().gpt);
+        if self.causal() != wants_gpt {
+            return; // the analysis of the model being replaced
+        }
+        self.lesson_focus = None;
+        if let Some(index) = self
+            .chips
+            .iter()
+            .position(|c| c.side == side && plain(&c.token) == word)
+        {
+            self.state.token = Some(index);
+        }
+    }
+
+    pub(super) fn lesson_move(&mut self, by: isize) -> Vec<Effect> {
+        match self.state.lesson {
+            Some(step) => {
+                let next = step.saturating_add_signed(by).clamp(1, Step::ALL.len());
+                if next == step {
+                    return Vec::new();
+                }
+                self.go_to_step(next)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn exit_lesson(&mut self) -> Vec<Effect> {
+        self.state.lesson = None;
+        self.state.present = false;
+        self.lesson_focus = None;
+        vec![Effect::Render]
+    }
+}
