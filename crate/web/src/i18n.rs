@@ -389,7 +389,10 @@ pub const MISSING: &str = "⚠ missing text";
 /// The text for `key` in `lang`.
 /// Every (key, English, Chinese): the page's own words, then the "why" tools'.
 fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    TEXTS.iter().chain(crate::i18n_why::WHY_TEXTS)
+    TEXTS
+        .iter()
+        .chain(crate::i18n_why::WHY_TEXTS)
+        .chain(crate::i18n_lesson::LESSON_TEXTS)
 }
 
 pub fn text(lang: Lang, key: &str) -> &'static str {

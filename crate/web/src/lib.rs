@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod i18n;
+mod i18n_lesson;
 mod i18n_why;
 pub mod named;
 pub mod page;

@@ -179,13 +179,22 @@ impl PageModel {
     }
 
     /// A link that opens inside the lesson loads the model its step needs, and selects the
-    /// step's token unless the link chose one.
+    /// step's token unless the link chose one. A short link (`?lesson=1&step=10`, the seed's
+    /// sentences) gets the whole set-up of its step; a copied one keeps its sentences.
     pub(super) fn open_lesson_link(&mut self) {
         let Some(step) = self.lesson_step() else {
             self.state.lesson = None;
             return;
         };
         let setup = step.setup();
+        if self.state.a == SEED_A && self.state.b == SEED_B {
+            self.state.a = setup.a.to_string();
+            self.state.b = setup.b.to_string();
+            self.state.view = setup.view.to_string();
+            self.state.layer = setup.layer;
+            self.state.head = setup.head;
+            self.state.depth = setup.depth;
+        }
         self.state.model = setup.gpt.then(|| GPT_FOLDER.to_string());
         if self.state.token.is_none() {
             self.lesson_focus = Some(setup.focus);

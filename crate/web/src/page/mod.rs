@@ -16,7 +16,7 @@ mod why;
 
 pub use data::*;
 pub use generate::{DecodingField, MAX_GENERATED};
-pub use lesson::{plain, Setup, Step};
+pub use lesson::{plain, Setup, Step, ANIMALS_A, PROMPT, TIM_A, TIM_B};
 pub use models::{
     choose_model_files, ChosenFiles, Loading, ModelFiles, EMBEDDED_MODELS, GPT_FOLDER, MODEL_NAME,
 };

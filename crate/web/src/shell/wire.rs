@@ -98,6 +98,10 @@ fn read(event: &web_sys::Event, data: Option<&str>) -> UiInput {
     }
     if let Some(key) = event.dyn_ref::<KeyboardEvent>() {
         input.key = key.key();
+        input.in_lesson = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+            .is_some_and(|b| b.class_list().contains("in-lesson"));
     }
     if let Some(ui) = event.dyn_ref::<web_sys::UiEvent>() {
         input.detail = ui.detail();

@@ -4,7 +4,7 @@
 use super::kit::{mlp_name, norm_name, Control, LayerBar, Target, UiEvent, UiInput};
 use super::out::{El, Node, Out};
 use crate::format::{grouped, human_bytes};
-use crate::page::{readable, Example, Lang, Msg, PageModel, PairFilter, Side};
+use crate::page::{readable, Example, Lang, LessonMsg, Msg, PageModel, PairFilter, Side};
 use tokenscope_core::anatomy::Positions;
 
 pub const CONTROLS: &[Control] = &[
@@ -33,14 +33,17 @@ pub const CONTROLS: &[Control] = &[
             PairFilter::from_name(&i.value).unwrap_or(PairFilter::All),
         ))
     }),
-    // Arrow keys move the selection, except while typing or choosing in a control.
+    // Arrow keys move the selection (or, in the lesson, the step), except while typing or
+    // choosing in a control; PageUp / PageDown (a presentation clicker) move the lesson.
     Control {
         target: Target::Document,
         event: UiEvent::KeyDown,
         data: None,
         to_msg: |i| match (i.in_control, i.key.as_str()) {
-            (false, "ArrowLeft") => Some(Msg::MoveSelection(-1)),
-            (false, "ArrowRight") => Some(Msg::MoveSelection(1)),
+            (false, "ArrowLeft") => Some(Msg::Arrow(-1)),
+            (false, "ArrowRight") => Some(Msg::Arrow(1)),
+            (_, "PageUp") if i.in_lesson => Some(Msg::Lesson(LessonMsg::Move(-1))),
+            (_, "PageDown") if i.in_lesson => Some(Msg::Lesson(LessonMsg::Move(1))),
             _ => None,
         },
     },

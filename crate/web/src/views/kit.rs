@@ -56,6 +56,9 @@ pub struct UiInput {
     pub data: Option<String>,
     /// The event's payload could not be read (a dropped file that is not text).
     pub failed: bool,
+    /// The page is in the lesson (its body has the class `in-lesson`): PageUp / PageDown
+    /// are the lesson's, not the browser's scrolling.
+    pub in_lesson: bool,
 }
 
 impl UiInput {

@@ -11,6 +11,8 @@ mod heads;
 pub mod kit;
 mod learning;
 mod lens;
+mod lesson;
+mod lesson_claims;
 mod loss;
 mod neighbours;
 mod next;
@@ -195,6 +197,7 @@ impl View {
 /// Every control of the page: the frame's (sentences, model, tabs …) and each view's.
 pub fn controls() -> Vec<Control> {
     let mut all = frame::CONTROLS.to_vec();
+    all.extend_from_slice(lesson::CONTROLS);
     for view in View::ALL {
         all.extend_from_slice(view.controls());
     }
@@ -215,6 +218,7 @@ pub fn render(model: &PageModel) -> Out {
         })
         .collect();
     frame::render(model, &tabs, shown.layer_bar(model), &mut out);
+    lesson::render(model, &mut out);
     shown.render(model, &mut out);
     out
 }

@@ -326,6 +326,18 @@ impl Out {
         })
     }
 
+    /// The value the last patch of `id`'s attribute `name` set (None when removed or unset).
+    pub fn attr_of(&self, id: &str, name: &str) -> Option<String> {
+        self.patches.iter().rev().find_map(|p| match p {
+            Patch::Attr {
+                id: i,
+                name: n,
+                value,
+            } if i == id && *n == name => Some(value.clone()),
+            _ => None,
+        })?
+    }
+
     /// The children the last patch of `id` gave it.
     pub fn children_of(&self, id: &str) -> Option<&[Node]> {
         self.patches.iter().rev().find_map(|p| match p {

@@ -11,6 +11,7 @@ use crate::page::{Lang, Msg};
 use crate::protocol::SentenceKey;
 use crate::testing::Harness;
 
+mod lesson;
 mod rotary;
 mod tables;
 
@@ -299,13 +300,28 @@ fn controls_turn_events_into_messages() {
     };
     assert_eq!(
         (keys.to_msg)(&key("ArrowLeft", false)),
-        Some(Msg::MoveSelection(-1))
+        Some(Msg::Arrow(-1))
     );
     assert_eq!(
         (keys.to_msg)(&key("ArrowLeft", true)),
         None,
         "typing moves the caret"
     );
+    // PageUp / PageDown (a presentation clicker) move the lesson, and only in the lesson:
+    // elsewhere they scroll the page as always.
+    let lesson_key = |k: &str, in_lesson: bool| UiInput {
+        in_lesson,
+        ..key(k, true)
+    };
+    assert_eq!(
+        (keys.to_msg)(&lesson_key("PageDown", true)),
+        Some(Msg::Lesson(crate::page::LessonMsg::Move(1)))
+    );
+    assert_eq!(
+        (keys.to_msg)(&lesson_key("PageUp", true)),
+        Some(Msg::Lesson(crate::page::LessonMsg::Move(-1)))
+    );
+    assert_eq!((keys.to_msg)(&lesson_key("PageDown", false)), None);
     let toy = UiInput {
         value: "-0.6".into(),
         data: Some("1,0".into()),
