@@ -10,6 +10,9 @@ use crate::format::{grouped, human_bytes};
 use crate::page::{plain, readable, PageModel, Step};
 use crate::protocol::{SentenceData, SentenceKey};
 
+#[path = "lesson_steps.rs"]
+mod steps;
+
 /// One number (or token) the text states, with what a test needs to check it.
 pub struct Claim {
     pub kind: &'static str,
@@ -26,11 +29,11 @@ pub enum Piece {
     Claim(Claim),
 }
 
-fn text(s: impl Into<String>) -> Piece {
+pub(super) fn text(s: impl Into<String>) -> Piece {
     Piece::Text(s.into())
 }
 
-fn claim(
+pub(super) fn claim(
     kind: &'static str,
     sentence: Option<SentenceKey>,
     token: Option<&str>,
@@ -47,7 +50,7 @@ fn claim(
 }
 
 /// A number claim shown as it is.
-fn number(
+pub(super) fn number(
     kind: &'static str,
     sentence: Option<SentenceKey>,
     token: Option<&str>,
@@ -101,21 +104,21 @@ pub struct Said {
 }
 
 /// Why a step cannot say its point: a word it needs is gone, or the numbers are coming.
-type Missing = String;
+pub(super) type Missing = String;
 
-struct Ctx<'a> {
-    model: &'a PageModel,
+pub(super) struct Ctx<'a> {
+    pub(super) model: &'a PageModel,
 }
 
 impl<'a> Ctx<'a> {
-    fn sentence(&self, key: SentenceKey) -> Result<&'a SentenceData, Missing> {
+    pub(super) fn sentence(&self, key: SentenceKey) -> Result<&'a SentenceData, Missing> {
         self.model
             .sentence(key)
             .ok_or_else(|| self.model.t("lesson-computing").to_string())
     }
 
     /// Where `word` is in a sentence, or the plain message that it is gone.
-    fn find(&self, key: SentenceKey, word: &str) -> Result<usize, Missing> {
+    pub(super) fn find(&self, key: SentenceKey, word: &str) -> Result<usize, Missing> {
         let sentence = self.sentence(key)?;
         sentence
             .tokens
@@ -129,12 +132,12 @@ impl<'a> Ctx<'a> {
             })
     }
 
-    fn t(&self, key: &str) -> &'static str {
+    pub(super) fn t(&self, key: &str) -> &'static str {
         self.model.t(key)
     }
 
     /// The cosine of token `i` of A with token `j` of the similarity's columns at `depth`.
-    fn similarity(&self, depth: usize, i: usize, j: usize) -> Result<f32, Missing> {
+    pub(super) fn similarity(&self, depth: usize, i: usize, j: usize) -> Result<f32, Missing> {
         let sim = self
             .model
             .analysis
@@ -150,7 +153,7 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| self.t("lesson-computing").to_string())
     }
 
-    fn last_depth(&self) -> usize {
+    pub(super) fn last_depth(&self) -> usize {
         self.model
             .analysis
             .as_ref()
@@ -171,12 +174,12 @@ pub fn said(model: &PageModel, step: Step) -> Result<Said, Missing> {
         Step::Embedding => embedding(&ctx)?,
         Step::Cosine => return cosines(&ctx),
         Step::Static => static_vectors(&ctx)?,
-        Step::Attention => attention(&ctx)?,
-        Step::Qkv => qkv(&ctx)?,
-        Step::Position => position(&ctx)?,
-        Step::Next => next(&ctx)?,
-        Step::Learning => learning(&ctx)?,
-        Step::Decoding => decoding(&ctx)?,
+        Step::Attention => steps::attention(&ctx)?,
+        Step::Qkv => steps::qkv(&ctx)?,
+        Step::Position => steps::position(&ctx)?,
+        Step::Next => steps::next(&ctx)?,
+        Step::Learning => steps::learning(&ctx)?,
+        Step::Decoding => steps::decoding(&ctx)?,
     };
     Ok(Said {
         body: fill(model.t(&key("body")), &body_vars),
@@ -184,7 +187,7 @@ pub fn said(model: &PageModel, step: Step) -> Result<Said, Missing> {
     })
 }
 
-type Vars = Vec<(&'static str, Piece)>;
+pub(super) type Vars = Vec<(&'static str, Piece)>;
 
 fn tokens(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
     let a = ctx.sentence(SentenceKey::A)?;
@@ -221,7 +224,7 @@ fn id_claim(key: SentenceKey, token: &str, id: u32) -> Piece {
     number("token-id", Some(key), Some(token), id.to_string())
 }
 
-fn vocab(ctx: &Ctx) -> Result<usize, Missing> {
+pub(super) fn vocab(ctx: &Ctx) -> Result<usize, Missing> {
     ctx.model
         .facts
         .as_ref()
@@ -445,13 +448,13 @@ fn cosines(ctx: &Ctx) -> Result<Said, Missing> {
 }
 
 /// "party" in A against "party" in B at a similarity depth.
-fn across(ctx: &Ctx, word: &str, depth: usize) -> Result<f32, Missing> {
+pub(super) fn across(ctx: &Ctx, word: &str, depth: usize) -> Result<f32, Missing> {
     let i = ctx.find(SentenceKey::A, word)?;
     let j = ctx.find(SentenceKey::B, word)?;
     ctx.similarity(depth, i, j)
 }
 
-fn cos_claim(kind: &'static str, word: &str, v: f32) -> Piece {
+pub(super) fn cos_claim(kind: &'static str, word: &str, v: f32) -> Piece {
     claim(kind, None, Some(word), four(v), four(v))
 }
 
@@ -461,253 +464,5 @@ fn static_vectors(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
     Ok((
         vec![("static", cos_claim("static-cosine", "party", same))],
         vec![("final", cos_claim("contextual-cosine", "party", last))],
-    ))
-}
-
-/// The token the focus word attends to most in layer 0, averaged over heads, leaving out
-/// the markers and the word itself: (token, weight).
-fn partner(ctx: &Ctx, key: SentenceKey, word: &str) -> Result<(String, f32), Missing> {
-    let s = ctx.sentence(key)?;
-    let i = ctx.find(key, word)?;
-    let n = s.tokens.len();
-    let heads = ctx.model.facts.as_ref().map_or(1, |f| f.num_heads);
-    if s.attention.len() < heads * n * n {
-        return Err(ctx.t("lesson-too-long").to_string());
-    }
-    let weight = |j: usize| {
-        (0..heads)
-            .map(|h| s.attention[h * n * n + i * n + j])
-            .sum::<f32>()
-            / heads as f32
-    };
-    (0..n)
-        .filter(|&j| j != i && !s.special.get(j).copied().unwrap_or(false))
-        .map(|j| (readable(&s.tokens[j]), weight(j)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())
-}
-
-fn attention(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
-    let (pa, wa) = partner(ctx, SentenceKey::A, "party")?;
-    let (pb, wb) = partner(ctx, SentenceKey::B, "party")?;
-    let last = across(ctx, "party", ctx.last_depth())?;
-    let heads = ctx.model.facts.as_ref().map_or(0, |f| f.num_heads);
-    let partner_claim = |key, token: &str, w: f32| {
-        claim(
-            "attention-partner",
-            Some(key),
-            Some(token),
-            four(w),
-            format!("“{token}” ({})", four(w)),
-        )
-    };
-    Ok((
-        vec![
-            ("heads", text(heads.to_string())),
-            ("partner_a", partner_claim(SentenceKey::A, &pa, wa)),
-            ("partner_b", partner_claim(SentenceKey::B, &pb, wb)),
-            ("final", cos_claim("contextual-cosine", "party", last)),
-        ],
-        Vec::new(),
-    ))
-}
-
-fn qkv(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
-    let b = ctx.sentence(SentenceKey::B)?;
-    ctx.find(SentenceKey::B, "party")?;
-    let detail = ctx
-        .model
-        .current_qkv()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let source = ctx.sentence(detail.sentence).unwrap_or(b);
-    let asked = readable(&source.tokens[detail.token.min(source.tokens.len() - 1)]);
-    let (best, weight) = detail
-        .probs
-        .iter()
-        .enumerate()
-        .max_by(|x, y| x.1.total_cmp(y.1))
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let token = readable(&source.tokens[best]);
-    let score = detail.scores.get(best).copied().unwrap_or(f32::NAN);
-    Ok((
-        vec![
-            ("layer", text(detail.layer.to_string())),
-            ("head", text(detail.head.to_string())),
-            ("token", text(asked.clone())),
-            ("sentence", text(detail.sentence.name().to_uppercase())),
-            (
-                "best",
-                claim(
-                    "best-key",
-                    Some(detail.sentence),
-                    Some(&token),
-                    four(*weight),
-                    format!("“{token}”"),
-                ),
-            ),
-            (
-                "score",
-                number(
-                    "best-score",
-                    Some(detail.sentence),
-                    Some(&token),
-                    format!("{score:.3}"),
-                ),
-            ),
-            (
-                "weight",
-                number(
-                    "best-weight",
-                    Some(detail.sentence),
-                    Some(&token),
-                    four(*weight),
-                ),
-            ),
-        ],
-        vec![("d", text(detail.head_dim.to_string()))],
-    ))
-}
-
-fn position(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
-    let same = across(ctx, "tim", 0)?;
-    let placed = across(ctx, "tim", 1)?;
-    let last = across(ctx, "tim", ctx.last_depth())?;
-    Ok((
-        vec![
-            ("static", cos_claim("static-cosine", "tim", same)),
-            ("placed", cos_claim("position-cosine", "tim", placed)),
-            ("final", cos_claim("contextual-cosine", "tim", last)),
-        ],
-        Vec::new(),
-    ))
-}
-
-fn next(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
-    if !ctx.model.causal() {
-        return Err(ctx.t("lesson-loading-gpt").to_string());
-    }
-    let a = ctx.sentence(SentenceKey::A)?;
-    let i = ctx.find(SentenceKey::A, "big")?;
-    let prediction = a
-        .predictions
-        .get(i)
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let top = prediction
-        .top
-        .first()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let top_word = readable(&top.token);
-    let mut body = vec![
-        ("prev", text(readable(&a.tokens[i]))),
-        (
-            "top",
-            claim(
-                "next-token",
-                Some(SentenceKey::A),
-                Some(&top_word),
-                four(top.prob),
-                format!("“{top_word}” ({})", four(top.prob)),
-            ),
-        ),
-    ];
-    match &prediction.actual {
-        Some(actual) => {
-            let word = readable(&actual.token);
-            let rank = prediction.top.iter().position(|t| t.id == actual.id);
-            body.push((
-                "actual",
-                claim(
-                    "actual-next",
-                    Some(SentenceKey::A),
-                    Some(&word),
-                    four(actual.prob),
-                    format!("“{word}” ({})", four(actual.prob)),
-                ),
-            ));
-            body.push((
-                "rank",
-                text(rank.map_or_else(
-                    || ctx.t("lesson-not-top").to_string(),
-                    |r| (r + 1).to_string(),
-                )),
-            ));
-        }
-        None => {
-            body.push(("actual", text("—")));
-            body.push(("rank", text("—")));
-        }
-    }
-    let vocab = vocab(ctx)?;
-    Ok((body, vec![("vocab", text(grouped(vocab as u64)))]))
-}
-
-fn learning(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
-    let record = ctx
-        .model
-        .training_record
-        .as_ref()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let stages = record.stages();
-    let first = stages.first().and_then(|s| {
-        s.record
-            .history
-            .first()
-            .map(|p| (s.first_step + p.step, p.train_loss))
-    });
-    let last = stages.last().and_then(|s| {
-        s.record
-            .history
-            .last()
-            .map(|p| (s.first_step + p.step, p.train_loss))
-    });
-    let (Some((s0, l0)), Some((s1, l1))) = (first, last) else {
-        return Err(ctx.t("lesson-computing").to_string());
-    };
-    let uniform = (record.vocab_size as f32).ln();
-    let loss = |kind, v: f32| number(kind, None, None, four(v));
-    Ok((
-        vec![
-            ("start", loss("loss-start", l0)),
-            ("s0", text(grouped(s0 as u64))),
-            ("vocab", text(grouped(record.vocab_size as u64))),
-            ("uniform", loss("loss-uniform", uniform)),
-            ("end", loss("loss-end", l1)),
-            ("s1", text(grouped(s1 as u64))),
-            ("held", loss("held-out-loss", record.held_out_loss)),
-        ],
-        vec![("uniform", text(four(uniform)))],
-    ))
-}
-
-fn decoding(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
-    if !ctx.model.causal() {
-        return Err(ctx.t("lesson-loading-gpt").to_string());
-    }
-    let a = ctx.sentence(SentenceKey::A)?;
-    let last = a
-        .predictions
-        .last()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let top = last
-        .top
-        .first()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let word = readable(&top.token);
-    Ok((
-        vec![
-            ("prompt", text(ctx.model.state.a.clone())),
-            (
-                "top",
-                claim(
-                    "greedy-choice",
-                    Some(SentenceKey::A),
-                    Some(&word),
-                    four(top.prob),
-                    format!("“{word}” ({})", four(top.prob)),
-                ),
-            ),
-            ("percent", text(format!("{:.1}", top.prob * 100.0))),
-        ],
-        Vec::new(),
     ))
 }
