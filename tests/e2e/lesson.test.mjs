@@ -107,3 +107,24 @@ test('the attention step names the CLI\'s partners, follows an edit, and the lin
   assert.equal(statics.value, '1.0000', 'one table row for both parties');
   await again.context.close();
 });
+
+test('the handout: every step with its figure and numbers, one per printed page', async () => {
+  const { page, context, problems } = await openPage(link({ lesson: '1', step: '4' }));
+  await stepReady(page, 4);
+  // The print dialog would block a headless browser: note that the page asked for it.
+  await page.evaluate(() => { window.print = () => { document.body.dataset.printed = '1'; }; });
+  await page.click('#lesson-print');
+  await page.waitForSelector('body[data-printed="1"]', { timeout: 180_000 });
+  assert.equal(await page.locator('#handout .handout-page').count(), STEPS);
+  assert.equal(await step(page), 4, 'back at the step the teacher was on');
+  const figures = await page.$$eval('#handout img.handout-figure', (imgs) => imgs.map((i) => i.complete && i.naturalWidth));
+  assert.equal(figures.length, STEPS);
+  assert.ok(figures.every((w) => w > 0), 'every figure loads');
+  await page.emulateMedia({ media: 'print' });
+  await page.screenshot({ path: join(SHOTS, 'lesson-handout-print.png'), fullPage: true });
+  const pdf = await page.pdf({ path: join(SHOTS, 'lesson-handout.pdf'), format: 'A4', printBackground: true });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.equal(pages, STEPS, `the PDF has ${pages} pages`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -10,6 +10,8 @@ pub const LESSON_TEXTS: &[(&str, &str, &str)] = &[
     ("lesson-exit", "Leave the lesson", "退出课程"),
     ("lesson-present", "Presentation mode", "演示模式"),
     ("lesson-fullscreen", "Full screen", "全屏"),
+    ("lesson-print", "Print the handout", "打印讲义"),
+    ("lesson-printing", "Preparing page {n} of {total}…", "正在准备第 {n} 页，共 {total} 页……"),
     ("lesson-notice", "What to notice:", "注意："),
     ("lesson-try", "Try this:", "试一试："),
     ("lesson-edited", "You changed the sentences: every number here is recomputed for your text.", "你修改了句子：这里的每个数字都已按你的文本重新计算。"),

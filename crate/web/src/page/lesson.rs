@@ -33,6 +33,9 @@ pub const TIM_A: &str = "Tim chased clouds all his life";
 pub const TIM_B: &str = "clouds chased Tim all his life";
 pub const PROMPT: &str = "students celebrate the graduation with a big";
 
+/// How many tokens the decoding step writes greedily when it opens.
+const GREEDY_TOKENS: usize = 8;
+
 /// How a step sets up the page.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Setup {
@@ -201,14 +204,15 @@ impl PageModel {
         }
     }
 
-    /// After an analysis: selects the step's token once, if the text still has it.
-    pub(super) fn apply_lesson_focus(&mut self) {
+    /// After an analysis: selects the step's token once, if the text still has it; the
+    /// decoding step also writes a greedy continuation, so its chart has something to show.
+    pub(super) fn apply_lesson_focus(&mut self) -> Vec<Effect> {
         let Some((side, word)) = self.lesson_focus else {
-            return;
+            return Vec::new();
         };
         let wants_gpt = self.lesson_step().is_some_and(|s| s.setup().gpt);
         if self.causal() != wants_gpt {
-            return; // the analysis of the model being replaced
+            return Vec::new(); // the analysis of the model being replaced
         }
         self.lesson_focus = None;
         if let Some(index) = self
@@ -218,6 +222,12 @@ impl PageModel {
         {
             self.state.token = Some(index);
         }
+        if self.lesson_step() == Some(Step::Decoding) {
+            self.state.temperature = 0.0;
+            self.gen_steps = GREEDY_TOKENS;
+            return self.request_generation();
+        }
+        Vec::new()
     }
 
     pub(super) fn lesson_move(&mut self, by: isize) -> Vec<Effect> {
@@ -238,5 +248,69 @@ impl PageModel {
         self.state.present = false;
         self.lesson_focus = None;
         vec![Effect::Render]
+    }
+}
+
+/// One page of the printed handout: a step's words (each piece marked when it is a number
+/// computed live) and its figure as SVG markup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandoutPage {
+    pub step: usize,
+    pub title: String,
+    pub body: Vec<(String, bool)>,
+    pub notice: Vec<(String, bool)>,
+    pub try_this: String,
+    pub figure: Option<String>,
+}
+
+/// The handout being gathered: the page walks through every step, and each step's page is
+/// taken once its numbers are on screen; then the browser prints them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Handout {
+    /// The step to return to afterwards.
+    pub back_to: usize,
+    pub pages: Vec<HandoutPage>,
+    /// Every step is in: the pages are shown for printing.
+    pub done: bool,
+}
+
+impl PageModel {
+    /// Starts gathering the handout from the first step.
+    pub(super) fn start_handout(&mut self) -> Vec<Effect> {
+        let back_to = self.state.lesson.unwrap_or(1);
+        self.handout = Some(Handout {
+            back_to,
+            ..Handout::default()
+        });
+        self.go_to_step(1)
+    }
+
+    /// The step the handout waits for, while it is being gathered.
+    pub fn handout_wants(&self) -> Option<usize> {
+        let handout = self.handout.as_ref().filter(|h| !h.done)?;
+        let step = self.state.lesson?;
+        (handout.pages.len() + 1 == step && !self.busy() && self.lesson_focus.is_none())
+            .then_some(step)
+    }
+
+    /// A step's page was taken: on to the next step, or, after the last, back to where the
+    /// teacher was and print.
+    pub(super) fn on_handout_page(&mut self, page: HandoutPage) -> Vec<Effect> {
+        let Some(handout) = self.handout.as_mut() else {
+            return Vec::new();
+        };
+        if page.step != handout.pages.len() + 1 {
+            return Vec::new();
+        }
+        handout.pages.push(page);
+        if handout.pages.len() < Step::ALL.len() {
+            let next = handout.pages.len() + 1;
+            return self.go_to_step(next);
+        }
+        handout.done = true;
+        let back_to = handout.back_to;
+        let mut effects = self.go_to_step(back_to);
+        effects.push(Effect::Print);
+        effects
     }
 }

@@ -16,7 +16,7 @@ mod why;
 
 pub use data::*;
 pub use generate::{DecodingField, MAX_GENERATED};
-pub use lesson::{plain, Setup, Step, ANIMALS_A, PROMPT, TIM_A, TIM_B};
+pub use lesson::{plain, Handout, HandoutPage, Setup, Step, ANIMALS_A, PROMPT, TIM_A, TIM_B};
 pub use models::{
     choose_model_files, ChosenFiles, Loading, ModelFiles, EMBEDDED_MODELS, GPT_FOLDER, MODEL_NAME,
 };
@@ -129,6 +129,8 @@ pub enum Msg {
     /// else the previous or next chip.
     Arrow(isize),
     Lesson(LessonMsg),
+    /// A step's page of the handout, taken once its numbers were on screen.
+    HandoutPage(Box<HandoutPage>),
     /// The chip under the pointer, in the chips or a chart; None when it left.
     Hover(Option<usize>),
     ShowView(String),
@@ -222,6 +224,8 @@ pub enum LessonMsg {
     Exit,
     TogglePresent,
     Fullscreen,
+    /// Gather every step's page and print the handout.
+    Handout,
 }
 
 /// What the shell does for the model: talk to the worker, the address bar, the browser.
@@ -251,6 +255,8 @@ pub enum Effect {
     },
     /// The page full screen (a projector), or back.
     ToggleFullscreen,
+    /// The browser's print dialog (the handout is on the page, for print only).
+    Print,
 }
 
 /// The numbers of requests in flight: answers to text since replaced are dropped.
@@ -298,6 +304,8 @@ pub struct PageModel {
     pub qk_map: Option<crate::protocol::QkMapData>,
     /// The query/key map adds the example sentences' tokens.
     pub qk_examples: bool,
+    /// The printed handout, while it is gathered and once it is ready.
+    pub handout: Option<Handout>,
     /// The token a lesson step selects once its analysis arrives.
     pub lesson_focus: Option<(Side, &'static str)>,
     /// The ablation scan of the selected token, as far as the worker has got.
@@ -358,6 +366,7 @@ impl PageModel {
             qk_examples: false,
             scan: None,
             lesson_focus: None,
+            handout: None,
             positions: None,
             generation: None,
             gen_steps: 0,
@@ -448,6 +457,7 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         Msg::MoveSelection(step) => model.move_selection(step),
         Msg::Arrow(step) if model.state.lesson.is_some() => model.lesson_move(step),
         Msg::Arrow(step) => model.move_selection(step),
+        Msg::HandoutPage(page) => model.on_handout_page(*page),
         Msg::Lesson(msg) => match msg {
             LessonMsg::Start => model.go_to_step(1),
             LessonMsg::Go(step) => model.go_to_step(step),
@@ -459,6 +469,7 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
                 vec![Effect::Render]
             }
             LessonMsg::Fullscreen => vec![Effect::ToggleFullscreen],
+            LessonMsg::Handout => model.start_handout(),
         },
         Msg::Hover(chip) => model.hover(chip),
         Msg::ShowView(name) => model.show_view(&name),

@@ -118,11 +118,12 @@ impl PageModel {
         if self.state.token.is_some_and(|t| t >= self.chips.len()) {
             self.state.token = None;
         }
-        self.apply_lesson_focus();
+        let lesson = self.apply_lesson_focus();
         self.hover = None;
         self.analysis = Some(analysis);
         self.show_ready_status();
         let mut effects = vec![Effect::Render];
+        effects.extend(lesson);
         // Drawn the newest answer there is; newer text typed meanwhile goes next.
         effects.extend(self.analysis_answered());
         effects

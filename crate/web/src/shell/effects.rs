@@ -49,6 +49,14 @@ pub fn run(page: &Shared, effect: Effect) -> Redraw {
             super::dom::click_link(&document, &url, &file_name, Some("train-download-link"));
         }
         Effect::ToggleFullscreen => toggle_fullscreen(&page.shell.borrow().document),
+        Effect::Print => {
+            // After the handout is on the page: the next turn, once it has been drawn.
+            wasm_bindgen_futures::spawn_local(async {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.print();
+                }
+            });
+        }
     }
     Redraw::Nothing
 }

@@ -163,4 +163,12 @@ fn render(page: &Shared, redraw: Redraw) {
     if let Some(chip) = focus {
         effects::focus_chip(&document, chip);
     }
+    // The handout takes a step's page once its numbers are drawn; the next turn handles it.
+    let taken = crate::views::lesson::handout_page(&page.shell.borrow().model);
+    if let Some(taken) = taken {
+        let page = page.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            dispatch(&page, Msg::HandoutPage(Box::new(taken)))
+        });
+    }
 }

@@ -11,7 +11,7 @@ mod heads;
 pub mod kit;
 mod learning;
 mod lens;
-mod lesson;
+pub mod lesson;
 mod lesson_claims;
 mod loss;
 mod neighbours;

@@ -230,3 +230,50 @@ fn keys_move_through_steps_and_the_link_opens_the_step() {
     h.send(Msg::Lesson(LessonMsg::Exit));
     assert!(!h.page.query().iter().any(|(k, _)| *k == "lesson"));
 }
+
+#[test]
+fn the_handout_takes_every_step_with_its_numbers_and_figure_then_prints() {
+    let mut h = Harness::ready(&[("lesson", "1"), ("step", "5")]);
+    h.send(Msg::Lesson(LessonMsg::Handout));
+    for _ in 0..Step::ALL.len() * 3 {
+        if h.page.state.lesson == Some(Step::Learning.number()) && h.page.training_record.is_none()
+        {
+            h.send(Msg::TrainingRecord {
+                folder: "models/tokenscope-gpt".into(),
+                result: Ok(record()),
+            });
+        }
+        match crate::views::lesson::handout_page(&h.page) {
+            Some(page) => {
+                h.send(Msg::HandoutPage(Box::new(page)));
+            }
+            None => break,
+        }
+    }
+    let handout = h.page.handout.as_ref().expect("a handout");
+    assert!(handout.done, "gathered {} pages", handout.pages.len());
+    assert_eq!(handout.pages.len(), Step::ALL.len());
+    for page in &handout.pages {
+        assert!(
+            page.body.iter().any(|(_, claim)| *claim),
+            "step {} has numbers",
+            page.step
+        );
+        let figure = page.figure.as_deref().expect("a figure");
+        assert!(
+            figure.starts_with("<svg") && figure.len() > 500,
+            "step {}",
+            page.step
+        );
+    }
+    assert_eq!(h.page.state.lesson, Some(5), "back where the teacher was");
+    assert!(h.effects.contains(&crate::page::Effect::Print));
+    let out = shown(&h);
+    let pages = out.children_of("handout").expect("the handout");
+    assert_eq!(pages.len(), Step::ALL.len());
+    let Node::El(first) = &pages[0] else {
+        panic!("an article")
+    };
+    assert_eq!(first.get("data-step"), Some("1"));
+    assert!(first.all_text().contains("Step 1 of 13"));
+}
