@@ -3,10 +3,15 @@
 // link, and a step area that never overflows the screen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  SHOTS, CELEBRATION, POLITICS, link, openPage, settle, inspect,
+  ROOT, SHOTS, CELEBRATION, POLITICS, CLI, link, openPage, settle, inspect,
 } from './helpers.mjs';
+
+const GPT = join(ROOT, 'assets', 'models', 'tokenscope-gpt');
+/** A token as the page writes it: GPT-2's Ġ as ␣. */
+const readable = (token) => token.replaceAll('Ġ', '␣').replaceAll('Ċ', '↵');
 
 const STEPS = 13;
 
@@ -48,6 +53,8 @@ test('every step, in both languages and in presentation mode, fits the screen an
     for (const present of [false, true]) {
       const params = { lesson: '1', step: '1', lang };
       if (present) params.present = '1';
+      // The projector in a dark room: presentation mode in the dark theme too.
+      if (present && lang === 'zh') params.theme = 'dark';
       const { page, context, problems } = await openPage(link(params));
       for (let n = 1; n <= STEPS; n += 1) {
         await stepReady(page, n);
@@ -125,6 +132,43 @@ test('the handout: every step with its figure and numbers, one per printed page'
   const pdf = await page.pdf({ path: join(SHOTS, 'lesson-handout.pdf'), format: 'A4', printBackground: true });
   const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
   assert.equal(pages, STEPS, `the PDF has ${pages} pages`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+function cosine(a, b) {
+  let dot = 0; let aa = 0; let bb = 0;
+  a.forEach((x, i) => { dot += x * b[i]; aa += x * x; bb += b[i] * b[i]; });
+  return dot / Math.sqrt(aa * bb);
+}
+
+test('the ids, position and next-token steps state the CLI\'s numbers', async () => {
+  const near = (shown, expected, what) => assert.ok(Math.abs(Number(shown) - expected) <= 5e-5 + 1e-6, `${what}: ${shown} vs ${expected}`);
+  const { page, context, problems } = await openPage(link({ lesson: '1', step: '2' }));
+  await stepReady(page, 2);
+  const cliIds = inspect(CELEBRATION, { fields: 'tokens,ids' });
+  for (const c of (await claims(page)).filter((c) => c.kind === 'token-id' && c.sentence === 'a')) {
+    assert.equal(Number(c.value), cliIds.ids[cliIds.tokens.indexOf(c.token)], c.token);
+  }
+  // Step 10: "tim" in the two word orders, from the CLI's embeddings and hidden states.
+  await page.click('.lesson-dot[data-step="10"]');
+  await stepReady(page, 10);
+  const a = inspect('Tim chased clouds all his life', { fields: 'tokens,embeddings,hidden_states' });
+  const b = inspect('clouds chased Tim all his life', { fields: 'tokens,embeddings,hidden_states' });
+  const [ia, ib] = [a.tokens.indexOf('tim'), b.tokens.indexOf('tim')];
+  const shown = await claims(page);
+  const value = (kind) => shown.find((c) => c.kind === kind).value;
+  near(value('static-cosine'), cosine(a.embeddings.word[ia], b.embeddings.word[ib]), 'static');
+  near(value('position-cosine'), cosine(a.hidden_states[0][ia], b.hidden_states[0][ib]), 'with positions');
+  const last = a.hidden_states.length - 1;
+  near(value('contextual-cosine'), cosine(a.hidden_states[last][ia], b.hidden_states[last][ib]), 'last layer');
+  // Step 11 (the embedded GPT): the first choice after "big" is the CLI's.
+  await page.keyboard.press('ArrowRight');
+  await stepReady(page, 11);
+  const cli = JSON.parse(execFileSync(CLI, ['inspect', '--model', GPT, '--text', 'students celebrate the graduation with a big', '--top', '10', '--fields', 'next_token']).toString());
+  const next = (await claims(page)).find((c) => c.kind === 'next-token');
+  near(next.value, cli.next_token.top[0].prob, 'next-token probability');
+  assert.equal(next.token, readable(cli.next_token.top[0].token));
   assert.deepEqual(problems, []);
   await context.close();
 });
