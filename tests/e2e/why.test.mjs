@@ -142,6 +142,9 @@ async function scanFinished(page) {
   }, null, { timeout: 120_000 });
   return page.evaluate(() => {
     clearInterval(window.__scanWatch);
+    // The last text may have come with the last slice, after the watch's last look.
+    const now = document.querySelector('#ablate-scan-text')?.textContent;
+    if (now && window.__scanTexts) window.__scanTexts.add(now);
     const t = document.querySelector('#ablate-scan-table table');
     return {
       longest: Math.max(0, ...(window.__longTasks ?? [])),

@@ -57,7 +57,7 @@ pub const LESSON_TEXTS: &[(&str, &str, &str)] = &[
     ("lesson-qkv-title", "Query, key and value", "查询、键和值"),
     ("lesson-qkv-body", "How does a head choose? Each token makes a query (what it looks for), a key (what it offers) and a value (what it passes on). Like half-remembered lyrics (query) checked against every song of the party's playlist (keys) until one matches and you note its title (value). In layer {layer}, head {head}, the query of “{token}” in sentence {sentence} matches the key of {best} best: score {score}, weight {weight}.", "一个头是怎么选择的？每个词元生成一个查询（它在找什么）、一个键（它能提供什么）和一个值（它传递什么）。就像拿记得一半的歌词（查询）去对照派对歌单里的每首歌（键），直到对上一首并记下歌名（值）。在第 {layer} 层第 {head} 个头中，句子 {sentence} 里“{token}”的查询与 {best} 的键最匹配：得分 {score}，权重 {weight}。"),
     ("lesson-qkv-notice", "the weights are the softmax of q·k/√{d}; together they add up to 1.", "权重是 q·k/√{d} 的 softmax；它们加起来等于 1。"),
-    ("lesson-qkv-try", "pick another head in the bar above: each head looks for something else.", "在上方的栏里换一个头：每个头找的东西都不一样。"),
+    ("lesson-qkv-try", "pick another head with Layer and Head: each head looks for something else.", "用“层”和“头”换一个头：每个头找的东西都不一样。"),
     ("lesson-position-title", "Word order", "词序"),
     ("lesson-position-body", "“Tim chased clouds” is not “clouds chased Tim”. The table gives “tim” the same vector in both sentences (cosine {static}); adding the vector of its position makes them differ (cosine {placed}), and after the last layer they are at {final}.", "“Tim chased clouds”和“clouds chased Tim”意思不同。查表得到的“tim”在两个句子里向量相同（余弦 {static}）；加上它所在位置的向量后就不同了（余弦 {placed}），经过最后一层后是 {final}。"),
     ("lesson-position-notice", "without positions the model would see both sentences as the same bag of words.", "没有位置信息，模型会把两个句子看成同一袋词。"),
