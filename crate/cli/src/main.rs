@@ -2,6 +2,7 @@
 //! page's web bundles. Every failure is one line on stderr and exit status 2.
 
 mod json;
+mod tokenize;
 mod train;
 
 use std::io::{BufWriter, Write};
@@ -77,6 +78,23 @@ enum Command {
         /// How many neighbours to list.
         #[arg(long, default_value_t = 10)]
         k: usize,
+    },
+    /// Cut a text with one tokenizer and print its tokens, ids and byte spans as JSON.
+    Tokenize {
+        /// chars, bytes, words, wordpiece (the embedded MiniLM's), gpt2 (GPT-2's byte-level
+        /// BPE, 50,257 tokens) or model (--model's own tokenizer.json).
+        #[arg(long)]
+        tokenizer: String,
+        /// Model folder, for --tokenizer model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The text.
+        #[arg(long)]
+        text: String,
+        /// Also print how each token was built: BPE merges (pair, rank) from its bytes, or
+        /// WordPiece's greedy longest-match step.
+        #[arg(long)]
+        merges: bool,
     },
     /// Continue a text with a GPT model, greedy or sampled; prints the continuation.
     Generate {
@@ -157,6 +175,12 @@ fn main() -> ExitCode {
             &ablate,
         ),
         Command::Neighbours { model, token, k } => neighbours(&model, &token, k),
+        Command::Tokenize {
+            tokenizer,
+            model,
+            text,
+            merges,
+        } => tokenize::tokenize(&tokenizer, model.as_ref(), &text, merges),
         Command::Convert { from, to, dtype } => convert(&from, &to, &dtype),
         Command::Train(args) => train::train(&args),
         Command::Generate {

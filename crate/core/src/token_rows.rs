@@ -6,7 +6,7 @@
 use crate::byte_bpe::{ByteBpe, Merge};
 use crate::error::Result;
 use crate::model::Model;
-use crate::tokenize::Segment;
+use crate::tokenize::{Segment, TextTokenizer};
 
 /// How a token of the WordPiece row was found: the word's rest at that point, and the
 /// longest prefix of it in the vocabulary (`##` marking a continuation), after `tried`
@@ -138,7 +138,12 @@ pub fn byte_level(bpe: &ByteBpe, text: &str) -> Result<Row> {
 /// A model's own tokenizer (WordPiece for BERT; BPE for GPT-2 and the llama family). Markers
 /// get no span. For WordPiece each token also gets its greedy longest-match step.
 pub fn model_row(model: &Model, text: &str) -> Result<Row> {
-    let input = model.tokenize(text, None)?;
+    tokenizer_row(&model.tokenizer, text)
+}
+
+/// [`model_row`] from the tokenizer alone (`tokenizer.json`), with no weights loaded.
+pub fn tokenizer_row(tokenizer: &TextTokenizer, text: &str) -> Result<Row> {
+    let input = tokenizer.encode(text, None)?;
     // Character offsets → byte offsets.
     let mut byte_at: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
     byte_at.push(text.len());
@@ -152,10 +157,11 @@ pub fn model_row(model: &Model, text: &str) -> Result<Row> {
                 .flatten()
         })
         .collect();
+    // WordPiece: a [CLS] marker and ## continuations in the vocabulary.
     let wordpiece =
-        input.tokens.iter().any(|t| t.starts_with("##")) || model.info().model_type == "bert";
+        tokenizer.token_to_id("[CLS]").is_some() && tokenizer.token_to_id("##s").is_some();
     let replays = if wordpiece {
-        wordpiece_steps(model, &input.tokens, &input.segments)
+        wordpiece_steps(tokenizer, &input.tokens, &input.segments)
     } else {
         vec![None; input.tokens.len()]
     };
@@ -163,14 +169,18 @@ pub fn model_row(model: &Model, text: &str) -> Result<Row> {
         ids: input.ids.iter().map(|&id| Some(id)).collect(),
         tokens: input.tokens,
         spans,
-        vocab_size: Some(model.tokenizer.vocab_size()),
+        vocab_size: Some(tokenizer.vocab_size()),
         replays,
     })
 }
 
 /// Replays WordPiece's greedy longest-match-first on each word the tokenizer cut: at each
 /// step, the longest prefix of the word's rest in the vocabulary wins.
-fn wordpiece_steps(model: &Model, tokens: &[String], segments: &[Segment]) -> Vec<Option<Replay>> {
+fn wordpiece_steps(
+    tokenizer: &TextTokenizer,
+    tokens: &[String],
+    segments: &[Segment],
+) -> Vec<Option<Replay>> {
     let mut out = vec![None; tokens.len()];
     let mut i = 0;
     while i < tokens.len() {
@@ -200,7 +210,7 @@ fn wordpiece_steps(model: &Model, tokens: &[String], segments: &[Segment]) -> Ve
                     "{prefix}{}",
                     word_chars[at..at + len].iter().collect::<String>()
                 );
-                if model.tokenizer.token_to_id(&candidate).is_some() {
+                if tokenizer.token_to_id(&candidate).is_some() {
                     found = Some((candidate, len));
                     break;
                 }
