@@ -11,7 +11,7 @@ use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer
 use crate::error::{Error, Result};
 
 /// One merge: two adjacent symbols joined, with the merge's rank (0 = the first learned).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Merge {
     pub left: String,
     pub right: String,
@@ -21,7 +21,7 @@ pub struct Merge {
 /// A token of the text: its spelling in GPT-2's byte alphabet (`Ġparty`), its id, the
 /// `[start, end)` byte offsets in the text, and how it was built: the one-byte symbols it
 /// started from and the merges, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BpeToken {
     pub token: String,
     pub id: u32,

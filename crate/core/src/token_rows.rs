@@ -11,7 +11,7 @@ use crate::tokenize::{Segment, TextTokenizer};
 /// How a token of the WordPiece row was found: the word's rest at that point, and the
 /// longest prefix of it in the vocabulary (`##` marking a continuation), after `tried`
 /// candidates, longest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WordPieceStep {
     pub rest: String,
     pub piece: String,
@@ -19,7 +19,7 @@ pub struct WordPieceStep {
 }
 
 /// How one token was built.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Replay {
     /// Byte-level BPE: the one-byte symbols, then the merges in order.
     Bpe {
@@ -31,7 +31,7 @@ pub enum Replay {
 }
 
 /// One way of cutting the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     pub tokens: Vec<String>,
     /// None where the level has no vocabulary (characters, bytes, words).

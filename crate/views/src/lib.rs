@@ -38,6 +38,7 @@ pub mod strips;
 pub mod text;
 mod ticks;
 pub mod token_grid;
+pub mod token_rows;
 pub mod vector;
 pub mod word_map;
 
@@ -53,6 +54,9 @@ pub use paired_bars::{draw_paired_bars, PairedBars};
 pub use palette::{Palette, Theme};
 pub use qk_scatter::{draw_qk_scatter, QkPoint, QkScatter};
 pub use token_grid::{draw_token_grid, TokenGrid};
+pub use token_rows::{
+    draw_token_rows, token_rows_height, RowToken, TokenRow, TokenRows, TokenRowsLayout,
+};
 pub use vector::{draw_one_hot, draw_vector, OneHot, VectorLayout, VectorStrip};
 pub use word_map::{draw_word_map, WordMap};
 

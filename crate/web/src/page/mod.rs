@@ -10,6 +10,7 @@ mod query;
 mod replies;
 mod scan;
 mod selection;
+mod tokens;
 pub mod train;
 mod url;
 mod why;
@@ -52,6 +53,8 @@ pub struct ViewNeeds {
     pub qk_map: bool,
     /// The ablation scan of the selected token.
     pub scan: bool,
+    /// Sentence A cut by every tokenizer.
+    pub tokenizers: bool,
 }
 
 impl ViewNeeds {
@@ -65,6 +68,7 @@ impl ViewNeeds {
         neighbours: false,
         qk_map: false,
         scan: false,
+        tokenizers: false,
     };
 }
 
@@ -81,6 +85,7 @@ named_enum! {
         Party = "party",
         Order = "order",
         Animals = "animals",
+        Chinese = "chinese",
     }
 }
 
@@ -94,6 +99,8 @@ impl Example {
                 "clouds chased Tim all his life",
             ),
             Example::Animals => ("cat dog car banana", ""),
+            // The seed sentence and the same in Chinese: what each costs in tokens.
+            Example::Chinese => (SEED_A, "学生们用一场盛大的派对庆祝毕业"),
         }
     }
 }
@@ -131,6 +138,11 @@ pub enum Msg {
     Lesson(LessonMsg),
     /// A step's page of the handout, taken once its numbers were on screen.
     HandoutPage(Box<HandoutPage>),
+    /// A token of the Tokenizers chart: show how it was built.
+    PickPiece {
+        row: usize,
+        token: usize,
+    },
     /// The chip under the pointer, in the chips or a chart; None when it left.
     Hover(Option<usize>),
     ShowView(String),
@@ -278,6 +290,8 @@ pub struct Requests {
     pub qk_asked: Option<crate::protocol::QkMapAsk>,
     /// The last ablation scan asked for.
     pub scan_asked: Option<crate::protocol::ScanAsk>,
+    /// The last texts the Tokenizers view asked to cut.
+    pub tokenizers_asked: Option<crate::protocol::TokenizersAsk>,
 }
 
 /// Everything the page knows.
@@ -308,6 +322,8 @@ pub struct PageModel {
     pub handout: Option<Handout>,
     /// The token a lesson step selects once its analysis arrives.
     pub lesson_focus: Option<(Side, &'static str)>,
+    /// Sentence A cut by every tokenizer (the Tokenizers view).
+    pub tokenizers: Option<crate::protocol::TokenizersData>,
     /// The ablation scan of the selected token, as far as the worker has got.
     pub scan: Option<crate::protocol::ScanData>,
     pub positions: Option<PositionTable>,
@@ -365,6 +381,7 @@ impl PageModel {
             qk_map: None,
             qk_examples: false,
             scan: None,
+            tokenizers: None,
             lesson_focus: None,
             handout: None,
             positions: None,
@@ -458,6 +475,7 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         Msg::Arrow(step) if model.state.lesson.is_some() => model.lesson_move(step),
         Msg::Arrow(step) => model.move_selection(step),
         Msg::HandoutPage(page) => model.on_handout_page(*page),
+        Msg::PickPiece { row, token } => model.pick_piece(row, token),
         Msg::Lesson(msg) => match msg {
             LessonMsg::Start => model.go_to_step(1),
             LessonMsg::Go(step) => model.go_to_step(step),

@@ -39,6 +39,7 @@ impl PageModel {
             Reply::Neighbours(data) => self.on_neighbours(data),
             Reply::QkMap(data) => self.on_qk_map(data),
             Reply::Scan(data) => self.on_scan(data),
+            Reply::Tokenizers(data) => self.on_tokenizers(data),
             Reply::Generation(generation) => self.on_generation(generation),
             Reply::Positions(table) => {
                 self.positions = Some(table);
@@ -88,6 +89,8 @@ impl PageModel {
         self.qk_map = None;
         self.scan = None;
         self.requests.scan_asked = None;
+        self.tokenizers = None;
+        self.requests.tokenizers_asked = None;
         self.generation = None;
         self.gen_steps = 0;
         self.positions = None;
@@ -262,6 +265,7 @@ impl PageModel {
         effects.extend(self.neighbours_due());
         effects.extend(self.qk_map_due());
         effects.extend(self.scan_due());
+        effects.extend(self.tokenizers_due());
         if needs.training_record && self.facts.is_some() {
             if let Some(folder) = self.state.model.clone() {
                 if self.training_for.as_ref() != Some(&folder) {

@@ -77,6 +77,8 @@ pub struct PageState {
     pub lesson: Option<usize>,
     /// Presentation mode (`present=1`): large type, editing controls hidden.
     pub present: bool,
+    /// The Tokenizers view's picked token (`piece=gpt2.3`: a tokenizer and a token index).
+    pub piece: Option<String>,
 }
 
 impl PageState {
@@ -102,13 +104,14 @@ impl PageState {
             ablate: Ablation::none(),
             lesson: None,
             present: false,
+            piece: None,
         }
     }
 
     /// Every query key a link may carry.
-    pub const KEYS: [&'static str; 20] = [
+    pub const KEYS: [&'static str; 21] = [
         "a", "b", "model", "pair", "layer", "head", "view", "token", "lang", "theme", "filter",
-        "depth", "temp", "topk", "topp", "seed", "ablate", "lesson", "step", "present",
+        "depth", "temp", "topk", "topp", "seed", "ablate", "lesson", "step", "present", "piece",
     ];
 
     /// Reads URL query pairs over the defaults. Unknown keys and unreadable values (a view
@@ -156,6 +159,7 @@ impl PageState {
                 "lesson" => lesson = value == "1" || value == "true",
                 "step" => step = value.parse::<usize>().ok().filter(|s| *s >= 1),
                 "present" => state.present = value == "1" || value == "true",
+                "piece" => state.piece = Some(value.to_string()),
                 _ => {}
             }
         }
@@ -199,6 +203,9 @@ impl PageState {
         }
         if self.present {
             pairs.push(("present", "1".into()));
+        }
+        if let Some(piece) = &self.piece {
+            pairs.push(("piece", piece.clone()));
         }
         if decoding {
             pairs.push(("temp", self.temperature.to_string()));
@@ -305,6 +312,7 @@ mod tests {
         state.model = Some("models/gpt2".into());
         state.lesson = Some(8);
         state.present = true;
+        state.piece = Some("gpt2.3".into());
         let query = state.to_query(true);
         for (key, _) in &query {
             assert!(PageState::KEYS.contains(key), "the page reads no {key:?}");

@@ -8,8 +8,10 @@ use tokenscope_core::anatomy::Anatomy;
 
 use crate::named_enum;
 
+mod tokens;
 mod train;
 mod why;
+pub use tokens::*;
 pub use train::*;
 pub use why::*;
 
@@ -71,6 +73,8 @@ pub enum Request {
     /// Remove each head alone and measure the effect at one position (the ablation scan);
     /// answered with a [`ScanData`] after each slice of work, and replaced by the next scan.
     Scan(ScanAsk),
+    /// Sentence A through every tokenizer, and B's token count in each (the Tokenizers view).
+    Tokenizers(TokenizersAsk),
     /// Time the forward trace of `text` (what every view draws from), and the worker's whole
     /// analysis of it as the page asks for it: `warmup` runs, then `runs` timed ones. For
     /// `bench/`; the page never sends it.
@@ -344,6 +348,7 @@ pub enum Reply {
     Neighbours(NeighboursData),
     QkMap(QkMapData),
     Scan(ScanData),
+    Tokenizers(TokenizersData),
     Positions(PositionTable),
     Benchmark(Benchmark),
     Generation(Generation),
@@ -463,6 +468,7 @@ impl Reply {
             Reply::Neighbours(data) => data.is_finite(),
             Reply::QkMap(data) => data.is_finite(),
             Reply::Scan(data) => data.is_finite(),
+            Reply::Tokenizers(_) => true,
             Reply::Benchmark(b) => b
                 .trace_ms
                 .iter()

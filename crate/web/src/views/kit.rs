@@ -159,6 +159,7 @@ pub enum Hit {
     Heatmap(HeatmapLayout),
     Qkv(NeuronLayout),
     Dense(DenseLayout),
+    TokenRows(tokenscope_views::TokenRowsLayout),
 }
 
 /// A painted canvas: what the pointer needs, and attributes that say what it shows

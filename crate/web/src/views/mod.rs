@@ -24,6 +24,7 @@ mod qkv;
 mod scan;
 mod similarity;
 mod summary;
+mod tokenizers;
 mod tokens;
 mod train;
 
@@ -41,6 +42,7 @@ named_enum! {
     /// (`neuron`, `model`) so old links still open.
     pub enum View {
         Tokens = "tokens",
+        Tokenizers = "tokenizers",
         OneHot = "onehot",
         Similarity = "similarity",
         Heads = "head",
@@ -67,6 +69,10 @@ macro_rules! with_panel {
         match $view {
             View::Tokens => {
                 type $panel = tokens::Tokens;
+                $body
+            }
+            View::Tokenizers => {
+                type $panel = tokenizers::Tokenizers;
                 $body
             }
             View::OneHot => {

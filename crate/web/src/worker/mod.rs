@@ -10,6 +10,8 @@ mod load;
 #[cfg(target_arch = "wasm32")]
 mod scan;
 #[cfg(target_arch = "wasm32")]
+mod tokens;
+#[cfg(target_arch = "wasm32")]
 mod train;
 
 #[cfg(target_arch = "wasm32")]
@@ -48,6 +50,8 @@ mod wasm {
         pub looping: bool,
         /// A scan loop is scheduled.
         pub scanning: bool,
+        /// GPT-2's and the MiniLM's tokenizers, fetched when the Tokenizers view first asks.
+        pub tokenizers: Option<super::compute::tokens::TokenizerAssets>,
     }
 
     pub(super) type State = Rc<RefCell<WorkerState>>;
@@ -128,6 +132,7 @@ mod wasm {
             } => super::load::start_load(state, name, config, tokenizer, Weights::Files(weights)),
             Request::Train(command) => super::train::command(state, command),
             Request::Scan(ask) => super::scan::start(state, ask),
+            Request::Tokenizers(ask) => super::tokens::answer(state, ask),
             other => compute(state, other),
         }
     }

@@ -125,7 +125,8 @@ fn the_frame_shows_the_model_the_chips_and_numbered_tabs() {
         on: true
     }));
     assert_eq!(out.text_of("tab-tokens"), Some("1 · Tokens & IDs"));
-    assert_eq!(out.text_of("tab-head"), Some("4 · Attention: heads"));
+    assert_eq!(out.text_of("tab-tokenizers"), Some("2 · Tokenizers"));
+    assert_eq!(out.text_of("tab-head"), Some("5 · Attention: heads"));
     assert!(out.patches.contains(&Patch::Hidden {
         id: "view-head".into(),
         hidden: false

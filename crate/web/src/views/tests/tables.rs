@@ -382,3 +382,52 @@ fn the_train_views_form_and_buttons_follow_its_run() {
     let tab = out.text_of("tab-train").expect("the tab");
     assert!(tab.ends_with(" · Train"), "no badge while paused: {tab}");
 }
+
+#[test]
+fn the_tokenizers_view_cuts_a_every_way_and_replays_a_picked_token() {
+    use tokenscope_core::token_rows::Replay;
+    let mut h = Harness::ready(&[("view", "tokenizers")]);
+    let data = h.page.current_tokenizers().expect("the rows").clone();
+    let levels: Vec<&str> = data.rows.iter().map(|r| r.level.name()).collect();
+    // MiniLM's own tokenizer is the WordPiece row: no sixth row.
+    assert_eq!(levels, ["chars", "bytes", "words", "wordpiece", "gpt2"]);
+    let gpt2 = &data.rows[4].row;
+    assert_eq!(gpt2.tokens[..2], ["stud".to_string(), "ents".to_string()]);
+    assert_eq!(
+        data.rows[3].row.ids,
+        h.trace(CELEBRATION)
+            .input
+            .ids
+            .iter()
+            .map(|&i| Some(i))
+            .collect::<Vec<_>>()
+    );
+    let out = shown(&h);
+    let costs = out.the_table("tokenizers-table").expect("the costs");
+    assert_eq!(costs.cells[4][0], gpt2.tokens.len().to_string());
+    assert_eq!(costs.cells[4][2], "50,257");
+    assert_eq!(
+        costs.cells[3][3], "30,522",
+        "the one-hot length is the vocabulary"
+    );
+    // Pick "Ġcelebrate": its merges rebuild it, step by step; the link keeps the pick.
+    h.send(Msg::PickPiece { row: 4, token: 2 });
+    assert!(h.page.query().contains(&("piece", "gpt2.2".to_string())));
+    let out = shown(&h);
+    let steps = out.the_table("tokenizer-steps").expect("the merges");
+    assert_eq!(steps.get("data-token"), Some("␣celebrate"));
+    assert_eq!(steps.cells.last().expect("a step")[1], "␣celebrate");
+    let Some(Replay::Bpe { merges, .. }) = &gpt2.replays[2] else {
+        panic!("BPE merges");
+    };
+    assert_eq!(
+        steps.rows.len(),
+        merges.len() + 1,
+        "its bytes, then one line per merge"
+    );
+    // The embedded GPT has its own tokenizer: a sixth row.
+    let h = Harness::ready(&[("view", "tokenizers"), ("model", "models/tokenscope-gpt")]);
+    let rows = &h.page.current_tokenizers().expect("rows").rows;
+    assert_eq!(rows.last().map(|r| r.level.name()), Some("model"));
+    assert_eq!(rows.last().and_then(|r| r.row.vocab_size), Some(8192));
+}

@@ -23,6 +23,9 @@ pub struct Session {
     traces: Vec<(SentenceKey, Trace)>,
     /// The embedding table's row lengths, for neighbour searches; kept across analyses.
     vocab: Option<tokenscope_core::neighbours::VocabularyIndex>,
+    /// GPT-2's and the MiniLM's tokenizers (native: read from the source tree once).
+    #[cfg(not(target_arch = "wasm32"))]
+    tokenizers: Option<tokens::TokenizerAssets>,
 }
 
 /// The model facts the page shows once it is loaded; `memory_bytes` is the worker's memory.
@@ -287,7 +290,7 @@ pub fn analyze(
         analysis,
         Session {
             traces,
-            vocab: None,
+            ..Session::default()
         },
     ))
 }
@@ -454,6 +457,10 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
         } => match analyze(model, seq, &a, &b, pair, &Ablation::new(ablate)) {
             Ok((analysis, mut traces)) => {
                 traces.vocab = session.vocab.take();
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    traces.tokenizers = session.tokenizers.take();
+                }
                 *session = traces;
                 Reply::Analysis(analysis)
             }
@@ -502,6 +509,20 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
                 .map_or_else(failed(seq), Reply::QkMap)
         }
         Request::Scan(ask) => Reply::Scan(scan::scan_all(model, ask)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Request::Tokenizers(ask) => {
+            if session.tokenizers.is_none() {
+                match tokens::assets_from_disk() {
+                    Ok(assets) => session.tokenizers = Some(assets),
+                    Err(message) => return Some(Reply::Error { seq: None, message }),
+                }
+            }
+            let assets = session.tokenizers.as_ref()?;
+            Reply::Tokenizers(tokens::tokenizer_rows(model, assets, ask))
+        }
+        // The browser's worker fetches the tokenizers first (worker/tokens.rs).
+        #[cfg(target_arch = "wasm32")]
+        Request::Tokenizers(_) => return None,
         Request::Lens { seq, sentence } => session
             .lens(model, seq, sentence)
             .map_or_else(failed(seq), Reply::Lens),
@@ -516,4 +537,5 @@ mod qk;
 pub mod scan;
 #[cfg(test)]
 mod tests;
+pub mod tokens;
 mod why;
