@@ -147,12 +147,7 @@ impl PageModel {
         };
         let setup = step.setup();
         self.state.lesson = Some(number);
-        self.state.a = setup.a.to_string();
-        self.state.b = setup.b.to_string();
-        self.state.view = setup.view.to_string();
-        self.state.layer = setup.layer;
-        self.state.head = setup.head;
-        self.state.depth = setup.depth;
+        self.set_up(&setup);
         self.state.pair = false;
         self.state.token = None;
         self.state.ablate = Ablation::none();
@@ -163,6 +158,16 @@ impl PageModel {
             return effects;
         }
         self.schedule_analysis()
+    }
+
+    /// The step's sentences, view, layer, head and depth.
+    fn set_up(&mut self, setup: &Setup) {
+        self.state.a = setup.a.to_string();
+        self.state.b = setup.b.to_string();
+        self.state.view = setup.view.to_string();
+        self.state.layer = setup.layer;
+        self.state.head = setup.head;
+        self.state.depth = setup.depth;
     }
 
     /// The model the step needs when another is loaded (or asked for): Some(folder), with
@@ -191,12 +196,7 @@ impl PageModel {
         };
         let setup = step.setup();
         if self.state.a == SEED_A && self.state.b == SEED_B {
-            self.state.a = setup.a.to_string();
-            self.state.b = setup.b.to_string();
-            self.state.view = setup.view.to_string();
-            self.state.layer = setup.layer;
-            self.state.head = setup.head;
-            self.state.depth = setup.depth;
+            self.set_up(&setup);
         }
         self.state.model = setup.gpt.then(|| GPT_FOLDER.to_string());
         if self.state.token.is_none() {

@@ -132,6 +132,16 @@ impl<'a> Ctx<'a> {
             })
     }
 
+    /// Why a number is not there yet: the model is still computing it.
+    pub(super) fn computing(&self) -> Missing {
+        self.t("lesson-computing").to_string()
+    }
+
+    /// The loaded model's facts (they come before any analysis).
+    pub(super) fn facts(&self) -> Result<&'a crate::protocol::ModelFacts, Missing> {
+        self.model.facts.as_ref().ok_or_else(|| self.computing())
+    }
+
     pub(super) fn t(&self, key: &str) -> &'static str {
         self.model.t(key)
     }
@@ -143,14 +153,14 @@ impl<'a> Ctx<'a> {
             .analysis
             .as_ref()
             .and_then(|a| a.similarity.as_ref())
-            .ok_or_else(|| self.t("lesson-computing").to_string())?;
+            .ok_or_else(|| self.computing())?;
         let rows = self.sentence(sim.rows)?.tokens.len();
         let cols = self.sentence(sim.cols)?.tokens.len();
         let depth = depth.min(sim.depths.saturating_sub(1));
         sim.values
             .get(depth * rows * cols + i * cols + j)
             .copied()
-            .ok_or_else(|| self.t("lesson-computing").to_string())
+            .ok_or_else(|| self.computing())
     }
 
     pub(super) fn last_depth(&self) -> usize {
@@ -217,7 +227,7 @@ fn first_word(ctx: &Ctx) -> Result<(String, u32), Missing> {
     (0..a.tokens.len())
         .find(|&i| !a.special.get(i).copied().unwrap_or(false))
         .map(|i| (readable(&a.tokens[i]), a.ids[i]))
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())
+        .ok_or_else(|| ctx.computing())
 }
 
 fn id_claim(key: SentenceKey, token: &str, id: u32) -> Piece {
@@ -225,11 +235,7 @@ fn id_claim(key: SentenceKey, token: &str, id: u32) -> Piece {
 }
 
 pub(super) fn vocab(ctx: &Ctx) -> Result<usize, Missing> {
-    ctx.model
-        .facts
-        .as_ref()
-        .map(|f| f.vocab_size)
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())
+    ctx.facts().map(|f| f.vocab_size)
 }
 
 fn ids(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
@@ -299,11 +305,7 @@ fn not_numbers(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
 fn one_hot(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
     let a = ctx.sentence(SentenceKey::A)?;
     let party = ctx.find(SentenceKey::A, "party")?;
-    let facts = ctx
-        .model
-        .facts
-        .as_ref()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+    let facts = ctx.facts()?;
     let v = facts.vocab_size as u64;
     Ok((
         vec![
@@ -343,16 +345,12 @@ fn one_hot(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
 fn embedding(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
     let a = ctx.sentence(SentenceKey::A)?;
     let party = ctx.find(SentenceKey::A, "party")?;
-    let facts = ctx
-        .model
-        .facts
-        .as_ref()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+    let facts = ctx.facts()?;
     let dim = facts.hidden_size;
     let row = a
         .embeddings
         .get(party * dim..(party + 1) * dim)
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+        .ok_or_else(|| ctx.computing())?;
     let first = row
         .iter()
         .take(4)

@@ -27,7 +27,7 @@ fn partner(ctx: &Ctx, key: SentenceKey, word: &str) -> Result<(String, f32), Mis
         .filter(|&j| j != i && !s.special.get(j).copied().unwrap_or(false))
         .map(|j| (readable(&s.tokens[j]), weight(j)))
         .max_by(|a, b| a.1.total_cmp(&b.1))
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())
+        .ok_or_else(|| ctx.computing())
 }
 
 pub(super) fn attention(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
@@ -58,10 +58,7 @@ pub(super) fn attention(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
 pub(super) fn qkv(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
     let b = ctx.sentence(SentenceKey::B)?;
     ctx.find(SentenceKey::B, "party")?;
-    let detail = ctx
-        .model
-        .current_qkv()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+    let detail = ctx.model.current_qkv().ok_or_else(|| ctx.computing())?;
     let source = ctx.sentence(detail.sentence).unwrap_or(b);
     let asked = readable(&source.tokens[detail.token.min(source.tokens.len() - 1)]);
     let (best, weight) = detail
@@ -69,7 +66,7 @@ pub(super) fn qkv(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
         .iter()
         .enumerate()
         .max_by(|x, y| x.1.total_cmp(y.1))
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+        .ok_or_else(|| ctx.computing())?;
     let token = readable(&source.tokens[best]);
     let score = detail.scores.get(best).copied().unwrap_or(f32::NAN);
     Ok((
@@ -131,14 +128,8 @@ pub(super) fn next(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
     }
     let a = ctx.sentence(SentenceKey::A)?;
     let i = ctx.find(SentenceKey::A, "big")?;
-    let prediction = a
-        .predictions
-        .get(i)
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let top = prediction
-        .top
-        .first()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+    let prediction = a.predictions.get(i).ok_or_else(|| ctx.computing())?;
+    let top = prediction.top.first().ok_or_else(|| ctx.computing())?;
     let top_word = readable(&top.token);
     let mut body = vec![
         ("prev", text(readable(&a.tokens[i]))),
@@ -187,7 +178,7 @@ pub(super) fn learning(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
         .model
         .training_record
         .as_ref()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+        .ok_or_else(|| ctx.computing())?;
     let stages = record.stages();
     let first = stages.first().and_then(|s| {
         s.record
@@ -202,7 +193,7 @@ pub(super) fn learning(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
             .map(|p| (s.first_step + p.step, p.train_loss))
     });
     let (Some((s0, l0)), Some((s1, l1))) = (first, last) else {
-        return Err(ctx.t("lesson-computing").to_string());
+        return Err(ctx.computing());
     };
     let uniform = (record.vocab_size as f32).ln();
     let loss = |kind, v: f32| number(kind, None, None, four(v));
@@ -225,14 +216,8 @@ pub(super) fn decoding(ctx: &Ctx) -> Result<(Vars, Vars), Missing> {
         return Err(ctx.t("lesson-loading-gpt").to_string());
     }
     let a = ctx.sentence(SentenceKey::A)?;
-    let last = a
-        .predictions
-        .last()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
-    let top = last
-        .top
-        .first()
-        .ok_or_else(|| ctx.t("lesson-computing").to_string())?;
+    let last = a.predictions.last().ok_or_else(|| ctx.computing())?;
+    let top = last.top.first().ok_or_else(|| ctx.computing())?;
     let word = readable(&top.token);
     Ok((
         vec![
