@@ -62,6 +62,41 @@ impl ByteBpe {
         Ok(ByteBpe { vocab, ranks })
     }
 
+    /// A `tokenizer.json` that is GPT-2's kind of tokenizer: a BPE model behind a plain
+    /// ByteLevel pre-tokenizer with no prefix space and no normalizer (GPT-2's own, and the
+    /// models `tokenscope train` writes). None for any other kind (WordPiece, or Llama-3's
+    /// and Qwen's own splitting rules), which this step-by-step BPE would not reproduce.
+    pub fn from_tokenizer_json(bytes: &[u8]) -> Option<Self> {
+        let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let pre = &json["pre_tokenizer"];
+        let gpt2_kind = json["model"]["type"] == "BPE"
+            && pre["type"] == "ByteLevel"
+            && pre["add_prefix_space"] != true
+            && pre["use_regex"] != false
+            && json["normalizer"].is_null();
+        if !gpt2_kind {
+            return None;
+        }
+        let vocab: HashMap<String, u32> =
+            serde_json::from_value(json["model"]["vocab"].clone()).ok()?;
+        let mut ranks = HashMap::new();
+        for (rank, merge) in json["model"]["merges"].as_array()?.iter().enumerate() {
+            // Either "a b" (older files) or ["a", "b"].
+            let pair = match merge {
+                serde_json::Value::String(s) => s
+                    .split_once(' ')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))?,
+                serde_json::Value::Array(p) => (
+                    p.first()?.as_str()?.to_string(),
+                    p.get(1)?.as_str()?.to_string(),
+                ),
+                _ => return None,
+            };
+            ranks.insert(pair, rank);
+        }
+        Some(ByteBpe { vocab, ranks })
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.vocab.len()
     }

@@ -143,6 +143,12 @@ pub fn model_row(model: &Model, text: &str) -> Result<Row> {
 
 /// [`model_row`] from the tokenizer alone (`tokenizer.json`), with no weights loaded.
 pub fn tokenizer_row(tokenizer: &TextTokenizer, text: &str) -> Result<Row> {
+    // GPT-2's kind of tokenizer: run step by step, for exact byte spans and the merges.
+    if let Some(bpe) = tokenizer.byte_bpe() {
+        let mut row = byte_level(&bpe, text)?;
+        row.vocab_size = Some(tokenizer.vocab_size());
+        return Ok(row);
+    }
     let input = tokenizer.encode(text, None)?;
     // Character offsets → byte offsets.
     let mut byte_at: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();

@@ -166,6 +166,13 @@ impl TextTokenizer {
     }
 
     /// Vocabulary size including added tokens, comparable to config `vocab_size`.
+    /// This tokenizer as a step-by-step byte-level BPE, when it is GPT-2's kind
+    /// ([`ByteBpe::from_tokenizer_json`]), so each token can show its merges.
+    pub fn byte_bpe(&self) -> Option<crate::byte_bpe::ByteBpe> {
+        let json = self.inner.to_string(false).ok()?;
+        crate::byte_bpe::ByteBpe::from_tokenizer_json(json.as_bytes())
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }

@@ -173,3 +173,29 @@ fn characters_bytes_and_words_cover_the_text() {
         "a byte that is not a whole character"
     );
 }
+
+#[test]
+fn a_gpt2_kind_model_tokenizer_runs_step_by_step_with_the_tokenizers_ids() {
+    // The embedded GPT's own byte-level BPE (8,192 tokens, trained by `tokenscope train`).
+    let model = Model::from_dir(&root().join("assets/models/tokenscope-gpt")).expect("loads");
+    assert!(model.tokenizer.byte_bpe().is_some(), "GPT-2's kind");
+    for case in fixtures().cases {
+        let row = model_row(&model, &case.text).expect("tokenizes");
+        let expected = model.tokenize(&case.text, None).expect("tokenizes");
+        let ids: Vec<u32> = row.ids.iter().map(|id| id.expect("an id")).collect();
+        assert_eq!(ids, expected.ids, "{:?}", case.text);
+        assert_eq!(row.tokens, expected.tokens, "{:?}", case.text);
+        assert_covers(&row, &case.text, true, "tokenscope-gpt");
+        assert!(row
+            .replays
+            .iter()
+            .all(|r| matches!(r, Some(Replay::Bpe { .. }))));
+    }
+    assert_eq!(
+        model_row(&model, "a party").expect("row").vocab_size,
+        Some(8192)
+    );
+    // WordPiece is not GPT-2's kind.
+    let minilm = Model::from_dir(&root().join("assets/models/all-MiniLM-L6-v2")).expect("MiniLM");
+    assert!(minilm.tokenizer.byte_bpe().is_none());
+}
