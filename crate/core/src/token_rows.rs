@@ -145,7 +145,7 @@ pub fn model_row(model: &Model, text: &str) -> Result<Row> {
 pub fn tokenizer_row(tokenizer: &TextTokenizer, text: &str) -> Result<Row> {
     // GPT-2's kind of tokenizer: run step by step, for exact byte spans and the merges.
     if let Some(bpe) = tokenizer.byte_bpe() {
-        let mut row = byte_level(&bpe, text)?;
+        let mut row = byte_level(bpe, text)?;
         row.vocab_size = Some(tokenizer.vocab_size());
         return Ok(row);
     }

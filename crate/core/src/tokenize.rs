@@ -54,6 +54,9 @@ impl Tokens {
 pub struct TextTokenizer {
     inner: Tokenizer,
     max_positions: usize,
+    /// [`TextTokenizer::byte_bpe`], worked out on first use: every Tokenizers row asks,
+    /// and working it out serializes the whole tokenizer.
+    byte_bpe: std::sync::OnceLock<Option<crate::byte_bpe::ByteBpe>>,
 }
 
 /// Refuses what `tokenizers` 0.23 would panic on instead of returning an error (found by
@@ -162,17 +165,22 @@ impl TextTokenizer {
         Ok(TextTokenizer {
             inner,
             max_positions,
+            byte_bpe: std::sync::OnceLock::new(),
         })
     }
 
-    /// Vocabulary size including added tokens, comparable to config `vocab_size`.
     /// This tokenizer as a step-by-step byte-level BPE, when it is GPT-2's kind
     /// ([`ByteBpe::from_tokenizer_json`]), so each token can show its merges.
-    pub fn byte_bpe(&self) -> Option<crate::byte_bpe::ByteBpe> {
-        let json = self.inner.to_string(false).ok()?;
-        crate::byte_bpe::ByteBpe::from_tokenizer_json(json.as_bytes())
+    pub fn byte_bpe(&self) -> Option<&crate::byte_bpe::ByteBpe> {
+        self.byte_bpe
+            .get_or_init(|| {
+                let json = self.inner.to_string(false).ok()?;
+                crate::byte_bpe::ByteBpe::from_tokenizer_json(json.as_bytes())
+            })
+            .as_ref()
     }
 
+    /// Vocabulary size including added tokens, comparable to config `vocab_size`.
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }
