@@ -19,6 +19,20 @@ pub struct QkvAsked {
     pub token: usize,
 }
 
+/// Sends `ask` unless it is the request last sent for the same thing (its answer is on the
+/// way), and remembers it: the rule every request a view needs follows.
+pub(super) fn send_once<A: Clone + PartialEq>(
+    last: &mut Option<A>,
+    ask: A,
+    request: impl FnOnce(A) -> Request,
+) -> Option<Effect> {
+    if last.as_ref() == Some(&ask) {
+        return None;
+    }
+    *last = Some(ask.clone());
+    Some(Effect::Send(request(ask)))
+}
+
 impl PageModel {
     pub(super) fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
         match reply {
@@ -249,16 +263,15 @@ impl PageModel {
                     head: self.state.head,
                     token,
                 };
-                if self.requests.qkv_asked != Some(ask) {
-                    self.requests.qkv_asked = Some(ask);
-                    effects.push(Effect::Send(Request::Qkv {
+                effects.extend(send_once(&mut self.requests.qkv_asked, ask, |ask| {
+                    Request::Qkv {
                         seq: ask.seq,
                         sentence,
                         layer: ask.layer,
                         head: ask.head,
                         token,
-                    }));
-                }
+                    }
+                }));
             }
         }
         effects.extend(self.lens_due());

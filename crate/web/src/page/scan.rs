@@ -2,6 +2,7 @@
 //! selected token's text and position), asking for it once, and keeping the worker's
 //! progress replies while they still match what is on screen.
 
+use super::replies::send_once;
 use super::{Effect, PageModel};
 use crate::protocol::{Request, ScanAsk, ScanData, SentenceKey};
 
@@ -48,10 +49,6 @@ impl PageModel {
             return None;
         }
         let ask = self.scan_ask()?;
-        if self.requests.scan_asked.as_ref() == Some(&ask) {
-            return None;
-        }
-        self.requests.scan_asked = Some(ask.clone());
-        Some(Effect::Send(Request::Scan(ask)))
+        send_once(&mut self.requests.scan_asked, ask, Request::Scan)
     }
 }

@@ -2,6 +2,7 @@
 //! (once per pair of texts, while the view is shown), and the token whose building steps
 //! the view shows (`piece=gpt2.3` in the link: a tokenizer's name and a token's index).
 
+use super::replies::send_once;
 use super::{Effect, PageModel};
 use crate::protocol::{Level, Request, TokenizerRow, TokenizersAsk, TokenizersData};
 
@@ -33,11 +34,11 @@ impl PageModel {
             return None;
         }
         let ask = self.tokenizers_ask();
-        if self.requests.tokenizers_asked.as_ref() == Some(&ask) {
-            return None;
-        }
-        self.requests.tokenizers_asked = Some(ask.clone());
-        Some(Effect::Send(Request::Tokenizers(ask)))
+        send_once(
+            &mut self.requests.tokenizers_asked,
+            ask,
+            Request::Tokenizers,
+        )
     }
 
     /// The picked token: its row and index, when the rows on screen have it.

@@ -1,6 +1,7 @@
 //! The page's side of the "why" tools: asking for the logit lens while its view is shown,
 //! keeping the answer that matches the text on screen, and the lens row a click chose.
 
+use super::replies::send_once;
 use super::Example;
 use super::{Effect, PageModel};
 use crate::protocol::{
@@ -86,11 +87,7 @@ impl PageModel {
             return None;
         }
         let ask = self.qk_ask();
-        if self.requests.qk_asked.as_ref() == Some(&ask) {
-            return None;
-        }
-        self.requests.qk_asked = Some(ask.clone());
-        Some(Effect::Send(Request::QkMap(ask)))
+        send_once(&mut self.requests.qk_asked, ask, Request::QkMap)
     }
 
     pub(super) fn on_neighbours(&mut self, data: NeighboursData) -> Vec<Effect> {
@@ -111,11 +108,11 @@ impl PageModel {
             return None;
         }
         let ask = self.neighbours_ask()?;
-        if self.requests.neighbours_asked.as_ref() == Some(&ask) {
-            return None;
-        }
-        self.requests.neighbours_asked = Some(ask.clone());
-        Some(Effect::Send(Request::Neighbours(ask)))
+        send_once(
+            &mut self.requests.neighbours_asked,
+            ask,
+            Request::Neighbours,
+        )
     }
 
     /// The sentence the lens reads: the selected token's (A or B; a GPT runs no pair).
@@ -190,13 +187,8 @@ impl PageModel {
             return None;
         }
         let ask = (self.requests.seq, self.lens_sentence());
-        if self.requests.lens_asked == Some(ask) {
-            return None;
-        }
-        self.requests.lens_asked = Some(ask);
-        Some(Effect::Send(Request::Lens {
-            seq: ask.0,
-            sentence: ask.1,
-        }))
+        send_once(&mut self.requests.lens_asked, ask, |(seq, sentence)| {
+            Request::Lens { seq, sentence }
+        })
     }
 }
