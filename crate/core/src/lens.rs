@@ -2,7 +2,7 @@
 //! would predict if it stopped after each layer, read by putting that layer's residual stream
 //! through the final norm and the output head.
 
-use ndarray::ArrayView1;
+use ndarray::{Array2, ArrayView1, Axis};
 
 use crate::analysis::top_tokens;
 use crate::error::{Error, Result};
@@ -50,14 +50,50 @@ pub fn logit_lens(model: &Model, trace: &Trace, k: usize) -> Result<LogitLens> {
     let ids = &trace.input.ids;
     let mut cells = Vec::with_capacity(layers + 1);
     for hidden in &trace.hidden_states[..layers] {
-        let probs = model
-            .final_norm(hidden)
-            .and_then(|normed| model.head_probs(&normed)) // (S, V)
-            .ok_or_else(|| Error::Input("this model has no output head".into()))?;
+        let probs = reading(model, hidden)?; // (S, V)
         cells.push(read_rows(probs.rows().into_iter(), ids, k));
     }
     cells.push(read_rows(last.rows().into_iter(), ids, k));
     Ok(LogitLens { cells })
+}
+
+/// What the output head reads from hidden states taken before the last layer's output:
+/// softmax(head(final_norm(h))). (rows, V)
+fn reading(model: &Model, hidden: &Array2<f32>) -> Result<Array2<f32>> {
+    model
+        .final_norm(hidden)
+        .and_then(|normed| model.head_probs(&normed))
+        .ok_or_else(|| Error::Input("this model has no output head".into()))
+}
+
+/// The logit lens of one position: for every layer l < L, then the model's own output, the
+/// top `k` tokens read from that position's hidden state. L + 1 lists, the same numbers as
+/// [`logit_lens`]'s column at `position`, without reading the other positions.
+pub fn lens_at(
+    model: &Model,
+    trace: &Trace,
+    position: usize,
+    k: usize,
+) -> Result<Vec<Vec<(u32, f32)>>> {
+    let Some(last) = trace.next_token_probs.as_ref() else {
+        return Err(Error::Input(
+            "the logit lens reads a GPT's next-token predictions; BERT makes none".into(),
+        ));
+    };
+    if position >= trace.len() {
+        return Err(Error::Input(format!(
+            "position {position} is past the text's {} tokens",
+            trace.len()
+        )));
+    }
+    let layers = trace.hidden_states.len().saturating_sub(1);
+    let mut out = Vec::with_capacity(layers + 1);
+    for hidden in &trace.hidden_states[..layers] {
+        let row = hidden.row(position).insert_axis(Axis(0)).to_owned(); // (1, H)
+        out.push(top_tokens(reading(model, &row)?.row(0), k));
+    }
+    out.push(top_tokens(last.row(position), k));
+    Ok(out)
 }
 
 fn read_rows<'a>(

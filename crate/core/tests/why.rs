@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{ArrayD, IxDyn};
 use safetensors::SafeTensors;
 use serde::Deserialize;
-use tokenscope_core::lens::logit_lens;
+use tokenscope_core::lens::{lens_at, logit_lens};
 use tokenscope_core::neighbours::VocabularyIndex;
 use tokenscope_core::qk_map::qk_map;
 use tokenscope_core::rollout::attention_rollout;
@@ -182,8 +182,21 @@ fn ablation_lens_rollout_map_and_neighbours_match_the_references() {
                 largest(&ours, &reference, name),
                 1e-5,
             );
+            // One position's lens (the neighbours view's head reading) is that column.
+            let column = lens_at(&model, &clean, case.scan.position, 5).expect("a column");
+            for (l, top) in column.iter().enumerate() {
+                let cell = &lens.cells[l][case.scan.position];
+                for (&(id, p), &(cell_id, cell_p)) in top.iter().zip(&cell.top) {
+                    assert_eq!(id, cell_id, "{name}: layer {l}");
+                    assert!(
+                        (p - cell_p).abs() <= 1e-6,
+                        "{name}: layer {l}: {p} vs {cell_p}"
+                    );
+                }
+            }
         } else {
             assert!(logit_lens(&model, &clean, 5).is_err(), "BERT has no lens");
+            assert!(lens_at(&model, &clean, 0, 5).is_err(), "BERT has no lens");
         }
 
         // Rollout against numpy.

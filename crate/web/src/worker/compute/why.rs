@@ -1,9 +1,9 @@
 //! The worker's side of the "why" tools: the logit lens of a sentence from the last
 //! analysis's trace.
 
-use ndarray::{Array1, Array2, Axis};
-use tokenscope_core::analysis::{pca, top_tokens};
-use tokenscope_core::lens::logit_lens;
+use ndarray::{Array1, Axis};
+use tokenscope_core::analysis::pca;
+use tokenscope_core::lens::{lens_at, logit_lens};
 use tokenscope_core::neighbours::{token_for_word, VocabularyIndex};
 use tokenscope_core::Model;
 
@@ -138,7 +138,7 @@ impl Session {
     }
 
     /// GPT models: the output head's five most probable tokens from the selected token's
-    /// vector after each layer (through the final norm; the last is the model's output).
+    /// vector after each layer (the logit lens of that position); empty for BERT.
     fn head_reading(
         &self,
         model: &Model,
@@ -148,37 +148,18 @@ impl Session {
         let Ok(trace) = self.trace(sentence) else {
             return Vec::new();
         };
-        let Some(last) = trace.next_token_probs.as_ref() else {
-            return Vec::new();
-        };
-        if token >= trace.len() {
-            return Vec::new();
-        }
         let spelled = |(id, prob): (u32, f32)| TokenProb {
             id,
             token: model.tokenizer.id_to_token(id).unwrap_or_default(),
             prob,
         };
-        let layers = trace.hidden_states.len().saturating_sub(1);
-        let mut out: Vec<Vec<TokenProb>> = trace.hidden_states[..layers]
-            .iter()
-            .filter_map(|hidden| {
-                let row: Array2<f32> = hidden.row(token).insert_axis(Axis(0)).to_owned(); // (1, H)
-                let probs = model.head_probs(&model.final_norm(&row)?)?; // (1, V)
-                Some(
-                    top_tokens(probs.row(0), HEAD_READING)
-                        .into_iter()
-                        .map(spelled)
-                        .collect(),
-                )
+        lens_at(model, trace, token, HEAD_READING)
+            .map(|layers| {
+                layers
+                    .into_iter()
+                    .map(|top| top.into_iter().map(spelled).collect())
+                    .collect()
             })
-            .collect();
-        out.push(
-            top_tokens(last.row(token), HEAD_READING)
-                .into_iter()
-                .map(spelled)
-                .collect(),
-        );
-        out
+            .unwrap_or_default()
     }
 }
