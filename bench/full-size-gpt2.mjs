@@ -1,6 +1,7 @@
 // Opens a gpt2-sized model (tests/reference/full_size_gpt2.py writes one) on the built page
 // through the file picker, as a user dropping gpt2's three files would, and reports how long
-// it took, the memory the page states, and the largest difference from PyTorch.
+// it took, the memory the page states, the largest difference from PyTorch, the first
+// next-token table after a 10-token prompt, and generation speed (32 greedy tokens).
 //
 //   node bench/full-size-gpt2.mjs /tmp/gpt2-full
 import assert from 'node:assert/strict';
@@ -61,6 +62,34 @@ try {
       attentionDiff = Math.max(attentionDiff, Math.abs(cells[r][c] - value));
     }));
   }
+  // A 10-token prompt typed: keystroke to the next-token table redrawn (median of 5).
+  await page.click('nav.tabs button[data-view=next]');
+  const prompts = ['students celebrate the graduation with a big party tonight',
+    'students celebrate the graduation with a big party today'];
+  const firstTable = [];
+  for (let run = 0; run < 6; run++) {
+    const typed = Date.now();
+    await page.fill('#sentence-a', prompts[run % 2]);
+    await page.waitForFunction((text) => document.body.dataset.state === 'ready'
+      && document.querySelectorAll('[data-testid=token][data-sentence=a]').length === 10
+      && document.querySelectorAll('[data-testid=next-token-table] tbody tr').length === 10
+      && document.querySelector('#sentence-a').value === text, prompts[run % 2], { timeout: 60_000 });
+    if (run > 0) firstTable.push(Date.now() - typed);
+  }
+  firstTable.sort((a, b) => a - b);
+  // Generation: 32 greedy tokens with the key/value cache, timed by the worker's own clock.
+  await page.click('nav.tabs button[data-view=generate]');
+  await page.fill('#gen-temperature', '0');
+  await page.fill('#gen-max', '32');
+  await page.waitForTimeout(300);
+  const generating = Date.now();
+  await page.click('#gen-run');
+  await page.waitForSelector('[data-testid=gen-speed]', { timeout: 600_000 });
+  const generateMs = Date.now() - generating;
+  const speed = await page.$eval('[data-testid=gen-speed]', (e) => ({
+    prompt_ms: Number(e.dataset.promptMs),
+    tokens_per_second: Number(e.dataset.tokensPerSecond),
+  }));
   const memory = await page.textContent('[data-testid=model-memory]');
   await page.screenshot({ path: join(ROOT, 'target', 'full-size-gpt2.png') });
   console.log(JSON.stringify({
@@ -71,6 +100,10 @@ try {
     next_token_largest_difference: nextDiff,
     near_ties_swapped: swapped,
     attention_largest_difference: attentionDiff,
+    first_next_token_table_10_tokens_ms: firstTable[2],
+    generate_32_tokens_ms: generateMs,
+    worker_prompt_ms: speed.prompt_ms,
+    worker_decode_tokens_per_second: speed.tokens_per_second,
     console_errors: problems,
   }, null, 2));
   assert.ok(nextDiff <= 5e-3 + 5e-5, `next-token probabilities differ by ${nextDiff}`);

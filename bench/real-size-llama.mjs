@@ -74,6 +74,11 @@ try {
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=generation-table] tbody tr').length >= n
     && document.body.dataset.state === 'ready', reference.generated_tokens, { timeout: 600_000 });
   const generateMs = Date.now() - generating;
+  // The worker's own clock: the prompt's pass, then the rate of the later tokens.
+  const speed = await page.$eval('[data-testid=gen-speed]', (e) => ({
+    prompt_ms: Number(e.dataset.promptMs),
+    tokens_per_second: Number(e.dataset.tokensPerSecond),
+  }));
   const memory = await page.textContent('[data-testid=model-memory]');
   await page.screenshot({ path: join(ROOT, 'target', `real-size-${reference.shape}.png`), fullPage: true });
   const tokensPerSecond = (reference.generated_tokens / generateMs) * 1000;
@@ -90,6 +95,8 @@ try {
     generated_tokens: reference.generated_tokens,
     generate_ms: generateMs,
     tokens_per_second: tokensPerSecond,
+    worker_prompt_ms: speed.prompt_ms,
+    worker_decode_tokens_per_second: speed.tokens_per_second,
     torch_tokens_per_second_1_thread: torchTokensPerSecond,
     generation_speed_ratio_page_over_torch: tokensPerSecond / torchTokensPerSecond,
     next_token_largest_difference: nextDiff,

@@ -1,7 +1,10 @@
 // Times TokenScope's wasm in headless Chromium against onnxruntime-web (wasm backend, one
-// thread) on the same MiniLM and the same token ids, and the page itself: keystroke to
-// redrawn views, navigation to the first attention drawn (cold and cached), bytes sent, and
-// worker memory after 100 updates. Writes bench/out/browser.json. Run by bench/run.sh.
+// thread and as many threads as the browser offers, in a cross-origin isolated page) on the
+// same MiniLM and the same token ids, both of TokenScope's worker builds (relaxed SIMD, which
+// this Chromium runs, and the plain SIMD fallback), and the page itself: keystroke to
+// redrawn views at 32 and 128 tokens, navigation to the first attention drawn (cold and
+// cached), bytes sent, and worker memory after 100 updates. Writes bench/out/browser.json.
+// Run by bench/run.sh. BENCH_ONLY=trace stops after the trace timings.
 //
 //   node bench/speed.mjs
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -31,6 +34,9 @@ const median = (xs) => {
 // does not compete for the CPU; onnxruntime-web is served from the same origin.
 const overrides = {
   '/bench.html': Buffer.from('<!doctype html><meta charset="utf-8"><title>bench</title>'),
+  // The plain SIMD build, which the page starts where relaxed SIMD is missing (Safari).
+  '/bench-worker-simd128.js': Buffer.from("importScripts('./tokenscope-worker.js');\n"
+    + "wasm_bindgen({ module_or_path: './tokenscope-worker_bg.wasm' });\n"),
 };
 if (existsSync(ORT)) {
   for (const name of readdirSync(ORT)) {
@@ -40,7 +46,12 @@ if (existsSync(ORT)) {
   }
 }
 if (existsSync(ONNX)) overrides['/minilm.onnx'] = readFileSync(ONNX);
-const server = await serve(join(ROOT, 'dist'), { overrides });
+// Cross-origin isolation: what onnxruntime-web's threads need (SharedArrayBuffer).
+const headers = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+const server = await serve(join(ROOT, 'dist'), { overrides, headers });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -48,9 +59,9 @@ const browser = await chromium.launch({
 });
 const results = { date: new Date().toISOString(), chromium: browser.version() };
 
-async function tokenscopeWasm(page) {
-  return page.evaluate(async ({ texts, lengths, warmup, runs }) => {
-    const worker = new Worker('./worker-loader.js');
+async function tokenscopeWasm(page, loader) {
+  return page.evaluate(async ({ loader, texts, lengths, warmup, runs }) => {
+    const worker = new Worker(loader);
     const next = (wanted) => new Promise((resolve, reject) => {
       const onMessage = (event) => {
         const reply = JSON.parse(event.data);
@@ -65,24 +76,29 @@ async function tokenscopeWasm(page) {
     });
     await next('Started');
     worker.postMessage(JSON.stringify({ Load: { folder: 'models/all-MiniLM-L6-v2', name: 'MiniLM' } }));
-    await next('Ready');
-    const out = {};
+    const ready = await next('Ready');
+    const out = { kernel: ready.kernel };
     for (const n of lengths) {
       worker.postMessage(JSON.stringify({ Benchmark: { text: texts[n], warmup, runs: runs[n] } }));
       out[n] = await next('Benchmark');
     }
     worker.terminate();
     return out;
-  }, { texts: inputs.texts, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
+  }, { loader, texts: inputs.texts, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
 }
 
-async function onnxruntimeWeb(page) {
-  return page.evaluate(async ({ ids, lengths, warmup, runs }) => {
+/** onnxruntime-web on `threads` threads (0: as many as the browser offers). */
+async function onnxruntimeWeb(page, threads) {
+  return page.evaluate(async ({ threads, ids, lengths, warmup, runs }) => {
     const ort = await import('./ort/ort.wasm.min.mjs');
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threads || navigator.hardwareConcurrency;
     ort.env.wasm.wasmPaths = `${location.origin}/ort/`;
     const session = await ort.InferenceSession.create('./minilm.onnx', { executionProviders: ['wasm'] });
-    const out = { outputs: session.outputNames.length };
+    const out = {
+      outputs: session.outputNames.length,
+      threads: ort.env.wasm.numThreads,
+      cross_origin_isolated: self.crossOriginIsolated,
+    };
     for (const n of lengths) {
       const length = ids[n].length;
       const tensor = (values) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, length]);
@@ -100,7 +116,7 @@ async function onnxruntimeWeb(page) {
       out[n] = { tokens: length, run_ms: times };
     }
     return out;
-  }, { ids: inputs.ids, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
+  }, { threads, ids: inputs.ids, lengths: LENGTHS, warmup: WARMUP, runs: Object.fromEntries(LENGTHS.map((n) => [n, runsFor(n)])) });
 }
 
 /**
@@ -139,16 +155,29 @@ async function typeSentence(page, value, longTasks = false) {
   }), { value, longTasks });
 }
 
-/** Types `count` new 32-token sentences A, each timed until every view is redrawn. */
-async function keystrokes(page, count) {
-  const base = inputs.texts['32'].split(' ');
+/**
+ * Types `count` new sentences A of `length` tokens, each timed until every view is redrawn;
+ * with `longTasks`, also the longest main-thread task of each.
+ */
+async function keystrokes(page, count, length = '32', longTasks = false) {
+  const base = inputs.texts[length].split(' ');
   const times = [];
   for (let i = 0; i < count; i++) {
     // The same length every time, a different last word, so each is a real change.
     const text = [...base.slice(0, -1), i % 2 ? 'party' : 'leader'].join(' ');
-    times.push((await typeSentence(page, text)).redrawn_ms);
+    const typed = await typeSentence(page, text, longTasks);
+    times.push(longTasks ? typed : typed.redrawn_ms);
   }
   return times;
+}
+
+/** Median redraw and longest main-thread task over 20 keystrokes after 5 warm-ups. */
+async function keystrokeSeries(page, length) {
+  const typed = (await keystrokes(page, 25, length, true)).slice(5);
+  return {
+    redrawn_ms: median(typed.map((t) => t.redrawn_ms)),
+    longest_main_thread_task_ms: Math.max(...typed.map((t) => t.longest_main_thread_task_ms)),
+  };
 }
 
 /** Types a 512-token sentence A, with the longest main-thread task meanwhile. */
@@ -158,23 +187,36 @@ try {
   const context = await browser.newContext();
   const blank = await context.newPage();
   await blank.goto(`${server.url}bench.html`);
-  const wasm = await tokenscopeWasm(blank);
-  results.tokenscope_wasm = Object.fromEntries(LENGTHS.map((n) => [n, {
-    tokens: wasm[n].tokens,
-    trace_ms: median(wasm[n].trace_ms),
-    analysis_ms: median(wasm[n].analysis_ms),
-  }]));
-  if (overrides['/minilm.onnx'] && overrides['/ort/ort.wasm.min.mjs']) {
-    const ort = await onnxruntimeWeb(blank);
-    results.onnxruntime_web_1_thread = Object.fromEntries(LENGTHS.map((n) => [n, {
-      tokens: ort[n].tokens,
-      run_ms: median(ort[n].run_ms),
+  // Both worker builds: the one the page starts here (relaxed SIMD in this Chromium) and
+  // the plain SIMD build other browsers get.
+  for (const [key, loader] of [['tokenscope_wasm', './worker-loader.js'],
+    ['tokenscope_wasm_simd128', './bench-worker-simd128.js']]) {
+    const wasm = await tokenscopeWasm(blank, loader);
+    results[key] = Object.fromEntries(LENGTHS.map((n) => [n, {
+      tokens: wasm[n].tokens,
+      trace_ms: median(wasm[n].trace_ms),
+      analysis_ms: median(wasm[n].analysis_ms),
     }]));
-    results.onnxruntime_web_outputs = ort.outputs;
+    results[key].kernel = wasm.kernel;
+  }
+  if (overrides['/minilm.onnx'] && overrides['/ort/ort.wasm.min.mjs']) {
+    for (const [key, threads] of [['onnxruntime_web_1_thread', 1], ['onnxruntime_web_threads', 0]]) {
+      const ort = await onnxruntimeWeb(blank, threads);
+      results[key] = Object.fromEntries(LENGTHS.map((n) => [n, {
+        tokens: ort[n].tokens,
+        run_ms: median(ort[n].run_ms),
+      }]));
+      Object.assign(results[key], { threads: ort.threads, cross_origin_isolated: ort.cross_origin_isolated });
+      results.onnxruntime_web_outputs = ort.outputs;
+    }
   } else {
     console.error('onnxruntime-web or the ONNX export is missing: run bench/run.sh');
   }
   await context.close();
+  if (process.env.BENCH_ONLY === 'trace') {
+    console.log(JSON.stringify(results, null, 2));
+    process.exit(0);
+  }
 
   // The page: navigation to the first attention drawn, with an empty cache and then cached.
   const pageContext = await browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -196,10 +238,14 @@ try {
   results.transferred = { ...transferred };
   results.first_attention_cached_ms = await firstAttention(true);
   await page.waitForSelector('body[data-model-ready="1"][data-state="ready"]');
-  const typed = await keystrokes(page, 25);
-  results.keystroke_to_redrawn_32_tokens_ms = median(typed.slice(5));
+  const at32 = await keystrokeSeries(page, '32');
+  results.keystroke_to_redrawn_32_tokens_ms = at32.redrawn_ms;
+  results.keystroke_32_tokens_longest_main_thread_task_ms = at32.longest_main_thread_task_ms;
   await keystrokes(page, 75); // 100 updates in all
   results.worker_memory_after_100_updates = await page.textContent('#model-memory');
+  const at128 = await keystrokeSeries(page, '128');
+  results.keystroke_to_redrawn_128_tokens_ms = at128.redrawn_ms;
+  results.keystroke_128_tokens_longest_main_thread_task_ms = at128.longest_main_thread_task_ms;
   for (const view of ['head', 'similarity']) {
     await page.click(`nav.tabs button[data-view=${view}]`);
     await longText(page); // warm-up

@@ -1,5 +1,6 @@
 // Prints bench/README.md's tables from one run's outputs (bench/out/peers.json, browser.json
-// and criterion's estimates), every TokenScope figure also as a ratio to its peer.
+// and criterion's estimates), every TokenScope figure also as a ratio to its peer: the wasm
+// trace against onnxruntime-web on one thread and on as many as the browser offers.
 //
 //   node bench/table.mjs
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,21 +24,26 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).t
 
 console.log(`Measured ${browser.date.slice(0, 10)} on ${peers.machine?.cpu_model ?? 'this machine'} `
   + `(${peers.machine?.nproc ?? '?'} cores), Chromium ${browser.chromium}. Medians in ms.\n`);
-console.log('| tokens | TokenScope wasm | onnxruntime-web 1 thread | ratio | PyTorch 1 thread | wasm ÷ PyTorch 1 | TokenScope native | PyTorch 2 threads | onnxruntime native 1 thread | native ÷ PyTorch 1 |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+const threads = browser.onnxruntime_web_threads?.threads ?? '?';
+console.log(`| tokens | TokenScope wasm (${browser.tokenscope_wasm?.kernel ?? '?'}) | TokenScope wasm (simd128 fallback) | onnxruntime-web 1 thread | ratio | onnxruntime-web ${threads} threads | ratio | PyTorch 1 thread | wasm ÷ PyTorch 1 | TokenScope native | PyTorch 2 threads | onnxruntime native 1 thread | native ÷ PyTorch 1 |`);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of LENGTHS) {
   const wasm = browser.tokenscope_wasm?.[n]?.trace_ms;
+  const plain = browser.tokenscope_wasm_simd128?.[n]?.trace_ms;
   const web = browser.onnxruntime_web_1_thread?.[n]?.run_ms;
+  const webThreads = browser.onnxruntime_web_threads?.[n]?.run_ms;
   const torch1 = peers.pytorch_1_thread_ms[n];
   const nat = native(n);
-  console.log(`| ${n} | ${ms(wasm)} | ${ms(web)} | **${ratio(wasm, web)}** | ${ms(torch1)} | ${ratio(wasm, torch1)} | ${ms(nat)} `
+  console.log(`| ${n} | ${ms(wasm)} | ${ms(plain)} (${ratio(plain, web)}) | ${ms(web)} | **${ratio(wasm, web)}** | ${ms(webThreads)} | **${ratio(wasm, webThreads)}** `
+    + `| ${ms(torch1)} | ${ratio(wasm, torch1)} | ${ms(nat)} `
     + `| ${ms(peers.pytorch_2_threads_ms[n])} | ${ms(peers.onnxruntime_native_1_thread_ms[n])} | ${ratio(nat, torch1)} |`);
 }
 const gzip = browser.wasm_files.map((f) => `${f.file.replace(/-[0-9a-f]{16}_bg/, '_bg')} ${(f.gzip_bytes / 1e6).toFixed(2)} MB`).join(', ');
 console.log(`
 | the page | value |
 |---|---|
-| keystroke to every view redrawn, 32 tokens (median of 20) | ${ms(browser.keystroke_to_redrawn_32_tokens_ms)} ms |
+| keystroke to every view redrawn, 32 tokens (median of 20); longest main-thread task meanwhile | ${ms(browser.keystroke_to_redrawn_32_tokens_ms)} ms; ${ms(browser.keystroke_32_tokens_longest_main_thread_task_ms)} ms |
+| the same at 128 tokens | ${ms(browser.keystroke_to_redrawn_128_tokens_ms)} ms; ${ms(browser.keystroke_128_tokens_longest_main_thread_task_ms)} ms |
 | worker's whole analysis of one 32-token sentence (its own trace included) | ${ms(browser.tokenscope_wasm?.['32']?.analysis_ms)} ms |
 | navigation to the first attention drawn, empty cache | ${ms(browser.first_attention_cold_ms)} ms |
 | the same, cached | ${ms(browser.first_attention_cached_ms)} ms |

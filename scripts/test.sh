@@ -15,6 +15,7 @@ step "cargo clippy -D warnings (native and wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p tokenscope-web -p tokenscope-core -p tokenscope-views -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p tokenscope-core --tests -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p tokenscope-web --features relaxed-simd -- -D warnings
 
 step "native tests"
 cargo test --workspace
@@ -22,6 +23,13 @@ cargo test --workspace
 step "core tests in wasm32 (wasm-bindgen-test under node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p tokenscope-core --test wasm --test wasm_llama
+
+step "the same with relaxed SIMD's fused multiply-add (the page's worker in Chrome)"
+# Node 20 runs relaxed SIMD behind a flag; the golden tolerances are the same.
+NODE_ARGS=--experimental-wasm-relaxed-simd \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown -p tokenscope-core --features relaxed-simd \
+  --test wasm --test wasm_llama
 
 step "page build (trunk)"
 trunk build

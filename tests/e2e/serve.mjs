@@ -16,7 +16,12 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-export async function serve(root, { overrides = {} } = {}) {
+/**
+ * Serves `root`; `overrides` maps paths to bodies served instead of files, and `headers` are
+ * added to every response (the speed benchmark sends COOP/COEP so the page is cross-origin
+ * isolated and onnxruntime-web may start threads).
+ */
+export async function serve(root, { overrides = {}, headers = {} } = {}) {
   const base = resolve(root);
   const requests = [];
   const server = createServer(async (req, res) => {
@@ -29,7 +34,7 @@ export async function serve(root, { overrides = {} } = {}) {
     }
     requests.push(path);
     if (path in overrides) {
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+      res.writeHead(200, { ...headers, 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
       res.end(overrides[path]);
       return;
     }
@@ -42,6 +47,7 @@ export async function serve(root, { overrides = {} } = {}) {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
       res.writeHead(200, {
+        ...headers,
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': body.length,
       });

@@ -11,6 +11,39 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 /// 128-token trace took 221 ms with it against 102 ms without.
 pub const PACK_WEIGHTS: bool = cfg!(target_arch = "wasm32");
 
+/// Which product kernel this build multiplies with, for the page to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// WebAssembly SIMD with relaxed SIMD's fused multiply-add (the worker's second build).
+    RelaxedSimd,
+    /// WebAssembly SIMD: a multiply and an add per step.
+    Simd128,
+    /// Outside the browser: matrixmultiply, which picks the CPU's own SIMD at run time.
+    Native,
+}
+
+impl Kernel {
+    /// The kernel compiled into this build.
+    pub const fn current() -> Self {
+        if cfg!(not(target_arch = "wasm32")) {
+            Kernel::Native
+        } else if cfg!(feature = "relaxed-simd") {
+            Kernel::RelaxedSimd
+        } else {
+            Kernel::Simd128
+        }
+    }
+
+    /// A stable name, as the worker reports it: "relaxed-simd", "simd128" or "native".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::RelaxedSimd => "relaxed-simd",
+            Kernel::Simd128 => "simd128",
+            Kernel::Native => "native",
+        }
+    }
+}
+
 /// `out = scale · (x · w)` for `x: (n, k)`, `w: (k, m)`, `out: (n, m)`, with whichever
 /// kernel is faster on this target (see [`PACK_WEIGHTS`]); `w` is packed on the spot.
 pub fn product_into(
@@ -27,11 +60,11 @@ pub fn product_into(
 }
 
 /// Columns in a panel: two 4-lane SIMD vectors.
-const PANEL: usize = 8;
+pub(crate) const PANEL: usize = 8;
 /// Rows of `x` per tile. 4 × 8 accumulators are 8 SIMD registers plus 3 for the operands,
 /// inside the 16 that x86's WebAssembly engines map them to; matrixmultiply's 8 × 8 wasm tile
 /// needs 16 accumulators alone and spills.
-const TILE_ROWS: usize = 4;
+pub(crate) const TILE_ROWS: usize = 4;
 /// Rows of `x` interleaved at a time: 64 rows of 1,536 are 384 KiB, about one L2 cache.
 const BLOCK_ROWS: usize = 64;
 
@@ -158,9 +191,9 @@ impl PackedMatrix {
                     // A last tile of one or two rows skips the padding rows' work (a
                     // 10-token sentence is 4 + 4 + 2 rows).
                     match block_end - first_row {
-                        1 => write(&tile_product::<1>(a, panel)),
-                        2 => write(&tile_product::<2>(a, panel)),
-                        _ => write(&tile_product::<TILE_ROWS>(a, panel)),
+                        1 => write(&tile_kernel::<1>(a, panel)),
+                        2 => write(&tile_kernel::<2>(a, panel)),
+                        _ => write(&tile_kernel::<TILE_ROWS>(a, panel)),
                     }
                 }
             }
@@ -168,9 +201,16 @@ impl PackedMatrix {
     }
 }
 
+/// The tile kernel: written in WebAssembly SIMD in wasm (`gemm_wasm`), portable elsewhere.
+#[cfg(target_arch = "wasm32")]
+use crate::gemm_wasm::tile_product as tile_kernel;
+#[cfg(not(target_arch = "wasm32"))]
+use tile_product as tile_kernel;
+
 /// The `ROWS` × 8 block of `x · panel` for the first `ROWS` rows of one tile of `x`
 /// (interleaved `(depth, 4)`) and one panel (`(depth, 8)`). Plain loops over fixed-size
-/// arrays, which LLVM turns into SIMD (wasm's f32x4) with the accumulators in registers.
+/// arrays, which LLVM turns into SIMD with the accumulators in registers.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 #[inline(always)]
 fn tile_product<const ROWS: usize>(a: &[f32], panel: &[f32]) -> [[f32; PANEL]; ROWS] {
     let mut acc = [[0.0f32; PANEL]; ROWS];

@@ -114,6 +114,20 @@ pub struct Generation {
     pub prompt_ids: Vec<u32>,
     pub generated_ids: Vec<u32>,
     pub steps: Vec<Step>,
+    /// Milliseconds by the caller's clock (0 without one, see [`generate_timed`]): reading
+    /// the prompt and choosing the first token, then every later token, one by one, against
+    /// the key/value cache.
+    pub prompt_ms: f64,
+    pub decode_ms: f64,
+}
+
+impl Generation {
+    /// Tokens per second after the first, by the caller's clock: the speed at which text
+    /// appears once the prompt is read. `None` with fewer than two tokens or no clock.
+    pub fn decode_tokens_per_second(&self) -> Option<f64> {
+        let later = self.steps.len().checked_sub(1).filter(|&n| n > 0)? as f64;
+        (self.decode_ms > 0.0).then(|| later * 1000.0 / self.decode_ms)
+    }
 }
 
 fn softmax(logits: &[f64], temperature: f64) -> Vec<f64> {
@@ -234,6 +248,19 @@ pub fn generate(
     sampling: &Sampling,
     show: usize,
 ) -> Result<Generation> {
+    generate_timed(model, prompt, max_tokens, sampling, show, &|| 0.0)
+}
+
+/// As [`generate`], timing the prompt and the later tokens with `clock` (milliseconds from
+/// any origin): the page passes the browser's `performance.now`, which core cannot reach.
+pub fn generate_timed(
+    model: &Model,
+    prompt: &str,
+    max_tokens: usize,
+    sampling: &Sampling,
+    show: usize,
+    clock: &dyn Fn() -> f64,
+) -> Result<Generation> {
     sampling.validate()?;
     let info = model.info();
     if !info.causal {
@@ -249,6 +276,8 @@ pub fn generate(
     let mut steps = Vec::new();
     let mut cache = model.new_cache();
     let mut fresh = prompt_ids.clone();
+    let started = clock();
+    let mut first_chosen = started;
     while steps.len() < max_tokens && ids.len() < info.max_positions {
         let logits = model.decode_step(&fresh, &mut cache)?;
         let step = choose(&logits, sampling, &mut rng, show)?;
@@ -256,14 +285,20 @@ pub fn generate(
         fresh = vec![step.id];
         let done = eos.contains(&step.id);
         steps.push(step);
+        if steps.len() == 1 {
+            first_chosen = clock();
+        }
         if done {
             break;
         }
     }
+    let finished = clock();
     Ok(Generation {
         generated_ids: ids[prompt_ids.len()..].to_vec(),
         prompt_ids,
         steps,
+        prompt_ms: first_chosen - started,
+        decode_ms: finished - first_chosen,
     })
 }
 

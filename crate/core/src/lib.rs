@@ -14,6 +14,8 @@ pub mod config;
 pub mod corpus;
 pub mod error;
 pub mod gemm;
+#[cfg(target_arch = "wasm32")]
+pub mod gemm_wasm;
 pub mod generate;
 pub mod gpt2;
 pub mod lens;

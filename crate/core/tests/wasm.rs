@@ -71,6 +71,18 @@ fn fixture(name: &str) -> &'static [u8] {
     }
 }
 
+/// The tests below prove whichever product kernel this build has: run once as the plain
+/// SIMD build and once with `--features relaxed-simd` (fused multiply-add).
+#[wasm_bindgen_test]
+fn the_kernel_is_the_one_this_build_asked_for() {
+    let expected = if cfg!(feature = "relaxed-simd") {
+        "relaxed-simd"
+    } else {
+        "simd128"
+    };
+    assert_eq!(tokenscope_core::gemm::Kernel::current().name(), expected);
+}
+
 #[wasm_bindgen_test]
 fn every_case_matches_pytorch_in_wasm() {
     let cases = common::parse_cases(include_bytes!(

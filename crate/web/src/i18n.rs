@@ -272,6 +272,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("gen-title", "Attention of each generated token's step over the text before it", "每个生成词元在生成那一步对之前文本的注意力"),
     ("gen-caption", "Each step: the chosen token, its probability, how many candidates top-k/top-p kept, and the most probable candidates (✗ = dropped)", "每一步：选中的词元、其概率、top-k/top-p 保留的候选数，以及最可能的候选（✗ = 被去掉）"),
     ("gen-empty", "Press Step or Run to generate.", "按“单步”或“运行”开始生成。"),
+    ("gen-speed", "The prompt was read and the first token chosen in {first} ms; each later token then took {each} ms: {rate} tokens per second (one thread, reusing the earlier tokens' keys and values).", "读入提示并选出第一个词元用了 {first} 毫秒；之后每个词元用 {each} 毫秒：每秒 {rate} 个词元（单线程，复用之前词元的键和值）。"),
     ("step", "step", "步"),
     ("kept", "kept", "保留"),
     ("candidates", "candidates", "候选"),
@@ -329,6 +330,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("still-showing", "still showing", "仍在显示"),
     ("showing-instead", "showing instead:", "改为显示："),
     ("weights-in-memory", "weights in memory", "内存中的权重"),
+    (
+        "kernel-relaxed-simd",
+        "computed with WebAssembly SIMD and fused multiply-add (relaxed SIMD), one thread",
+        "计算：WebAssembly SIMD 加融合乘加（relaxed SIMD），单线程",
+    ),
+    (
+        "kernel-simd128",
+        "computed with WebAssembly SIMD, one thread (this browser has no relaxed SIMD)",
+        "计算：WebAssembly SIMD，单线程（此浏览器没有 relaxed SIMD）",
+    ),
     ("worker-memory", "model worker memory", "模型线程内存"),
     (
         "memory-title",

@@ -210,6 +210,9 @@ pub struct ModelFacts {
     /// How the large weight matrices are held ("F32" or "F16") and their bytes.
     pub precision: String,
     pub weight_bytes: u64,
+    /// The worker build's product kernel ("relaxed-simd", "simd128" or "native"), so the
+    /// page can say how it computes.
+    pub kernel: String,
     /// The worker's whole memory after loading (its peak: wasm memory never shrinks); 0
     /// where it cannot be measured.
     pub memory_bytes: u64,
@@ -319,6 +322,10 @@ pub struct Generation {
     /// For step i, the attention of the position that predicted it over every token before
     /// it (0 where masked). (steps, prompt + steps − 1) row-major
     pub attention: Vec<f32>,
+    /// Milliseconds the worker took to read the prompt and choose the first token, then to
+    /// write every later token (one step each, against the key/value cache).
+    pub prompt_ms: f64,
+    pub decode_ms: f64,
 }
 
 /// What the worker is doing while it loads a model.

@@ -204,6 +204,14 @@ fn model_line(model: &PageModel, out: &mut Out) {
                 human_bytes(facts.memory_bytes)
             ));
         }
+        let kernel = match facts.kernel.as_str() {
+            "relaxed-simd" => Some("kernel-relaxed-simd"),
+            "simd128" => Some("kernel-simd128"),
+            _ => None,
+        };
+        if let Some(key) = kernel {
+            memory.push_str(&format!(" · {}", model.t(key)));
+        }
         out.text("model-memory", memory);
         out.attr("model-memory", "title", model.t("memory-title"));
     }

@@ -159,6 +159,9 @@ fn output(model: &PageModel) -> Vec<Node> {
                     .attr("data-testid", "gen-text")
                     .into(),
             );
+            if let Some(speed) = speed_line(model, generation) {
+                nodes.push(speed.into());
+            }
         }
         None => nodes.push(
             El::new("span")
@@ -168,6 +171,29 @@ fn output(model: &PageModel) -> Vec<Node> {
         ),
     }
     nodes
+}
+
+/// How fast the worker wrote the run, from its own clock: the prompt's pass, then the rate
+/// of the later tokens. Nothing for a single step.
+fn speed_line(model: &PageModel, generation: &Generation) -> Option<El> {
+    let later = generation.steps.len().checked_sub(1).filter(|&n| n > 0)?;
+    if generation.decode_ms <= 0.0 {
+        return None;
+    }
+    let each = generation.decode_ms / later as f64;
+    let text = model
+        .t("gen-speed")
+        .replace("{first}", &format!("{:.0}", generation.prompt_ms))
+        .replace("{each}", &format!("{each:.1}"))
+        .replace("{rate}", &format!("{:.1}", 1000.0 / each));
+    Some(
+        El::new("span")
+            .class("gen-speed hint")
+            .attr("data-testid", "gen-speed")
+            .attr("data-prompt-ms", format!("{:.1}", generation.prompt_ms))
+            .attr("data-tokens-per-second", format!("{:.2}", 1000.0 / each))
+            .text(text),
+    )
 }
 
 /// Every step: the chosen token, its probability, how many candidates were kept, and the

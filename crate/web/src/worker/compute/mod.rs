@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, Axis};
 use tokenscope_core::analysis::{cosine_matrix, head_context, top_tokens};
-use tokenscope_core::generate::{generate, Sampling};
+use tokenscope_core::generate::{generate_timed, Sampling};
 use tokenscope_core::{Ablation, Model, Segment, Trace};
 
 use crate::protocol::{
@@ -47,6 +47,7 @@ pub fn ready(name: &str, model: &Model, memory_bytes: u64) -> ModelFacts {
         embedding_table_bytes: facts.embedding_table_bytes,
         precision: info.precision.to_string(),
         weight_bytes: info.weight_bytes,
+        kernel: tokenscope_core::gemm::Kernel::current().name().to_string(),
         memory_bytes,
         anatomy: model.config.anatomy(),
         rotary_frequencies: model.rotary_frequencies().map(<[f32]>::to_vec),
@@ -307,8 +308,8 @@ pub fn generation(
     layer: usize,
     head: usize,
 ) -> Result<Generation, String> {
-    let run =
-        generate(model, text, max_tokens, sampling, TOP_PREDICTIONS).map_err(|e| e.to_string())?;
+    let run = generate_timed(model, text, max_tokens, sampling, TOP_PREDICTIONS, &clock)
+        .map_err(|e| e.to_string())?;
     let token = |id: u32| model.tokenizer.id_to_token(id).unwrap_or_default();
     let prompt_len = run.prompt_ids.len();
     let steps = run.generated_ids.len();
@@ -362,7 +363,30 @@ pub fn generation(
         layer,
         head,
         attention,
+        prompt_ms: run.prompt_ms,
+        decode_ms: run.decode_ms,
     })
+}
+
+/// Milliseconds from a fixed origin: the worker's `performance.now()` in the browser, a
+/// process-wide instant natively (the native harness and tests).
+fn clock() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        js_sys::global()
+            .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
+            .ok()
+            .and_then(|scope| scope.performance())
+            .map_or_else(js_sys::Date::now, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static ORIGIN: OnceLock<Instant> = OnceLock::new();
+        ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
 }
 
 impl Session {
