@@ -4,7 +4,8 @@
 // this Chromium runs, and the plain SIMD fallback), and the page itself: keystroke to
 // redrawn views at 32 and 128 tokens, navigation to the first attention drawn (cold and
 // cached), bytes sent, and worker memory after 100 updates. Writes bench/out/browser.json.
-// Run by bench/run.sh. BENCH_ONLY=trace stops after the trace timings.
+// Run by bench/run.sh. BENCH_ONLY=trace stops after the trace timings; BENCH_ONLY=page
+// times only the page.
 //
 //   node bench/speed.mjs
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -186,31 +187,33 @@ const longText = (page) => typeSentence(page, inputs.texts['512'], true);
 try {
   const context = await browser.newContext();
   const blank = await context.newPage();
-  await blank.goto(`${server.url}bench.html`);
-  // Both worker builds: the one the page starts here (relaxed SIMD in this Chromium) and
-  // the plain SIMD build other browsers get.
-  for (const [key, loader] of [['tokenscope_wasm', './worker-loader.js'],
-    ['tokenscope_wasm_simd128', './bench-worker-simd128.js']]) {
-    const wasm = await tokenscopeWasm(blank, loader);
-    results[key] = Object.fromEntries(LENGTHS.map((n) => [n, {
-      tokens: wasm[n].tokens,
-      trace_ms: median(wasm[n].trace_ms),
-      analysis_ms: median(wasm[n].analysis_ms),
-    }]));
-    results[key].kernel = wasm.kernel;
-  }
-  if (overrides['/minilm.onnx'] && overrides['/ort/ort.wasm.min.mjs']) {
-    for (const [key, threads] of [['onnxruntime_web_1_thread', 1], ['onnxruntime_web_threads', 0]]) {
-      const ort = await onnxruntimeWeb(blank, threads);
+  if (process.env.BENCH_ONLY !== 'page') {
+    await blank.goto(`${server.url}bench.html`);
+    // Both worker builds: the one the page starts here (relaxed SIMD in this Chromium) and
+    // the plain SIMD build other browsers get.
+    for (const [key, loader] of [['tokenscope_wasm', './worker-loader.js'],
+      ['tokenscope_wasm_simd128', './bench-worker-simd128.js']]) {
+      const wasm = await tokenscopeWasm(blank, loader);
       results[key] = Object.fromEntries(LENGTHS.map((n) => [n, {
-        tokens: ort[n].tokens,
-        run_ms: median(ort[n].run_ms),
+        tokens: wasm[n].tokens,
+        trace_ms: median(wasm[n].trace_ms),
+        analysis_ms: median(wasm[n].analysis_ms),
       }]));
-      Object.assign(results[key], { threads: ort.threads, cross_origin_isolated: ort.cross_origin_isolated });
-      results.onnxruntime_web_outputs = ort.outputs;
+      results[key].kernel = wasm.kernel;
     }
-  } else {
-    console.error('onnxruntime-web or the ONNX export is missing: run bench/run.sh');
+    if (overrides['/minilm.onnx'] && overrides['/ort/ort.wasm.min.mjs']) {
+      for (const [key, threads] of [['onnxruntime_web_1_thread', 1], ['onnxruntime_web_threads', 0]]) {
+        const ort = await onnxruntimeWeb(blank, threads);
+        results[key] = Object.fromEntries(LENGTHS.map((n) => [n, {
+          tokens: ort[n].tokens,
+          run_ms: median(ort[n].run_ms),
+        }]));
+        Object.assign(results[key], { threads: ort.threads, cross_origin_isolated: ort.cross_origin_isolated });
+        results.onnxruntime_web_outputs = ort.outputs;
+      }
+    } else {
+      console.error('onnxruntime-web or the ONNX export is missing: run bench/run.sh');
+    }
   }
   await context.close();
   if (process.env.BENCH_ONLY === 'trace') {

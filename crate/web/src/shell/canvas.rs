@@ -22,17 +22,19 @@ pub fn paint_all(page: &Shared) {
     };
     let mut hits: Vec<(&'static str, Hit)> = Vec::new();
     let mut failure = None;
-    for plan in plans {
-        let Some(canvas) = document
-            .get_element_by_id(&plan.element_id())
-            .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
-        else {
-            continue;
-        };
-        let width = canvas.parent_element().map_or(0, |p| p.client_width());
-        if width <= 0 {
-            continue; // not on screen
-        }
+    // Every width is read before any canvas is resized: a read after a resize would make
+    // the browser lay the page out again, once per canvas.
+    let sized: Vec<_> = plans
+        .into_iter()
+        .filter_map(|plan| {
+            let canvas = document
+                .get_element_by_id(&plan.element_id())
+                .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())?;
+            let width = canvas.parent_element().map_or(0, |p| p.client_width());
+            (width > 0).then_some((plan, canvas, width)) // 0: not on screen
+        })
+        .collect();
+    for (plan, canvas, width) in sized {
         add_download_buttons(page, &document, &canvas, plan.name);
         canvas.set_width(width as u32);
         if let Some(height) = plan.height {

@@ -159,8 +159,6 @@ fn the_panel_keeps_the_runs_points_samples_and_cosines_and_a_new_run_clears_them
         layer: 0,
         head: 0,
         attention: vec![1.0],
-        prompt_ms: 0.0,
-        decode_ms: 0.0,
     };
     for step in [0, 25] {
         h.send(Msg::Reply(Reply::Training(TrainingUpdate {

@@ -431,3 +431,29 @@ fn the_tokenizers_view_cuts_a_every_way_and_replays_a_picked_token() {
     assert_eq!(rows.last().map(|r| r.level.name()), Some("model"));
     assert_eq!(rows.last().and_then(|r| r.row.vocab_size), Some(8192));
 }
+
+/// Tables reach the page as one HTML string: every text a person could type is escaped,
+/// and the structure (caption, head, selected row, masked cells) is the one the tests read.
+#[test]
+fn a_tables_html_escapes_every_text_and_keeps_its_structure() {
+    let table = Table::new(
+        "attention-table",
+        "caption & <b>",
+        vec!["<script>alert(1)</script>".into(), "\"q\" 'k'".into()],
+        vec!["a<b".into(), "c>d".into()],
+        |r, c| format!("{r}{c}&"),
+    )
+    .corner("x")
+    .highlight(Some(1))
+    .masked(true);
+    let html = table.inner_html();
+    assert_eq!(
+        html,
+        "<caption>caption &amp; &lt;b&gt;</caption><thead><tr><th>x</th>\
+         <th scope=\"col\">&lt;script&gt;alert(1)&lt;/script&gt;</th>\
+         <th scope=\"col\">&quot;q&quot; &#39;k&#39;</th></tr></thead><tbody>\
+         <tr><th scope=\"row\">a&lt;b</th><td>00&amp;</td><td class=\"masked\">01&amp;</td></tr>\
+         <tr class=\"selected\"><th scope=\"row\">c&gt;d</th><td>10&amp;</td><td>11&amp;</td></tr>\
+         </tbody>"
+    );
+}
