@@ -29,8 +29,8 @@ pub fn tile_product<const ROWS: usize>(a: &[f32], panel: &[f32]) -> [[f32; PANEL
 fn to_rows<const ROWS: usize>(low: [v128; ROWS], high: [v128; ROWS]) -> [[f32; PANEL]; ROWS] {
     let mut out = [[0.0f32; PANEL]; ROWS];
     for (row, (low, high)) in out.iter_mut().zip(low.iter().zip(&high)) {
-        let low: [f32; 4] = bytemuck_f32x4(*low);
-        let high: [f32; 4] = bytemuck_f32x4(*high);
+        let low: [f32; 4] = lanes(*low);
+        let high: [f32; 4] = lanes(*high);
         row[..4].copy_from_slice(&low);
         row[4..].copy_from_slice(&high);
     }
@@ -38,7 +38,7 @@ fn to_rows<const ROWS: usize>(low: [v128; ROWS], high: [v128; ROWS]) -> [[f32; P
 }
 
 #[inline(always)]
-fn bytemuck_f32x4(v: v128) -> [f32; 4] {
+fn lanes(v: v128) -> [f32; 4] {
     use core::arch::wasm32::f32x4_extract_lane as lane;
     [lane::<0>(v), lane::<1>(v), lane::<2>(v), lane::<3>(v)]
 }
@@ -52,61 +52,64 @@ fn depth_of(a: &[f32], panel: &[f32]) -> usize {
     depth
 }
 
-/// One tile with a multiply and an add per step (WebAssembly SIMD as every browser runs it).
+/// A multiply and an add: the step of the plain SIMD build, in `f32x4.relaxed_madd`'s
+/// argument order (`x · b + acc`).
 #[cfg(not(feature = "relaxed-simd"))]
 #[inline(always)]
-fn tile_simd128<const ROWS: usize>(a: &[f32], panel: &[f32]) -> [[f32; PANEL]; ROWS] {
+fn mul_add(x: v128, b: v128, acc: v128) -> v128 {
     use core::arch::wasm32::{f32x4_add, f32x4_mul};
-    let depth = depth_of(a, panel);
-    let mut low = [f32x4_splat(0.0); ROWS];
-    let mut high = [f32x4_splat(0.0); ROWS];
-    let (a, b) = (a.as_ptr(), panel.as_ptr());
-    for k in 0..depth {
-        // SAFETY: k < depth, and depth_of asserted 4·depth numbers of a and 8·depth of b;
-        // v128.load has no alignment requirement.
-        let (b_low, b_high) = unsafe {
-            (
-                v128_load(b.add(k * PANEL).cast()),
-                v128_load(b.add(k * PANEL + 4).cast()),
-            )
-        };
-        for row in 0..ROWS {
-            // SAFETY: row < ROWS ≤ TILE_ROWS, inside the 4·depth numbers asserted above.
-            let x = unsafe { v128_load32_splat(a.add(k * TILE_ROWS + row).cast()) };
-            low[row] = f32x4_add(low[row], f32x4_mul(x, b_low));
-            high[row] = f32x4_add(high[row], f32x4_mul(x, b_high));
-        }
-    }
-    to_rows(low, high)
+    f32x4_add(acc, f32x4_mul(x, b))
 }
 
-/// One tile with one fused multiply-add per step. Fused rounding differs from a multiply and
-/// an add in the last bit of each step; the golden tests hold it to the same tolerances.
 #[cfg(feature = "relaxed-simd")]
-#[target_feature(enable = "relaxed-simd")]
-fn tile_fused<const ROWS: usize>(a: &[f32], panel: &[f32]) -> [[f32; PANEL]; ROWS] {
-    use core::arch::wasm32::f32x4_relaxed_madd;
-    let depth = depth_of(a, panel);
-    let mut low = [f32x4_splat(0.0); ROWS];
-    let mut high = [f32x4_splat(0.0); ROWS];
-    let (a, b) = (a.as_ptr(), panel.as_ptr());
-    for k in 0..depth {
-        // SAFETY: as in tile_simd128.
-        let (b_low, b_high) = unsafe {
-            (
-                v128_load(b.add(k * PANEL).cast()),
-                v128_load(b.add(k * PANEL + 4).cast()),
-            )
-        };
-        for row in 0..ROWS {
-            // SAFETY: as in tile_simd128.
-            let x = unsafe { v128_load32_splat(a.add(k * TILE_ROWS + row).cast()) };
-            low[row] = f32x4_relaxed_madd(x, b_low, low[row]);
-            high[row] = f32x4_relaxed_madd(x, b_high, high[row]);
+use core::arch::wasm32::f32x4_relaxed_madd;
+
+/// Defines a tile kernel whose step is `$madd(x, b, acc)`. Written once, compiled as the
+/// plain build's (a multiply and an add) or the relaxed build's (one fused multiply-add:
+/// its rounding differs in the last bit of a step; the golden tests hold both to the same
+/// tolerances). The fused one needs `#[target_feature]`, which a closure would not inherit,
+/// hence a macro rather than a function taking the step.
+macro_rules! tile_kernel {
+    ($(#[$attr:meta])* $name:ident, $madd:ident) => {
+        $(#[$attr])*
+        fn $name<const ROWS: usize>(a: &[f32], panel: &[f32]) -> [[f32; PANEL]; ROWS] {
+            let depth = depth_of(a, panel);
+            let mut low = [f32x4_splat(0.0); ROWS];
+            let mut high = [f32x4_splat(0.0); ROWS];
+            let (a, b) = (a.as_ptr(), panel.as_ptr());
+            for k in 0..depth {
+                // SAFETY: k < depth, and depth_of asserted 4·depth numbers of a and 8·depth
+                // of b; v128.load has no alignment requirement.
+                let (b_low, b_high) = unsafe {
+                    (
+                        v128_load(b.add(k * PANEL).cast()),
+                        v128_load(b.add(k * PANEL + 4).cast()),
+                    )
+                };
+                for row in 0..ROWS {
+                    // SAFETY: row < ROWS ≤ TILE_ROWS, inside the numbers asserted above.
+                    let x = unsafe { v128_load32_splat(a.add(k * TILE_ROWS + row).cast()) };
+                    low[row] = $madd(x, b_low, low[row]);
+                    high[row] = $madd(x, b_high, high[row]);
+                }
+            }
+            to_rows(low, high)
         }
-    }
-    to_rows(low, high)
+    };
 }
+
+tile_kernel!(
+    #[cfg(not(feature = "relaxed-simd"))]
+    #[inline(always)]
+    tile_simd128,
+    mul_add
+);
+tile_kernel!(
+    #[cfg(feature = "relaxed-simd")]
+    #[target_feature(enable = "relaxed-simd")]
+    tile_fused,
+    f32x4_relaxed_madd
+);
 
 /// Dot products of `ROWS` rows of `x` with four rows of a table (`w`, each `x.len()` long,
 /// the table's rows one after another): 4-lane partial sums, a multiply-add per lane and
@@ -135,54 +138,47 @@ fn dot_steps<const ROWS: usize>(x: &[&[f32]; ROWS], w: &[f32]) -> usize {
 /// Adds each accumulator's four lanes: the rows' dot products with the four table rows.
 #[inline(always)]
 fn lane_sums<const ROWS: usize>(acc: [[v128; 4]; ROWS]) -> [[f32; 4]; ROWS] {
-    acc.map(|row| row.map(|v| bytemuck_f32x4(v).iter().sum()))
+    acc.map(|row| row.map(|v| lanes(v).iter().sum()))
 }
 
-#[cfg(not(feature = "relaxed-simd"))]
-#[inline(always)]
-fn dot_rows_simd128<const ROWS: usize>(x: [&[f32]; ROWS], w: &[f32]) -> [[f32; 4]; ROWS] {
-    use core::arch::wasm32::{f32x4_add, f32x4_mul};
-    let steps = dot_steps(&x, w);
-    let depth = steps * 4;
-    let mut acc = [[f32x4_splat(0.0); 4]; ROWS];
-    let w = w.as_ptr();
-    let x = x.map(<[f32]>::as_ptr);
-    for k in 0..steps {
-        // SAFETY: k·4 + 3 < depth; every row of x is depth long and w is 4·depth
-        // (dot_steps asserted both); v128.load has no alignment requirement.
-        let table =
-            unsafe { [0, 1, 2, 3].map(|row| v128_load(w.add(row * depth + k * 4).cast::<v128>())) };
-        for (acc, x) in acc.iter_mut().zip(&x) {
-            // SAFETY: as above.
-            let x = unsafe { v128_load(x.add(k * 4).cast::<v128>()) };
-            for (sum, table) in acc.iter_mut().zip(&table) {
-                *sum = f32x4_add(*sum, f32x4_mul(x, *table));
+/// Defines a row-dot kernel whose step is `$madd(x, table, acc)` (see [`tile_kernel`]).
+macro_rules! dot_kernel {
+    ($(#[$attr:meta])* $name:ident, $madd:ident) => {
+        $(#[$attr])*
+        fn $name<const ROWS: usize>(x: [&[f32]; ROWS], w: &[f32]) -> [[f32; 4]; ROWS] {
+            let steps = dot_steps(&x, w);
+            let depth = steps * 4;
+            let mut acc = [[f32x4_splat(0.0); 4]; ROWS];
+            let w = w.as_ptr();
+            let x = x.map(<[f32]>::as_ptr);
+            for k in 0..steps {
+                // SAFETY: k·4 + 3 < depth; every row of x is depth long and w is 4·depth
+                // (dot_steps asserted both); v128.load has no alignment requirement.
+                let table = unsafe {
+                    [0, 1, 2, 3].map(|row| v128_load(w.add(row * depth + k * 4).cast::<v128>()))
+                };
+                for (acc, x) in acc.iter_mut().zip(&x) {
+                    // SAFETY: as above.
+                    let x = unsafe { v128_load(x.add(k * 4).cast::<v128>()) };
+                    for (sum, table) in acc.iter_mut().zip(&table) {
+                        *sum = $madd(x, *table, *sum);
+                    }
+                }
             }
+            lane_sums(acc)
         }
-    }
-    lane_sums(acc)
+    };
 }
 
-#[cfg(feature = "relaxed-simd")]
-#[target_feature(enable = "relaxed-simd")]
-fn dot_rows_fused<const ROWS: usize>(x: [&[f32]; ROWS], w: &[f32]) -> [[f32; 4]; ROWS] {
-    use core::arch::wasm32::f32x4_relaxed_madd;
-    let steps = dot_steps(&x, w);
-    let depth = steps * 4;
-    let mut acc = [[f32x4_splat(0.0); 4]; ROWS];
-    let w = w.as_ptr();
-    let x = x.map(<[f32]>::as_ptr);
-    for k in 0..steps {
-        // SAFETY: as in dot_rows_simd128.
-        let table =
-            unsafe { [0, 1, 2, 3].map(|row| v128_load(w.add(row * depth + k * 4).cast::<v128>())) };
-        for (acc, x) in acc.iter_mut().zip(&x) {
-            // SAFETY: as in dot_rows_simd128.
-            let x = unsafe { v128_load(x.add(k * 4).cast::<v128>()) };
-            for (sum, table) in acc.iter_mut().zip(&table) {
-                *sum = f32x4_relaxed_madd(x, *table, *sum);
-            }
-        }
-    }
-    lane_sums(acc)
-}
+dot_kernel!(
+    #[cfg(not(feature = "relaxed-simd"))]
+    #[inline(always)]
+    dot_rows_simd128,
+    mul_add
+);
+dot_kernel!(
+    #[cfg(feature = "relaxed-simd")]
+    #[target_feature(enable = "relaxed-simd")]
+    dot_rows_fused,
+    f32x4_relaxed_madd
+);

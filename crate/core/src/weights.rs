@@ -438,8 +438,8 @@ mod tests {
 
     #[test]
     fn rows_dot_equals_the_transposed_product() {
-        // Rows of x around the group of four; vocabulary rows around the block; a depth with
-        // a remainder after the eight lanes.
+        // Odd and even counts of x's rows (taken in pairs); table rows around the block and
+        // not a multiple of four; depths with a remainder after the eight lanes.
         for n in [1, 3, 4, 6, 9] {
             for (v, h) in [(1, 8), (31, 19), (33, 40), (70, 8), (300, 12)] {
                 let m = sample(v, h);

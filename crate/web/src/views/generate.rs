@@ -63,6 +63,7 @@ impl Panel for Generate {
         out.value("gen-seed", state.seed.to_string());
         out.value("gen-max", model.gen_max.to_string());
         out.children("gen-output", output(model));
+        speed_line(model, out);
         let mut nodes = if model.facts.is_some() && !model.causal() {
             bert_says_no(model)
         } else {
@@ -159,9 +160,6 @@ fn output(model: &PageModel) -> Vec<Node> {
                     .attr("data-testid", "gen-text")
                     .into(),
             );
-            if let Some(speed) = speed_line(model, generation) {
-                nodes.push(speed.into());
-            }
         }
         None => nodes.push(
             El::new("span")
@@ -174,26 +172,29 @@ fn output(model: &PageModel) -> Vec<Node> {
 }
 
 /// How fast the worker wrote the run, from its own clock: the prompt's pass, then the rate
-/// of the later tokens. Nothing for a single step.
-fn speed_line(model: &PageModel, generation: &Generation) -> Option<El> {
-    let later = generation.steps.len().checked_sub(1).filter(|&n| n > 0)?;
-    if generation.decode_ms <= 0.0 {
-        return None;
-    }
-    let each = generation.decode_ms / later as f64;
+/// of the later tokens. Hidden for a single step or before any run.
+fn speed_line(model: &PageModel, out: &mut Out) {
+    let speed = model.generation.as_ref().and_then(|generation| {
+        let later = generation.steps.len().checked_sub(1).filter(|&n| n > 0)?;
+        (generation.decode_ms > 0.0)
+            .then(|| (generation.prompt_ms, generation.decode_ms / later as f64))
+    });
+    out.hidden("gen-speed", speed.is_none());
+    let Some((first, each)) = speed else {
+        return;
+    };
     let text = model
         .t("gen-speed")
-        .replace("{first}", &format!("{:.0}", generation.prompt_ms))
+        .replace("{first}", &format!("{first:.0}"))
         .replace("{each}", &format!("{each:.1}"))
         .replace("{rate}", &format!("{:.1}", 1000.0 / each));
-    Some(
-        El::new("span")
-            .class("gen-speed hint")
-            .attr("data-testid", "gen-speed")
-            .attr("data-prompt-ms", format!("{:.1}", generation.prompt_ms))
-            .attr("data-tokens-per-second", format!("{:.2}", 1000.0 / each))
-            .text(text),
-    )
+    out.text("gen-speed", text);
+    out.attr("gen-speed", "data-prompt-ms", format!("{first:.1}"));
+    out.attr(
+        "gen-speed",
+        "data-tokens-per-second",
+        format!("{:.2}", 1000.0 / each),
+    );
 }
 
 /// Every step: the chosen token, its probability, how many candidates were kept, and the

@@ -268,6 +268,14 @@ fn the_generate_view_lists_each_step_and_writes_the_continuation() {
         text.ends_with(&generation.text),
         "the exact text, for tests and screen readers"
     );
+    // The worker's clock (here the native one) gives the speed of the four later tokens.
+    assert!(generation.decode_ms > 0.0);
+    let speed = out.shown_text("gen-speed").expect("the speed line");
+    let rate = format!("{:.1}", 4000.0 / generation.decode_ms);
+    assert!(
+        speed.contains(&format!("{rate} tokens per second")),
+        "{speed}"
+    );
     assert!(out.patches.contains(&Patch::Value {
         id: "gen-max".into(),
         value: "5".into()
