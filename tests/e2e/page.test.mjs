@@ -33,6 +33,35 @@ test('a link opens exactly its view, and the numbers are the CLI\'s', async () =
   await context.close();
 });
 
+test('the worker build follows the browser: relaxed SIMD here, plain SIMD where it is missing, the same numbers from both', async () => {
+  const url = link({ a: CELEBRATION, b: '', layer: 2, head: 5, view: 'head' });
+  const expected = inspect(CELEBRATION).attentions[2][5];
+  // This Chromium validates relaxed SIMD, so the loader starts the fused build and says so.
+  const fused = await openPage(url);
+  assert.match(await fused.page.textContent('#model-memory'), /fused multiply-add \(relaxed SIMD\), one thread/);
+  assertMatrix(await readTable(fused.page, '[data-testid=attention-table][data-sentence=a]'), expected, 'relaxed SIMD build');
+  assert.deepEqual(fused.problems, []);
+  await fused.context.close();
+  // A browser without relaxed SIMD (Safari) gets the plain build: served here in place of
+  // the loader's choice, as the loader itself would pick it there.
+  const context = await session.browser.newContext({ viewport: { width: 1280, height: 720 } });
+  await context.route('**/worker-loader.js', (route) => route.fulfill({
+    contentType: 'text/javascript',
+    body: "importScripts('./tokenscope-worker.js');\nwasm_bindgen({ module_or_path: './tokenscope-worker_bg.wasm' });\n",
+  }));
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(url);
+  await ready(page);
+  assert.match(await page.textContent('#model-memory'), /WebAssembly SIMD, one thread \(this browser has no relaxed SIMD\)/);
+  assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), expected, 'plain SIMD build');
+  assert.ok(session.server.requests.includes('/tokenscope-worker_bg.wasm'));
+  assert.ok(session.server.requests.includes('/tokenscope-worker-relaxed_bg.wasm'));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('"party" attends to "celebrate" in A and "deputy" in B, and the link keeps the selection', async () => {
   const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'head' }));
   // The default selection is the last word of A: "party", and B follows it on the same word.
