@@ -60,11 +60,11 @@ pub fn product_into(
 }
 
 /// Columns in a panel: two 4-lane SIMD vectors.
-pub(crate) const PANEL: usize = 8;
+const PANEL: usize = 8;
 /// Rows of `x` per tile. 4 × 8 accumulators are 8 SIMD registers plus 3 for the operands,
 /// inside the 16 that x86's WebAssembly engines map them to; matrixmultiply's 8 × 8 wasm tile
 /// needs 16 accumulators alone and spills.
-pub(crate) const TILE_ROWS: usize = 4;
+const TILE_ROWS: usize = 4;
 /// Rows of `x` interleaved at a time: 64 rows of 1,536 are 384 KiB, about one L2 cache.
 const BLOCK_ROWS: usize = 64;
 
@@ -204,6 +204,9 @@ impl PackedMatrix {
 /// The tile kernel: written in WebAssembly SIMD in wasm (`gemm_wasm`), portable elsewhere.
 #[cfg(target_arch = "wasm32")]
 use crate::gemm_wasm::tile_product as tile_kernel;
+// The wasm kernel reads the panels and tiles this file packs.
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(crate::gemm_wasm::PANEL == PANEL && crate::gemm_wasm::TILE_ROWS == TILE_ROWS);
 #[cfg(not(target_arch = "wasm32"))]
 use tile_product as tile_kernel;
 

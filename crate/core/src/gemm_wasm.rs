@@ -9,7 +9,10 @@
 
 use core::arch::wasm32::{f32x4_splat, v128, v128_load, v128_load32_splat};
 
-use crate::gemm::{PANEL, TILE_ROWS};
+/// Columns of a weight panel and rows of an interleaved tile of `x`: the layout `gemm.rs`
+/// packs (it checks at compile time that its own constants are these).
+pub const PANEL: usize = 8;
+pub const TILE_ROWS: usize = 4;
 
 /// The `ROWS` × 8 block of `x · panel` for the first `ROWS` rows of one tile of `x`
 /// (interleaved `(depth, 4)`) and one panel (`(depth, 8)`); each entry sums its products in
