@@ -121,15 +121,6 @@ pub struct Generation {
     pub decode_ms: f64,
 }
 
-impl Generation {
-    /// Tokens per second after the first, by the caller's clock: the speed at which text
-    /// appears once the prompt is read. `None` with fewer than two tokens or no clock.
-    pub fn decode_tokens_per_second(&self) -> Option<f64> {
-        let later = self.steps.len().checked_sub(1).filter(|&n| n > 0)? as f64;
-        (self.decode_ms > 0.0).then(|| later * 1000.0 / self.decode_ms)
-    }
-}
-
 fn softmax(logits: &[f64], temperature: f64) -> Vec<f64> {
     let scaled: Vec<f64> = logits.iter().map(|l| l / temperature).collect();
     let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -368,17 +368,13 @@ pub fn generation(
     })
 }
 
-/// Milliseconds from a fixed origin: the worker's `performance.now()` in the browser, a
-/// process-wide instant natively (the native harness and tests).
+/// Milliseconds from a fixed origin: the worker's own clock in the browser (`performance.now`,
+/// shared with its benchmark and scan slices), a process-wide instant natively (the native
+/// harness and tests).
 fn clock() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
-        use wasm_bindgen::JsCast;
-        js_sys::global()
-            .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
-            .ok()
-            .and_then(|scope| scope.performance())
-            .map_or_else(js_sys::Date::now, |p| p.now())
+        super::wasm::now()
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
