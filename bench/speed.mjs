@@ -1,7 +1,9 @@
 // Times TokenScope's wasm in headless Chromium against onnxruntime-web (wasm backend, one
 // thread and as many threads as the browser offers, in a cross-origin isolated page) on the
-// same MiniLM and the same token ids, both of TokenScope's worker builds (relaxed SIMD, which
-// this Chromium runs, and the plain SIMD fallback), and the page itself: keystroke to
+// same MiniLM and the same token ids, TokenScope's three worker builds (threads, which this
+// cross-origin isolated page starts; relaxed SIMD on one thread, which a page without the
+// isolation headers starts in this Chromium; the plain SIMD fallback), and the page itself
+// (isolated, so on threads): keystroke to
 // redrawn views at 32 and 128 tokens, navigation to the first attention drawn (cold and
 // cached), bytes sent, and worker memory after 100 updates. Writes bench/out/browser.json.
 // Run by bench/run.sh. BENCH_ONLY=trace stops after the trace timings; BENCH_ONLY=page
@@ -35,7 +37,10 @@ const median = (xs) => {
 // does not compete for the CPU; onnxruntime-web is served from the same origin.
 const overrides = {
   '/bench.html': Buffer.from('<!doctype html><meta charset="utf-8"><title>bench</title>'),
-  // The plain SIMD build, which the page starts where relaxed SIMD is missing (Safari).
+  // The one-thread builds: relaxed SIMD, which a page without the isolation headers starts
+  // in this Chromium, and plain SIMD, which it starts where relaxed SIMD is missing (Safari).
+  '/bench-worker-relaxed.js': Buffer.from("importScripts('./tokenscope-worker-relaxed.js');\n"
+    + "wasm_bindgen({ module_or_path: './tokenscope-worker-relaxed_bg.wasm' });\n"),
   '/bench-worker-simd128.js': Buffer.from("importScripts('./tokenscope-worker.js');\n"
     + "wasm_bindgen({ module_or_path: './tokenscope-worker_bg.wasm' });\n"),
 };
@@ -78,7 +83,7 @@ async function tokenscopeWasm(page, loader) {
     await next('Started');
     worker.postMessage(JSON.stringify({ Load: { folder: 'models/all-MiniLM-L6-v2', name: 'MiniLM' } }));
     const ready = await next('Ready');
-    const out = { kernel: ready.kernel };
+    const out = { kernel: ready.kernel, threads: ready.threads };
     for (const n of lengths) {
       worker.postMessage(JSON.stringify({ Benchmark: { text: texts[n], warmup, runs: runs[n] } }));
       out[n] = await next('Benchmark');
@@ -189,9 +194,10 @@ try {
   const blank = await context.newPage();
   if (process.env.BENCH_ONLY !== 'page') {
     await blank.goto(`${server.url}bench.html`);
-    // Both worker builds: the one the page starts here (relaxed SIMD in this Chromium) and
-    // the plain SIMD build other browsers get.
+    // Every worker build: the one the page starts here (threads, on this isolated page) and
+    // the one-thread builds other pages and browsers get.
     for (const [key, loader] of [['tokenscope_wasm', './worker-loader.js'],
+      ['tokenscope_wasm_relaxed', './bench-worker-relaxed.js'],
       ['tokenscope_wasm_simd128', './bench-worker-simd128.js']]) {
       const wasm = await tokenscopeWasm(blank, loader);
       results[key] = Object.fromEntries(LENGTHS.map((n) => [n, {
@@ -199,7 +205,7 @@ try {
         trace_ms: median(wasm[n].trace_ms),
         analysis_ms: median(wasm[n].analysis_ms),
       }]));
-      results[key].kernel = wasm.kernel;
+      Object.assign(results[key], { kernel: wasm.kernel, threads: wasm.threads });
     }
     if (overrides['/minilm.onnx'] && overrides['/ort/ort.wasm.min.mjs']) {
       for (const [key, threads] of [['onnxruntime_web_1_thread', 1], ['onnxruntime_web_threads', 0]]) {

@@ -16,9 +16,14 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p tokenscope-web -p tokenscope-core -p tokenscope-views -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p tokenscope-core --tests -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p tokenscope-web --features relaxed-simd -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p tokenscope-web --features threads -- -D warnings
+cargo clippy -p tokenscope-core --features threads --tests -- -D warnings
 
 step "native tests"
 cargo test --workspace
+
+step "the threads build's splits, in a native pool: the same bits as one thread"
+cargo test -p tokenscope-core --features threads --lib
 
 step "core tests in wasm32 (wasm-bindgen-test under node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
@@ -31,7 +36,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p tokenscope-core --features relaxed-simd \
   --test wasm --test wasm_llama
 
-step "page build (trunk)"
+step "page build (trunk; its hook builds the threads worker)"
 trunk build
 
 step "page tests in headless Chromium"

@@ -62,6 +62,60 @@ test('the worker build follows the browser: relaxed SIMD here, plain SIMD where 
   await context.close();
 });
 
+test('on a cross-origin isolated page the worker computes on a pool of threads, with the CLI\'s numbers', async () => {
+  // `trunk serve` and the bench send these headers; a plain static server does not.
+  const isolated = await serve(join(ROOT, 'dist'), {
+    headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+  });
+  const context = await session.browser.newContext({ viewport: { width: 1280, height: 720 } });
+  try {
+    const page = await context.newPage();
+    const problems = [];
+    // The loader warns when the threads build cannot start and one thread takes over.
+    const fellBack = (m) => m.type() === 'warning' && /TokenScope/.test(m.text());
+    page.on('console', (m) => { if (m.type() === 'error' || fellBack(m)) problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    // Long enough that attention, not only the products, is split between threads.
+    const long = Array.from({ length: 6 }, () => POLITICS).join(' and ');
+    const url = (params) => `${isolated.url}?${new URLSearchParams(params)}`;
+    await page.goto(url({ a: CELEBRATION, b: long, layer: 2, head: 5, view: 'head' }));
+    await ready(page);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+    const memory = await page.textContent('#model-memory');
+    if (cores >= 2) {
+      assert.match(memory, new RegExp(`WebAssembly SIMD on ${cores} threads \\(a cross-origin isolated page\\)`));
+      assert.ok(isolated.requests.includes('/thread-loader.js'), 'the pool\'s threads started');
+    } else {
+      assert.match(memory, /WebAssembly SIMD, one thread/);
+    }
+    assert.ok(isolated.requests.includes('/tokenscope-worker-threads_bg.wasm'));
+    assert.ok(!isolated.requests.includes('/tokenscope-worker-relaxed_bg.wasm'), 'no second build fetched');
+    assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=a]'), inspect(CELEBRATION).attentions[2][5], 'A on threads');
+    const b = inspect(long);
+    assert.ok(b.ids.length > 50, `${b.ids.length} tokens`);
+    assertMatrix(await readTable(page, '[data-testid=attention-table][data-sentence=b]'), b.attentions[2][5], 'B on threads');
+    // Generation with the KV cache at the page's default sampling settings (the CLI's below),
+    // its clock read on a pool thread: the CLI's text.
+    const gpt = join(ROOT, 'assets', 'models', 'tokenscope-gpt');
+    await page.goto(url({ view: 'generate', model: 'models/tokenscope-gpt', a: 'students celebrate the graduation with a big', b: '' }));
+    await ready(page);
+    await page.fill('#gen-max', '8');
+    await page.dispatchEvent('#gen-max', 'change');
+    await page.click('#gen-run');
+    await page.waitForSelector('[data-testid=gen-speed]', { timeout: 60_000 });
+    const cli = JSON.parse(execFileSync(CLI, ['generate', '--model', gpt, '--text', 'students celebrate the graduation with a big',
+      '--max-tokens', '8', '--temperature', '0.8', '--top-k', '40', '--top-p', '0.95', '--seed', '0', '--json']).toString());
+    assert.equal(await page.textContent('[data-testid=gen-text]'), cli.text);
+    const rate = Number(await page.getAttribute('[data-testid=gen-speed]', 'data-tokens-per-second'));
+    assert.ok(rate > 0 && rate < 1e5, `a real rate: ${rate}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await isolated.close();
+  }
+});
+
 test('"party" attends to "celebrate" in A and "deputy" in B, and the link keeps the selection', async () => {
   const { page, context, problems } = await openPage(link({ a: CELEBRATION, b: POLITICS, view: 'head' }));
   // The default selection is the last word of A: "party", and B follows it on the same word.

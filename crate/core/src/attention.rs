@@ -78,21 +78,38 @@ pub fn attend(
     let mut probs = Array3::zeros((heads, n, keys));
     let mut context = Array2::zeros((n, heads * value_dim));
     // Each head writes straight into the traced arrays: no per-head temporaries, which at
-    // 512 tokens were 12 MB copied per layer.
-    for h in 0..heads {
-        let q = query.index_axis(Axis(0), h); // (n, d)
-        let k = key.index_axis(Axis(0), h / group); // (T, d)
-        let v = value.index_axis(Axis(0), h / group); // (T, d)
-        let mut head_scores = scores.index_axis_mut(Axis(0), h); // (n, T)
-        product_into(&q, k.t(), scale, head_scores.view_mut()); // (n, d) · (d, T)
-        let mut head_probs = probs.index_axis_mut(Axis(0), h); // (n, T)
-        head_probs.assign(&head_scores);
-        for (i, row) in head_probs.rows_mut().into_iter().enumerate() {
-            softmax_span(row, mask.visible(i, keys));
-        }
-        let head_context = context.slice_mut(s![.., h * value_dim..(h + 1) * value_dim]); // (n, d)
-        product_into(&head_probs.view(), v, 1.0, head_context); // (n, T) · (T, d)
-    }
+    // 512 tokens were 12 MB copied per layer. Threads take consecutive heads.
+    crate::parallel::split_ranges(
+        0..heads,
+        crate::parallel::parts(heads, heads * n * keys * (d + value_dim)),
+        (scores.view_mut(), probs.view_mut(), context.view_mut()),
+        &|(scores, probs, context), at| {
+            let (scores_left, scores_right) = scores.split_at(Axis(0), at);
+            let (probs_left, probs_right) = probs.split_at(Axis(0), at);
+            let (context_left, context_right) = context.split_at(Axis(1), at * value_dim);
+            (
+                (scores_left, probs_left, context_left),
+                (scores_right, probs_right, context_right),
+            )
+        },
+        &|heads, (mut scores, mut probs, mut context)| {
+            for (offset, h) in heads.enumerate() {
+                let q = query.index_axis(Axis(0), h); // (n, d)
+                let k = key.index_axis(Axis(0), h / group); // (T, d)
+                let v = value.index_axis(Axis(0), h / group); // (T, d)
+                let mut head_scores = scores.index_axis_mut(Axis(0), offset); // (n, T)
+                product_into(&q, k.t(), scale, head_scores.view_mut()); // (n, d) · (d, T)
+                let mut head_probs = probs.index_axis_mut(Axis(0), offset); // (n, T)
+                head_probs.assign(&head_scores);
+                for (i, row) in head_probs.rows_mut().into_iter().enumerate() {
+                    softmax_span(row, mask.visible(i, keys));
+                }
+                let columns = offset * value_dim..(offset + 1) * value_dim;
+                let head_context = context.slice_mut(s![.., columns]); // (n, d)
+                product_into(&head_probs.view(), v, 1.0, head_context); // (n, T) · (T, d)
+            }
+        },
+    );
     debug_assert_eq!(d, key.dim().2);
     Attended {
         scores,
@@ -190,6 +207,37 @@ mod tests {
         assert_eq!(grouped.probs[[3, 0, 0]], 1.0);
         for row in grouped.probs.lanes(Axis(2)) {
             assert!((row.sum() - 1.0).abs() < 1e-6);
+        }
+    }
+
+    /// Threads take whole heads; every score, probability and context entry must come out
+    /// the same, bit for bit, as on one thread, causal and grouped-query included.
+    #[cfg(feature = "threads")]
+    #[test]
+    fn a_pool_of_threads_attends_the_same_bits() {
+        use ndarray::Array3;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a native pool");
+        let filled = |shape: (usize, usize, usize), seed: usize| {
+            Array3::from_shape_fn(shape, |(h, i, j)| {
+                ((h * 17 + i * 31 + j * 7 + seed * 13) % 29) as f32 / 9.0 - 1.5
+            })
+        };
+        for (mask, kv_heads) in [(Mask::BIDIRECTIONAL, 6), (Mask::CAUSAL, 3)] {
+            let (heads, n, d) = (6, 48, 32);
+            let query = filled((heads, n, d), 1);
+            let key = filled((kv_heads, n, d), 2);
+            let value = filled((kv_heads, n, d), 3);
+            let alone = attend(query.view(), key.view(), value.view(), 0.17, mask);
+            let shared = pool.install(|| {
+                assert!(crate::parallel::parts(heads, heads * n * n * 2 * d) > 1);
+                attend(query.view(), key.view(), value.view(), 0.17, mask)
+            });
+            assert_eq!(shared.scores, alone.scores);
+            assert_eq!(shared.probs, alone.probs);
+            assert_eq!(shared.context, alone.context);
         }
     }
 }

@@ -3,7 +3,11 @@
 //! every call (which was 40 % of a short sentence's trace), in tiles sized for WebAssembly.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use std::ops::Range;
+
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
+
+use crate::parallel;
 
 /// Whether layers keep their weights packed for [`PackedMatrix`]: in WebAssembly, where it
 /// is 3× faster than matrixmultiply's 8 × 8 wasm kernel. Natively matrixmultiply picks AVX2
@@ -167,34 +171,57 @@ impl PackedMatrix {
                     }
                 }
             }
-            for (panel_index, panel) in self.panels.chunks_exact(depth * PANEL).enumerate() {
-                let first_col = panel_index * PANEL;
-                let width = PANEL.min(self.cols - first_col);
-                for (tile, a) in tiles_of_x
-                    .chunks_exact(depth * TILE_ROWS)
-                    .take(tiles)
-                    .enumerate()
-                {
-                    let first_row = block_start + tile * TILE_ROWS;
-                    let mut write = |sums: &[[f32; PANEL]]| {
-                        for (lane, sums) in sums.iter().enumerate() {
-                            let row = first_row + lane;
-                            if row >= block_end {
-                                break;
-                            }
-                            let mut target = out.row_mut(row);
-                            for (j, &sum) in sums.iter().take(width).enumerate() {
-                                target[first_col + j] = scale * sum;
-                            }
+            let rows = block_end - block_start;
+            let panel_count = self.cols.div_ceil(PANEL);
+            let tiles_of_x = &tiles_of_x[..tiles * depth * TILE_ROWS];
+            // Threads take consecutive panels: disjoint columns of `out`, each entry's sum
+            // in the same order as on one thread.
+            parallel::split_ranges(
+                0..panel_count,
+                parallel::parts(panel_count, rows * depth * self.cols),
+                out.slice_mut(s![block_start..block_end, ..]),
+                &|part, at| part.split_at(Axis(1), at * PANEL),
+                &|panels, part| self.panels_into(tiles_of_x, panels, scale, part),
+            );
+        }
+    }
+
+    /// `out = scale · (x · these panels)` for one block of `x`'s rows, packed as tiles, and
+    /// `out` the block's rows and the panels' columns.
+    fn panels_into(
+        &self,
+        tiles_of_x: &[f32],
+        panels: Range<usize>,
+        scale: f32,
+        mut out: ArrayViewMut2<f32>,
+    ) {
+        let (rows, cols) = out.dim();
+        let depth = self.rows;
+        for (offset, panel_index) in panels.enumerate() {
+            let panel =
+                &self.panels[panel_index * depth * PANEL..(panel_index + 1) * depth * PANEL];
+            let first_col = offset * PANEL;
+            let width = PANEL.min(cols - first_col);
+            for (tile, a) in tiles_of_x.chunks_exact(depth * TILE_ROWS).enumerate() {
+                let first_row = tile * TILE_ROWS;
+                let mut write = |sums: &[[f32; PANEL]]| {
+                    for (lane, sums) in sums.iter().enumerate() {
+                        let row = first_row + lane;
+                        if row >= rows {
+                            break;
                         }
-                    };
-                    // A last tile of one or two rows skips the padding rows' work (a
-                    // 10-token sentence is 4 + 4 + 2 rows).
-                    match block_end - first_row {
-                        1 => write(&tile_kernel::<1>(a, panel)),
-                        2 => write(&tile_kernel::<2>(a, panel)),
-                        _ => write(&tile_kernel::<TILE_ROWS>(a, panel)),
+                        let mut target = out.row_mut(row);
+                        for (j, &sum) in sums.iter().take(width).enumerate() {
+                            target[first_col + j] = scale * sum;
+                        }
                     }
+                };
+                // A last tile of one or two rows skips the padding rows' work (a 10-token
+                // sentence is 4 + 4 + 2 rows).
+                match rows - first_row {
+                    1 => write(&tile_kernel::<1>(a, panel)),
+                    2 => write(&tile_kernel::<2>(a, panel)),
+                    _ => write(&tile_kernel::<TILE_ROWS>(a, panel)),
                 }
             }
         }
@@ -291,5 +318,37 @@ mod tests {
         );
         let packed = PackedMatrix::pack(sample(4, 5, 0).view());
         assert_eq!(packed.left_mul(&sample(0, 4, 0).view()).dim(), (0, 5));
+    }
+
+    /// The threads build splits products across a pool; every entry must come out the same,
+    /// bit for bit, as on one thread.
+    #[cfg(feature = "threads")]
+    #[test]
+    fn a_pool_of_threads_computes_the_same_bits() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("a native pool");
+        for &(n, depth, cols) in &[(1, 384, 1536), (10, 384, 384), (70, 96, 100), (130, 64, 67)] {
+            assert!(
+                n * depth * cols >= crate::parallel::MIN_SPLIT_WORK,
+                "splits"
+            );
+            let packed = PackedMatrix::pack(sample(depth, cols, 5).view());
+            let x = sample(n, depth, 6);
+            let alone = packed.left_mul(&x.view());
+            let mut shared = Array2::from_elem((n, cols + 3), 9.0f32);
+            pool.install(|| {
+                assert!(crate::parallel::parts(cols.div_ceil(8), n * depth * cols) > 1);
+                packed.left_mul_into(&x.view(), 1.0, shared.slice_mut(s![.., 2..cols + 2]));
+            });
+            assert_eq!(
+                shared.slice(s![.., 2..cols + 2]),
+                alone,
+                "{n}×{depth}×{cols}"
+            );
+            assert!(shared.column(0).iter().all(|&v| v == 9.0));
+            assert!(shared.column(cols + 2).iter().all(|&v| v == 9.0));
+        }
     }
 }

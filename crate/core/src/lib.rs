@@ -24,6 +24,7 @@ pub mod llama_config;
 pub mod model;
 pub mod neighbours;
 pub mod ops;
+pub mod parallel;
 pub mod qk_map;
 pub mod rollout;
 pub mod rope;

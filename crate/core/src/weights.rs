@@ -97,22 +97,50 @@ fn rows_dot(x: &ArrayView2<f32>, m: &ArrayView2<f32>) -> Array2<f32> {
     if h == 0 {
         return out;
     }
-    let row = |r: usize| &x_flat[r * h..(r + 1) * h];
     let in_fours = v / 4 * 4;
-    for block_start in (0..in_fours).step_by(HEAD_BLOCK_ROWS) {
-        let block_end = (block_start + HEAD_BLOCK_ROWS).min(in_fours);
+    // Threads take consecutive blocks of table rows: disjoint columns of `out`.
+    let blocks = in_fours.div_ceil(HEAD_BLOCK_ROWS);
+    crate::parallel::split_ranges(
+        0..blocks,
+        crate::parallel::parts(blocks, n * h * v),
+        out.slice_mut(s![.., ..in_fours]),
+        &|part, at| part.split_at(ndarray::Axis(1), at * HEAD_BLOCK_ROWS),
+        &|blocks, part| {
+            let first = blocks.start * HEAD_BLOCK_ROWS;
+            let last = (blocks.end * HEAD_BLOCK_ROWS).min(in_fours);
+            rows_dot_into(x_flat, h, &m_flat[first * h..last * h], part);
+        },
+    );
+    // The last one to three table rows.
+    for col in in_fours..v {
+        let weights = &m_flat[col * h..(col + 1) * h];
+        for r in 0..n {
+            let row = &x_flat[r * h..(r + 1) * h];
+            out[[r, col]] = dot(ndarray::ArrayView1::from(row), weights);
+        }
+    }
+    out
+}
+
+/// `out = x · tableᵀ` for `x` (n rows of `h`) and a table of `4k` rows of `h`, in blocks of
+/// [`HEAD_BLOCK_ROWS`] table rows, two rows of `x` at a time. (n, 4k)
+fn rows_dot_into(x_flat: &[f32], h: usize, table: &[f32], mut out: ArrayViewMut2<f32>) {
+    let (n, count) = out.dim();
+    let row = |r: usize| &x_flat[r * h..(r + 1) * h];
+    for block_start in (0..count).step_by(HEAD_BLOCK_ROWS) {
+        let block_end = (block_start + HEAD_BLOCK_ROWS).min(count);
         for first in (0..n).step_by(2) {
             for col in (block_start..block_end).step_by(4) {
-                let table = &m_flat[col * h..(col + 4) * h];
+                let four = &table[col * h..(col + 4) * h];
                 if first + 1 < n {
-                    let sums = dot_rows([row(first), row(first + 1)], table);
+                    let sums = dot_rows([row(first), row(first + 1)], four);
                     for (r, sums) in [first, first + 1].into_iter().zip(sums) {
                         for (j, sum) in sums.into_iter().enumerate() {
                             out[[r, col + j]] = sum;
                         }
                     }
                 } else {
-                    let [sums] = dot_rows([row(first)], table);
+                    let [sums] = dot_rows([row(first)], four);
                     for (j, sum) in sums.into_iter().enumerate() {
                         out[[first, col + j]] = sum;
                     }
@@ -120,14 +148,6 @@ fn rows_dot(x: &ArrayView2<f32>, m: &ArrayView2<f32>) -> Array2<f32> {
             }
         }
     }
-    // The last one to three table rows.
-    for col in in_fours..v {
-        let weights = &m_flat[col * h..(col + 1) * h];
-        for r in 0..n {
-            out[[r, col]] = dot(ndarray::ArrayView1::from(row(r)), weights);
-        }
-    }
-    out
 }
 
 /// `ROWS` rows of `x` dotted with four consecutive table rows (`w`, `4 · h` numbers): in
@@ -433,6 +453,26 @@ mod tests {
                     "{half:?} mul_transposed of {rows} rows differs by {diff}"
                 );
             }
+        }
+    }
+
+    /// The tied head splits its table rows across a pool's threads: the same bits as alone.
+    #[cfg(feature = "threads")]
+    #[test]
+    fn rows_dot_in_a_pool_of_threads_gives_the_same_bits() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("a native pool");
+        for (n, v) in [(1, 4099), (3, 301)] {
+            let m = sample(v, 512);
+            let x = sample(n, 512).mapv(|a| a * 0.5 - 0.1);
+            let alone = rows_dot(&x.view(), &m.view());
+            let shared = pool.install(|| {
+                assert!(crate::parallel::parts(v / 32, n * 512 * v) > 1);
+                rows_dot(&x.view(), &m.view())
+            });
+            assert_eq!(shared, alone, "n {n}, v {v}");
         }
     }
 

@@ -340,6 +340,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "computed with WebAssembly SIMD, one thread (this browser has no relaxed SIMD)",
         "计算：WebAssembly SIMD，单线程（此浏览器没有 relaxed SIMD）",
     ),
+    (
+        "kernel-threads",
+        "computed with WebAssembly SIMD on {n} threads (a cross-origin isolated page)",
+        "计算：WebAssembly SIMD，{n} 个线程（跨源隔离的页面）",
+    ),
+    (
+        "kernel-threads-one",
+        "computed with WebAssembly SIMD, one thread (its thread pool did not start)",
+        "计算：WebAssembly SIMD，单线程（线程池未能启动）",
+    ),
     ("worker-memory", "model worker memory", "模型线程内存"),
     (
         "memory-title",

@@ -32,7 +32,17 @@ pub fn memory_bytes() -> u64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .ok()
-        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
-        .map(|b| b.byte_length() as u64)
+        .map(|m| m.buffer())
+        .and_then(|buffer| {
+            // The threads build's memory is a SharedArrayBuffer.
+            let shared = buffer.dyn_ref::<js_sys::SharedArrayBuffer>();
+            match shared {
+                Some(shared) => Some(shared.byte_length() as u64),
+                None => buffer
+                    .dyn_into::<js_sys::ArrayBuffer>()
+                    .ok()
+                    .map(|b| b.byte_length() as u64),
+            }
+        })
         .unwrap_or(0)
 }

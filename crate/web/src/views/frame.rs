@@ -204,13 +204,16 @@ fn model_line(model: &PageModel, out: &mut Out) {
                 human_bytes(facts.memory_bytes)
             ));
         }
-        let kernel = match facts.kernel.as_str() {
-            "relaxed-simd" => Some("kernel-relaxed-simd"),
-            "simd128" => Some("kernel-simd128"),
+        let kernel = match (facts.kernel.as_str(), facts.threads) {
+            ("relaxed-simd", _) => Some("kernel-relaxed-simd"),
+            ("simd128", _) => Some("kernel-simd128"),
+            ("simd128-threads", 2..) => Some("kernel-threads"),
+            ("simd128-threads", _) => Some("kernel-threads-one"),
             _ => None,
         };
         if let Some(key) = kernel {
-            memory.push_str(&format!(" · {}", model.t(key)));
+            let text = model.t(key).replace("{n}", &facts.threads.to_string());
+            memory.push_str(&format!(" · {text}"));
         }
         out.text("model-memory", memory);
         out.attr("model-memory", "title", model.t("memory-title"));

@@ -3,6 +3,7 @@
 //! its message loop: it reads the page's requests and posts the answers.
 
 pub mod compute;
+pub mod threads;
 pub mod trainer;
 
 #[cfg(target_arch = "wasm32")]
@@ -84,6 +85,10 @@ mod wasm {
         let Some(scope) = scope() else {
             return;
         };
+        // A thread of the pool runs this same wasm, start included: it only serves rayon.
+        if scope.name() == super::threads::THREAD_NAME {
+            return;
+        }
         let state: State = Rc::new(RefCell::new(WorkerState::default()));
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
@@ -105,6 +110,11 @@ mod wasm {
         scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The worker lives as long as its handler.
         on_message.forget();
+        // The threads build announces itself once its pool is ready (or cannot start), so
+        // the model it loads next states the threads it really computes on.
+        #[cfg(feature = "threads")]
+        super::threads::start(|| post(&Reply::Started));
+        #[cfg(not(feature = "threads"))]
         post(&Reply::Started);
     }
 
@@ -157,7 +167,8 @@ mod wasm {
             post(&benchmark(&loaded.model, text, *warmup, *runs));
             return;
         }
-        if let Some(mut reply) = answer(&loaded.model, &mut loaded.session, request) {
+        let (model, session) = (&loaded.model, &mut loaded.session);
+        if let Some(mut reply) = super::threads::run(|| answer(model, session, request)) {
             if let Reply::Analysis(analysis) = &mut reply {
                 analysis.memory_bytes = crate::memory_bytes();
             }
@@ -194,7 +205,7 @@ mod wasm {
         let mut analysis_ms = Vec::with_capacity(runs);
         for run in 0..warmup + runs {
             let started = now();
-            match model.trace(text, None) {
+            match super::threads::run(|| model.trace(text, None)) {
                 Ok(trace) => tokens = trace.len(),
                 Err(e) => {
                     return Reply::Error {
@@ -204,14 +215,16 @@ mod wasm {
                 }
             }
             let traced = now();
-            let _ = analyze(
-                model,
-                0,
-                text,
-                "",
-                false,
-                &tokenscope_core::Ablation::none(),
-            );
+            let _ = super::threads::run(|| {
+                analyze(
+                    model,
+                    0,
+                    text,
+                    "",
+                    false,
+                    &tokenscope_core::Ablation::none(),
+                )
+            });
             let analysed = now();
             if run >= warmup {
                 trace_ms.push(traced - started);

@@ -53,8 +53,12 @@ fn slice(state: &State) -> bool {
     let Some(job) = loaded.scan.as_mut() else {
         return false;
     };
-    let started = now();
-    job.work(&loaded.model, || now() - started < SLICE_MS);
+    // On the pool the slice runs in another Web Worker: its clock is read there.
+    let model = &loaded.model;
+    super::threads::run(|| {
+        let started = now();
+        job.work(model, || now() - started < SLICE_MS);
+    });
     post(&Reply::Scan(job.data(&loaded.model)));
     if job.is_done() {
         loaded.scan = None;
