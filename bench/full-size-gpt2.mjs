@@ -14,7 +14,14 @@ import { serve } from '../tests/e2e/serve.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const folder = process.argv[2] ?? '/tmp/gpt2-full';
 const reference = JSON.parse(readFileSync(join(folder, 'reference.json'), 'utf8'));
-const server = await serve(join(ROOT, 'dist'));
+// Cross-origin isolated, as `trunk serve` serves the page, so the worker runs its threads
+// build; BENCH_NOT_ISOLATED=1 serves it as a plain static host would (one thread).
+const server = await serve(join(ROOT, 'dist'), {
+  headers: process.env.BENCH_NOT_ISOLATED ? {} : {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+  },
+});
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

@@ -57,7 +57,9 @@ const headers = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
 };
-const server = await serve(join(ROOT, 'dist'), { overrides, headers });
+// BENCH_NOT_ISOLATED=1 serves the page as a plain static host would: its keystrokes then run
+// on one thread (onnxruntime-web's threads need the isolation too).
+const server = await serve(join(ROOT, 'dist'), { overrides, headers: process.env.BENCH_NOT_ISOLATED ? {} : headers });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
