@@ -1,8 +1,9 @@
 // Times TokenScope's wasm in headless Chromium against onnxruntime-web (wasm backend, one
 // thread and as many threads as the browser offers, in a cross-origin isolated page) on the
-// same MiniLM and the same token ids, TokenScope's three worker builds (threads, which this
-// cross-origin isolated page starts; relaxed SIMD on one thread, which a page without the
-// isolation headers starts in this Chromium; the plain SIMD fallback), and the page itself
+// same MiniLM and the same token ids, TokenScope's four worker builds (threads with relaxed
+// SIMD, which this cross-origin isolated page starts; threads with plain SIMD, Safari's;
+// relaxed SIMD on one thread, which a page without the isolation headers starts in this
+// Chromium; the plain SIMD fallback), and the page itself
 // (isolated, so on threads): keystroke to
 // redrawn views at 32 and 128 tokens, navigation to the first attention drawn (cold and
 // cached), bytes sent, and worker memory after 100 updates. Writes bench/out/browser.json.
@@ -41,6 +42,9 @@ const overrides = {
   // in this Chromium, and plain SIMD, which it starts where relaxed SIMD is missing (Safari).
   '/bench-worker-relaxed.js': Buffer.from("importScripts('./tokenscope-worker-relaxed.js');\n"
     + "wasm_bindgen({ module_or_path: './tokenscope-worker-relaxed_bg.wasm' });\n"),
+  // The plain SIMD threads build, which an isolated page starts in Safari.
+  '/bench-worker-threads-simd128.js': Buffer.from("importScripts('./tokenscope-worker-threads.js');\n"
+    + "wasm_bindgen({ module_or_path: './tokenscope-worker-threads_bg.wasm' });\n"),
   '/bench-worker-simd128.js': Buffer.from("importScripts('./tokenscope-worker.js');\n"
     + "wasm_bindgen({ module_or_path: './tokenscope-worker_bg.wasm' });\n"),
 };
@@ -199,6 +203,7 @@ try {
     // Every worker build: the one the page starts here (threads, on this isolated page) and
     // the one-thread builds other pages and browsers get.
     for (const [key, loader] of [['tokenscope_wasm', './worker-loader.js'],
+      ['tokenscope_wasm_threads_simd128', './bench-worker-threads-simd128.js'],
       ['tokenscope_wasm_relaxed', './bench-worker-relaxed.js'],
       ['tokenscope_wasm_simd128', './bench-worker-simd128.js']]) {
       const wasm = await tokenscopeWasm(blank, loader);

@@ -26,17 +26,18 @@ console.log(`Measured ${browser.date.slice(0, 10)} on ${peers.machine?.cpu_model
   + `(${peers.machine?.nproc ?? '?'} cores), Chromium ${browser.chromium}. Medians in ms.\n`);
 const threads = browser.onnxruntime_web_threads?.threads ?? '?';
 const wasmThreads = browser.tokenscope_wasm?.threads ?? '?';
-console.log(`| tokens | TokenScope wasm (${browser.tokenscope_wasm?.kernel ?? '?'}, ${wasmThreads} threads) | TokenScope wasm 1 thread (relaxed-simd) | TokenScope wasm 1 thread (simd128 fallback) | onnxruntime-web 1 thread | ratio | onnxruntime-web ${threads} threads | ratio | PyTorch 1 thread | wasm ÷ PyTorch 1 | TokenScope native | PyTorch 2 threads | onnxruntime native 1 thread | native ÷ PyTorch 1 |`);
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`| tokens | TokenScope wasm (${browser.tokenscope_wasm?.kernel ?? '?'}, ${wasmThreads} threads) | TokenScope wasm threads (simd128) | TokenScope wasm 1 thread (relaxed-simd) | TokenScope wasm 1 thread (simd128 fallback) | onnxruntime-web 1 thread | ratio | onnxruntime-web ${threads} threads | ratio | PyTorch 1 thread | wasm ÷ PyTorch 1 | TokenScope native | PyTorch 2 threads | onnxruntime native 1 thread | native ÷ PyTorch 1 |`);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of LENGTHS) {
   const wasm = browser.tokenscope_wasm?.[n]?.trace_ms;
+  const threadsPlain = browser.tokenscope_wasm_threads_simd128?.[n]?.trace_ms;
   const relaxed = browser.tokenscope_wasm_relaxed?.[n]?.trace_ms;
   const plain = browser.tokenscope_wasm_simd128?.[n]?.trace_ms;
   const web = browser.onnxruntime_web_1_thread?.[n]?.run_ms;
   const webThreads = browser.onnxruntime_web_threads?.[n]?.run_ms;
   const torch1 = peers.pytorch_1_thread_ms[n];
   const nat = native(n);
-  console.log(`| ${n} | ${ms(wasm)} | ${ms(relaxed)} (${ratio(relaxed, web)}) | ${ms(plain)} (${ratio(plain, web)}) | ${ms(web)} | **${ratio(wasm, web)}** | ${ms(webThreads)} | **${ratio(wasm, webThreads)}** `
+  console.log(`| ${n} | ${ms(wasm)} | ${ms(threadsPlain)} (${ratio(threadsPlain, web)}) | ${ms(relaxed)} (${ratio(relaxed, web)}) | ${ms(plain)} (${ratio(plain, web)}) | ${ms(web)} | **${ratio(wasm, web)}** | ${ms(webThreads)} | **${ratio(wasm, webThreads)}** `
     + `| ${ms(torch1)} | ${ratio(wasm, torch1)} | ${ms(nat)} `
     + `| ${ms(peers.pytorch_2_threads_ms[n])} | ${ms(peers.onnxruntime_native_1_thread_ms[n])} | ${ratio(nat, torch1)} |`);
 }

@@ -341,6 +341,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "计算：WebAssembly SIMD，单线程（此浏览器没有 relaxed SIMD）",
     ),
     (
+        "kernel-threads-relaxed",
+        "computed with WebAssembly SIMD and fused multiply-add (relaxed SIMD) on {n} threads (a cross-origin isolated page)",
+        "计算：WebAssembly SIMD 加融合乘加（relaxed SIMD），{n} 个线程（跨源隔离的页面）",
+    ),
+    (
         "kernel-threads",
         "computed with WebAssembly SIMD on {n} threads (a cross-origin isolated page)",
         "计算：WebAssembly SIMD，{n} 个线程（跨源隔离的页面）",

@@ -210,8 +210,8 @@ pub struct ModelFacts {
     /// How the large weight matrices are held ("F32" or "F16") and their bytes.
     pub precision: String,
     pub weight_bytes: u64,
-    /// The worker build's product kernel ("relaxed-simd", "simd128", "simd128-threads" or
-    /// "native"), so the page can say how it computes.
+    /// The worker build's product kernel ("relaxed-simd", "simd128", "relaxed-simd-threads",
+    /// "simd128-threads" or "native"), so the page can say how it computes.
     pub kernel: String,
     /// Threads the worker computes on: its pool's size in the threads build once the pool
     /// is ready, else 1.

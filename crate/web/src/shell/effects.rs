@@ -98,9 +98,14 @@ pub fn start_worker(page: &Shared) {
         dispatch(&on_message_page, msg);
     });
     let on_error_page = page.clone();
-    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+    // A script that fails to load (a host that blocks it) fires a plain Event with no message.
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let reason = js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "its script could not be loaded".to_string());
         let msg = Msg::WorkerFailed {
-            reason: e.message(),
+            reason,
             now_ms: js_sys::Date::now(),
         };
         dispatch(&on_error_page, msg);

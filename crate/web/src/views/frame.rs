@@ -207,8 +207,9 @@ fn model_line(model: &PageModel, out: &mut Out) {
         let kernel = match (facts.kernel.as_str(), facts.threads) {
             ("relaxed-simd", _) => Some("kernel-relaxed-simd"),
             ("simd128", _) => Some("kernel-simd128"),
+            ("relaxed-simd-threads", 2..) => Some("kernel-threads-relaxed"),
             ("simd128-threads", 2..) => Some("kernel-threads"),
-            ("simd128-threads", _) => Some("kernel-threads-one"),
+            ("simd128-threads" | "relaxed-simd-threads", _) => Some("kernel-threads-one"),
             _ => None,
         };
         if let Some(key) = kernel {

@@ -62,7 +62,11 @@ mod pool {
     const MAX_THREADS: usize = 8;
 
     /// The glue script of this build, which each thread loads.
-    const GLUE: &str = "tokenscope-worker-threads";
+    const GLUE: &str = if cfg!(feature = "relaxed-simd") {
+        "tokenscope-worker-threads-relaxed"
+    } else {
+        "tokenscope-worker-threads"
+    };
 
     /// A rayon job handed to a new thread.
     type Work = Box<dyn FnOnce() + Send>;
