@@ -51,8 +51,6 @@ pub use pool::{start, thread_run};
 mod pool {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
 
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -93,45 +91,10 @@ mod pool {
     pub(super) fn run<R: Send>(work: impl FnOnce() -> R + Send) -> R {
         POOL.with(|pool| match &*pool.borrow() {
             Some(pool) if pool.ready.get() == pool.size && !pool.failed.get() => {
-                pool.rayon.install(|| {
-                    let _awake = keep_awake();
-                    work()
-                })
+                pool.rayon.install(work)
             }
             _ => work(),
         })
-    }
-
-    /// Sets its flag when dropped, however the computation ends.
-    struct Awake(Arc<AtomicBool>);
-
-    impl Drop for Awake {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Release);
-        }
-    }
-
-    /// Keeps the pool's other threads looking for work until the returned guard drops. In
-    /// wasm a thread with nothing to do goes to sleep within microseconds (rayon's yields do
-    /// nothing there) and takes tens of microseconds to wake: longer than a 10-token
-    /// product's half, which the caller then did alone. Each other thread instead runs one
-    /// broadcast job that steals work until the computation ends; the caller's own copy
-    /// returns at once, so it never waits on itself.
-    fn keep_awake() -> Awake {
-        let done = Arc::new(AtomicBool::new(false));
-        let caller = rayon::current_thread_index();
-        let flag = done.clone();
-        rayon::spawn_broadcast(move |context| {
-            if Some(context.index()) == caller {
-                return;
-            }
-            while !flag.load(Ordering::Acquire) {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::hint::spin_loop();
-                }
-            }
-        });
-        Awake(done)
     }
 
     pub(super) fn ready_size() -> Option<usize> {
