@@ -84,15 +84,20 @@ mod pool {
         _workers: Vec<(Worker, Handler)>,
     }
 
+    impl Pool {
+        /// Every thread has entered rayon's loop and none failed.
+        fn is_ready(&self) -> bool {
+            self.ready.get() == self.size && !self.failed.get()
+        }
+    }
+
     thread_local! {
         static POOL: RefCell<Option<Pool>> = const { RefCell::new(None) };
     }
 
     pub(super) fn run<R: Send>(work: impl FnOnce() -> R + Send) -> R {
         POOL.with(|pool| match &*pool.borrow() {
-            Some(pool) if pool.ready.get() == pool.size && !pool.failed.get() => {
-                pool.rayon.install(work)
-            }
+            Some(pool) if pool.is_ready() => pool.rayon.install(work),
             _ => work(),
         })
     }
@@ -101,7 +106,7 @@ mod pool {
         POOL.with(|pool| {
             pool.borrow()
                 .as_ref()
-                .filter(|pool| pool.ready.get() == pool.size && !pool.failed.get())
+                .filter(|pool| pool.is_ready())
                 .map(|pool| pool.size)
         })
     }
