@@ -97,7 +97,9 @@ mod pool {
 
     pub(super) fn run<R: Send>(work: impl FnOnce() -> R + Send) -> R {
         POOL.with(|pool| match &*pool.borrow() {
-            Some(pool) if pool.is_ready() => pool.rayon.install(work),
+            Some(pool) if pool.is_ready() => pool
+                .rayon
+                .install(|| tokenscope_core::parallel::with_threads_awake(work)),
             _ => work(),
         })
     }
