@@ -248,6 +248,10 @@ pub enum Effect {
     Render,
     /// Only the pointer's preview changed: redraw the charts and the chips' states.
     RenderPointer,
+    /// Text was edited and its analysis is on the way: redraw the frame and the shown
+    /// view's controls, but not its charts, which would draw the old answer again while the
+    /// worker needs the CPU for the new one (the answer redraws everything).
+    RenderControls,
     /// The address bar's query (without `?`), so a copied link opens this view.
     SyncUrl(Vec<(&'static str, String)>),
     CopyLink,

@@ -13,7 +13,16 @@ impl PageModel {
         // The user has moved on from a failed link's model.
         self.load.notice = None;
         self.reset_generation();
-        self.schedule_analysis()
+        let answer_coming = self.facts.is_some();
+        let mut effects = self.schedule_analysis();
+        if answer_coming {
+            for effect in &mut effects {
+                if *effect == Effect::Render {
+                    *effect = Effect::RenderControls;
+                }
+            }
+        }
+        effects
     }
 
     pub(super) fn set_pair(&mut self, on: bool) -> Vec<Effect> {

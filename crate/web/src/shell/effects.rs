@@ -18,6 +18,7 @@ pub fn run(page: &Shared, effect: Effect) -> Redraw {
         Effect::Send(request) => send(page, &request),
         Effect::Render => return Redraw::All,
         Effect::RenderPointer => return Redraw::Pointer,
+        Effect::RenderControls => return Redraw::Controls,
         Effect::SyncUrl(query) => sync_url(query),
         Effect::CopyLink => copy_link(page),
         Effect::FocusChip(chip) => page.shell.borrow_mut().focus = Some(chip),

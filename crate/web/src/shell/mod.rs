@@ -46,11 +46,26 @@ pub struct Page {
 pub type Shared = Rc<Page>;
 
 /// What a batch of messages asks to redraw.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Redraw {
     Nothing,
+    /// The chips' states and the charts.
     Pointer,
+    /// The frame and the shown view, charts left as they are.
+    Controls,
+    /// The frame, the shown view and its charts.
     All,
+}
+
+impl Redraw {
+    /// What covers both `self` and `other`.
+    fn and(self, other: Redraw) -> Redraw {
+        match (self, other) {
+            (Redraw::Nothing, x) | (x, Redraw::Nothing) => x,
+            (a, b) if a == b => a,
+            _ => Redraw::All,
+        }
+    }
 }
 
 pub fn start() {
@@ -117,7 +132,7 @@ pub fn dispatch(page: &Shared, msg: Msg) {
         while let Some(msg) = page.queue.borrow_mut().pop_front() {
             let effects = crate::page::update(&mut page.shell.borrow_mut().model, msg);
             for effect in effects {
-                redraw = redraw.max(effects::run(page, effect));
+                redraw = redraw.and(effects::run(page, effect));
             }
         }
         render(page, redraw);
@@ -137,7 +152,7 @@ fn render(page: &Shared, redraw: Redraw) {
             let document = shell.document.clone();
             shell.applied.apply(&document, out.patches);
         }
-        Redraw::All => {
+        Redraw::Controls | Redraw::All => {
             let mut shell = page.shell.borrow_mut();
             let out = crate::views::render(&shell.model);
             let document = shell.document.clone();
@@ -155,7 +170,9 @@ fn render(page: &Shared, redraw: Redraw) {
             }
         }
     }
-    canvas::paint_all(page);
+    if redraw != Redraw::Controls {
+        canvas::paint_all(page);
+    }
     let (focus, document) = {
         let mut shell = page.shell.borrow_mut();
         (shell.focus.take(), shell.document.clone())

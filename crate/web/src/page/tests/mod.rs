@@ -168,6 +168,26 @@ fn a_filter_turns_pair_mode_on_and_leaving_pair_mode_clears_it() {
 }
 
 #[test]
+fn an_edit_redraws_the_charts_only_when_its_answer_arrives() {
+    let mut h = Harness::opened(&[]);
+    let before_model = h.send(Msg::SentenceA("a dog".into()));
+    assert!(before_model.contains(&Effect::Render), "{before_model:?}");
+    let mut h = Harness::ready(&[]);
+    h.hold = true;
+    let edited = h.send(Msg::SentenceA("a dog".into()));
+    assert!(edited.contains(&Effect::RenderControls), "{edited:?}");
+    assert!(!edited.contains(&Effect::Render), "{edited:?}");
+    let again = h.send(Msg::SentenceB("a cat".into()));
+    assert!(again.contains(&Effect::RenderControls), "{again:?}");
+    assert!(
+        !again.contains(&Effect::Render),
+        "in flight: only the controls"
+    );
+    h.release();
+    assert_eq!(h.page.chips[2].token, "dog", "the answer is in");
+}
+
+#[test]
 fn keystrokes_during_an_analysis_merge_into_one_request_with_the_newest_text() {
     let mut h = Harness::ready(&[]);
     h.hold = true;

@@ -21,11 +21,23 @@ pub const MAX_VIEW_TOKENS: usize = 128;
 #[derive(Default)]
 pub struct Session {
     traces: Vec<(SentenceKey, Trace)>,
+    /// What each of `traces` was run on, in the same order: a sentence asked again
+    /// unchanged (B while A is typed) reuses its trace instead of running the model again.
+    asked: Vec<Asked>,
     /// The embedding table's row lengths, for neighbour searches; kept across analyses.
     vocab: Option<tokenscope_core::neighbours::VocabularyIndex>,
     /// GPT-2's and the MiniLM's tokenizers (native: read from the source tree once).
     #[cfg(not(target_arch = "wasm32"))]
     tokenizers: Option<tokens::TokenizerAssets>,
+}
+
+/// What one trace was run on: its text (the pair's first text), the pair's second text,
+/// and the heads switched off.
+#[derive(Debug, Clone, PartialEq)]
+struct Asked {
+    text: String,
+    pair: Option<String>,
+    ablation: Ablation,
 }
 
 /// The model facts the page shows once it is loaded; `memory_bytes` is the worker's memory.
@@ -246,8 +258,31 @@ pub fn analyze(
     pair: bool,
     ablation: &Ablation,
 ) -> Result<(Analysis, Session), String> {
+    analyze_again(model, seq, (a, b, pair), ablation, &Session::default())
+}
+
+/// [`analyze`], reusing the traces of `previous` (the same model's last analysis) for the
+/// sentences asked again unchanged.
+fn analyze_again(
+    model: &Model,
+    seq: u64,
+    (a, b, pair): (&str, &str, bool),
+    ablation: &Ablation,
+    previous: &Session,
+) -> Result<(Analysis, Session), String> {
     let info = model.info();
-    let run = |text: &str, pair: Option<&str>| -> Result<Trace, String> {
+    let mut asked = Vec::new();
+    let mut run = |text: &str, pair: Option<&str>| -> Result<Trace, String> {
+        let this = Asked {
+            text: text.to_string(),
+            pair: pair.map(str::to_string),
+            ablation: ablation.clone(),
+        };
+        let earlier = previous.asked.iter().position(|a| *a == this);
+        asked.push(this);
+        if let Some((_, trace)) = earlier.and_then(|i| previous.traces.get(i)) {
+            return Ok(trace.clone());
+        }
         let input = model.tokenize(text, pair).map_err(|e| e.to_string())?;
         model
             .trace_ablated(input, ablation)
@@ -292,6 +327,7 @@ pub fn analyze(
         analysis,
         Session {
             traces,
+            asked,
             ..Session::default()
         },
     ))
@@ -475,7 +511,7 @@ pub fn answer(model: &Model, session: &mut Session, request: Request) -> Option<
             b,
             pair,
             ablate,
-        } => match analyze(model, seq, &a, &b, pair, &Ablation::new(ablate)) {
+        } => match analyze_again(model, seq, (&a, &b, pair), &Ablation::new(ablate), session) {
             Ok((analysis, mut traces)) => {
                 traces.vocab = session.vocab.take();
                 #[cfg(not(target_arch = "wasm32"))]

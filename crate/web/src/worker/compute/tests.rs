@@ -298,3 +298,49 @@ fn a_rotary_models_detail_shows_the_turn_and_the_distance_curves() {
         detail.scores[6]
     );
 }
+
+#[test]
+fn a_sentence_asked_again_unchanged_reuses_its_trace_and_nothing_else_does() {
+    let model = minilm();
+    let none = tokenscope_core::Ablation::none();
+    let (_, mut session) = analyze(&model, 1, CELEBRATION, POLITICS, true, &none).expect("runs");
+    // Marks B's kept trace, so an answer that reuses it shows the mark.
+    const MARK: f32 = 12345.0;
+    session.traces[1].1.embeddings.word[[0, 0]] = MARK;
+    let ask = |a: &str, ablate: Vec<(usize, usize)>| Request::Analyze {
+        seq: 2,
+        a: a.into(),
+        b: POLITICS.into(),
+        pair: true,
+        ablate,
+    };
+    let first_b = |reply: Option<Reply>| match reply {
+        Some(Reply::Analysis(analysis)) => analysis.sentences[1].embeddings[0],
+        other => panic!("not an analysis: {other:?}"),
+    };
+    let edited = answer(&model, &mut session, ask("students party", vec![]));
+    assert_eq!(first_b(edited), MARK, "B unchanged: its trace is reused");
+    session.traces[1].1.embeddings.word[[0, 0]] = MARK;
+    let ablated = answer(&model, &mut session, ask("students party", vec![(0, 1)]));
+    let fresh = analyze(
+        &model,
+        2,
+        "students party",
+        POLITICS,
+        true,
+        &tokenscope_core::Ablation::new(vec![(0, 1)]),
+    )
+    .expect("runs")
+    .0;
+    assert_eq!(
+        first_b(ablated),
+        fresh.sentences[1].embeddings[0],
+        "other heads switched off: B runs again"
+    );
+    let Some(Reply::Analysis(again)) =
+        answer(&model, &mut session, ask("students party", vec![(0, 1)]))
+    else {
+        panic!("not an analysis");
+    };
+    assert_eq!(again, fresh, "reused traces give the fresh answer");
+}
