@@ -1,11 +1,13 @@
 // Opens a gpt2-sized model (tests/reference/full_size_gpt2.py writes one) on the built page
 // through the file picker, as a user dropping gpt2's three files would, and reports how long
 // it took, the memory the page states, the largest difference from PyTorch, the first
-// next-token table after a 10-token prompt, and generation speed (32 greedy tokens).
+// next-token table after a 10-token prompt, and generation speed (32 greedy tokens). Where
+// the folder holds bench/export_gpt2_onnx.py's ONNX export, onnxruntime-web (wasm, 1 thread
+// and as many as the browser offers) then runs the same 10-token prompt in the same browser.
 //
 //   node bench/full-size-gpt2.mjs /tmp/gpt2-full
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -16,7 +18,19 @@ const folder = process.argv[2] ?? '/tmp/gpt2-full';
 const reference = JSON.parse(readFileSync(join(folder, 'reference.json'), 'utf8'));
 // Cross-origin isolated, as `trunk serve` serves the page, so the worker runs its threads
 // build; BENCH_NOT_ISOLATED=1 serves it as a plain static host would (one thread).
+const ORT = join(ROOT, 'bench', 'node_modules', 'onnxruntime-web', 'dist');
+const ONNX = join(folder, 'model-attentions.onnx');
+const overrides = { '/bench.html': Buffer.from('<!doctype html><meta charset="utf-8"><title>bench</title>') };
+if (existsSync(ONNX) && existsSync(ORT)) {
+  for (const name of readdirSync(ORT)) {
+    if (/^ort\.wasm\.min\.mjs$|^ort-wasm-simd-threaded\.(mjs|wasm)$/.test(name)) {
+      overrides[`/ort/${name}`] = readFileSync(join(ORT, name));
+    }
+  }
+  overrides['/gpt2.onnx'] = readFileSync(ONNX);
+}
 const server = await serve(join(ROOT, 'dist'), {
+  overrides,
   headers: process.env.BENCH_NOT_ISOLATED ? {} : {
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-embedder-policy': 'require-corp',
@@ -99,6 +113,8 @@ try {
   }));
   const memory = await page.textContent('[data-testid=model-memory]');
   await page.screenshot({ path: join(ROOT, 'target', 'full-size-gpt2.png') });
+  await page.close();
+  const onnxruntimeWeb = overrides['/gpt2.onnx'] ? await ortPrompt(browser, reference.ids) : 'no ONNX export in the folder';
   console.log(JSON.stringify({
     parameters: reference.parameters,
     load_ms: loaded,
@@ -111,6 +127,7 @@ try {
     generate_32_tokens_ms: generateMs,
     worker_prompt_ms: speed.prompt_ms,
     worker_decode_tokens_per_second: speed.tokens_per_second,
+    onnxruntime_web_prompt_10_tokens_ms: onnxruntimeWeb,
     console_errors: problems,
   }, null, 2));
   assert.ok(nextDiff <= 5e-3 + 5e-5, `next-token probabilities differ by ${nextDiff}`);
@@ -119,4 +136,39 @@ try {
 } finally {
   await browser.close();
   await server.close();
+}
+
+/**
+ * onnxruntime-web's wasm backend on the gpt2-shaped export: the prompt's logits and every
+ * layer's attentions (what the page's first next-token table needs), on 1 thread and on as
+ * many as the browser offers, each in a fresh page (onnxruntime-web fixes its threads when
+ * it starts); medians of 10 after 3 warm-up runs, in ms.
+ */
+async function ortPrompt(browser, ids) {
+  const out = {};
+  for (const threads of [1, 0]) {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}bench.html`);
+      const [used, ms] = await page.evaluate(async ({ ids, threads }) => {
+        const ort = await import('./ort/ort.wasm.min.mjs');
+        ort.env.wasm.wasmPaths = `${location.origin}/ort/`;
+        ort.env.wasm.numThreads = threads || navigator.hardwareConcurrency;
+        const session = await ort.InferenceSession.create('./gpt2.onnx', { executionProviders: ['wasm'] });
+        const feeds = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) };
+        const times = [];
+        for (let run = 0; run < 13; run++) {
+          const started = performance.now();
+          await session.run(feeds);
+          if (run >= 3) times.push(performance.now() - started);
+        }
+        times.sort((a, b) => a - b);
+        return [ort.env.wasm.numThreads, times[times.length >> 1]];
+      }, { ids, threads });
+      out[`${used}_thread${used > 1 ? 's' : ''}`] = ms;
+    } finally {
+      await page.close();
+    }
+  }
+  return out;
 }

@@ -242,6 +242,14 @@ test('typing updates every view live, and the HTML in a sentence stays text', as
 
 test('text longer than the views can draw gives a clear message, and the tokens still show', async () => {
   const { page, context, problems } = await openPage(link({ b: '', view: 'head' }));
+  // 102 tokens: the heatmap is drawn, and its 102 × 102 numbers are built once asked for.
+  await page.fill('#sentence-a', 'word '.repeat(100));
+  await page.waitForSelector('[data-testid=attention-table-later]', { state: 'attached' });
+  assert.equal(await page.$$eval('[data-testid=attention-table]', (ts) => ts.length), 0);
+  await page.click('#attention-numbers summary');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=attention-table][data-sentence=a] tbody tr').length === 102);
+  await page.click('#attention-numbers summary');
+  await page.waitForSelector('[data-testid=attention-table-later]', { state: 'attached' });
   await page.fill('#sentence-a', 'word '.repeat(300));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=token][data-sentence=a]').length === 302);
   await settle(page);

@@ -153,6 +153,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("onehot-title", "One-hot vector of", "独热向量："),
     ("embedding-title", "Embedding (static word vector) of", "嵌入向量（静态词向量）："),
     ("numbers", "Numbers", "数字"),
+    (
+        "table-on-open",
+        "A table of {rows} × {cols} numbers: it is built while this is open.",
+        "{rows} × {cols} 个数字的表格：展开时才生成。",
+    ),
     ("h-similarity", "Cosine similarity", "余弦相似度"),
     ("lead-similarity", "cos θ = a·b / (|a| |b|): 1 means the same direction. Static embeddings give every “party” the same vector; contextual vectors (after each layer) tell them apart.", "cos θ = a·b / (|a| |b|)：1 表示方向相同。静态嵌入给每个 “party” 同一个向量；上下文向量（每层之后）能把它们区分开。"),
     ("depth", "Vectors from", "向量来自"),

@@ -176,6 +176,8 @@ pub enum Msg {
     SoloHead(usize),
     ShowAllHeads,
     AllLines(bool),
+    /// The head view's "Numbers" opened (true) or closed.
+    AttentionNumbers(bool),
     /// An edit of the article's toy vectors.
     Toy {
         row: usize,
@@ -341,6 +343,8 @@ pub struct PageModel {
     pub hover: Option<usize>,
     /// Show every token's lines in the head view instead of the selected token's.
     pub all_lines: bool,
+    /// Whether the head view's "Numbers" is open: a large attention table is built only then.
+    pub attention_numbers: bool,
     pub toy: Vec<(String, [f32; 4])>,
     pub status: Status,
     pub load: Loading,
@@ -395,6 +399,7 @@ impl PageModel {
             visible_heads: Vec::new(),
             hover: None,
             all_lines: false,
+            attention_numbers: false,
             toy,
             status,
             load: Loading::starting(),
@@ -527,6 +532,10 @@ fn handle(model: &mut PageModel, msg: Msg) -> Vec<Effect> {
         }
         Msg::AllLines(on) => {
             model.all_lines = on;
+            vec![Effect::Render]
+        }
+        Msg::AttentionNumbers(open) => {
+            model.attention_numbers = open;
             vec![Effect::Render]
         }
         Msg::Toy { row, col, value } => model.edit_toy(row, col, value),

@@ -83,6 +83,8 @@ fn read(event: &web_sys::Event, data: Option<&str>) -> UiInput {
             input.value = s.value();
         } else if let Some(t) = el.dyn_ref::<HtmlTextAreaElement>() {
             input.value = t.value();
+        } else if let Some(d) = el.dyn_ref::<web_sys::HtmlDetailsElement>() {
+            input.checked = d.open();
         }
         input.in_control = matches!(
             el.tag_name().to_ascii_lowercase().as_str(),

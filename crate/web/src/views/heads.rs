@@ -49,6 +49,9 @@ impl Panel for Heads {
         Control::on("all-lines", UiEvent::Change, |i| {
             Some(Msg::AllLines(i.checked))
         }),
+        Control::on("attention-numbers", UiEvent::Toggle, |i| {
+            Some(Msg::AttentionNumbers(i.checked))
+        }),
     ];
 
     fn canvases(model: &PageModel) -> Vec<CanvasPlan> {
@@ -83,8 +86,22 @@ impl Panel for Heads {
         let tables = model
             .attention_keys()
             .into_iter()
-            .filter_map(|key| attention_table(model, key))
-            .map(Node::Table)
+            .filter_map(|key| {
+                let tokens = model.sentence(key)?.tokens.len();
+                if model.attention_numbers || tokens * tokens <= BUILT_CLOSED {
+                    return attention_table(model, key).map(Node::Table);
+                }
+                let note = model
+                    .t("table-on-open")
+                    .replace("{rows}", &tokens.to_string())
+                    .replace("{cols}", &tokens.to_string());
+                Some(Node::El(
+                    El::new("p")
+                        .class("note")
+                        .attr("data-testid", "attention-table-later")
+                        .text(note),
+                ))
+            })
             .collect();
         out.children("attention-tables", tables);
     }
@@ -374,6 +391,11 @@ fn strongest_line(model: &PageModel, sentence: &SentenceData, query: usize) -> O
             .join(" · ")
     })
 }
+
+/// The most cells an attention table has when built while its "Numbers" is closed (64
+/// tokens); a larger one, 16,384 cells at 128 tokens, cost a keystroke about 40 ms of the
+/// page's thread to format and parse, so it is built when opened.
+const BUILT_CLOSED: usize = 64 * 64;
 
 /// Attention of the current layer and head for one shown sentence.
 fn attention_table(model: &PageModel, key: SentenceKey) -> Option<Table> {

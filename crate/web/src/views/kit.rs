@@ -24,6 +24,8 @@ named_enum! {
         MouseOver = "mouseover",
         MouseLeave = "mouseleave",
         Submit = "submit",
+        /// A `<details>` opened or closed (`UiInput::checked` says which).
+        Toggle = "toggle",
         /// A file dropped on the element, read as text (its text is the input's value).
         DropText = "drop",
     }

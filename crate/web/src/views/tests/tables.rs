@@ -103,6 +103,38 @@ fn the_head_view_tables_are_the_traces_attention_and_party_attends_to_celebrate(
 }
 
 #[test]
+fn a_long_sentences_attention_table_is_built_when_its_numbers_are_opened() {
+    let mut h = Harness::ready(&[("view", "head"), ("layer", "1"), ("head", "3")]);
+    let long = [CELEBRATION; 8].join(" "); // 66 tokens with [CLS] and [SEP]
+    h.send(Msg::SentenceA(long.clone()));
+    let closed = shown(&h);
+    let tables = closed.tables("attention-table");
+    let keys: Vec<_> = tables
+        .iter()
+        .filter_map(|t| t.get("data-sentence"))
+        .collect();
+    assert_eq!(keys, ["b"], "B's 10 × 10 is built; A's 66 × 66 waits");
+    let later = closed.children_of("attention-tables").expect("the box");
+    let Node::El(note) = &later[0] else {
+        panic!("A's place holds a note: {later:?}");
+    };
+    assert_eq!(
+        note.text.as_deref(),
+        Some("A table of 66 × 66 numbers: it is built while this is open.")
+    );
+    h.send(Msg::AttentionNumbers(true));
+    let open = shown(&h);
+    let tables = open.tables("attention-table");
+    let a = tables
+        .iter()
+        .find(|t| t.get("data-sentence") == Some("a"))
+        .expect("A's table once opened");
+    let attention = &h.trace(&long).layers[1].attention;
+    assert_eq!(a.rows.len(), 66);
+    assert_cells(a, |r, c| attention[[3, r, c]], "a");
+}
+
+#[test]
 fn a_gpts_attention_table_marks_the_future_and_its_next_token_table_is_the_traces() {
     let mut h = Harness::ready(&[
         ("model", "models/tokenscope-gpt"),
