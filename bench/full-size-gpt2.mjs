@@ -7,27 +7,23 @@
 //
 //   node bench/full-size-gpt2.mjs /tmp/gpt2-full
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../tests/e2e/serve.mjs';
+import { ortFiles } from './ort-files.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const folder = process.argv[2] ?? '/tmp/gpt2-full';
 const reference = JSON.parse(readFileSync(join(folder, 'reference.json'), 'utf8'));
 // Cross-origin isolated, as `trunk serve` serves the page, so the worker runs its threads
 // build; BENCH_NOT_ISOLATED=1 serves it as a plain static host would (one thread).
-const ORT = join(ROOT, 'bench', 'node_modules', 'onnxruntime-web', 'dist');
 const ONNX = join(folder, 'model-attentions.onnx');
 const overrides = { '/bench.html': Buffer.from('<!doctype html><meta charset="utf-8"><title>bench</title>') };
-if (existsSync(ONNX) && existsSync(ORT)) {
-  for (const name of readdirSync(ORT)) {
-    if (/^ort\.wasm\.min\.mjs$|^ort-wasm-simd-threaded\.(mjs|wasm)$/.test(name)) {
-      overrides[`/ort/${name}`] = readFileSync(join(ORT, name));
-    }
-  }
-  overrides['/gpt2.onnx'] = readFileSync(ONNX);
+const ort = ortFiles(ROOT);
+if (existsSync(ONNX) && Object.keys(ort).length > 0) {
+  Object.assign(overrides, ort, { '/gpt2.onnx': readFileSync(ONNX) });
 }
 const server = await serve(join(ROOT, 'dist'), {
   overrides,

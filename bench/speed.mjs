@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { serve } from '../tests/e2e/serve.mjs';
+import { ortFiles } from './ort-files.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
-const ORT = join(ROOT, 'bench', 'node_modules', 'onnxruntime-web', 'dist');
 const ONNX = join(OUT, 'minilm-attentions.onnx');
 const LENGTHS = ['10', '32', '128', '512'];
 const WARMUP = 5;
@@ -48,13 +48,7 @@ const overrides = {
   '/bench-worker-simd128.js': Buffer.from("importScripts('./tokenscope-worker.js');\n"
     + "wasm_bindgen({ module_or_path: './tokenscope-worker_bg.wasm' });\n"),
 };
-if (existsSync(ORT)) {
-  for (const name of readdirSync(ORT)) {
-    if (/^ort\.wasm\.min\.mjs$|^ort-wasm-simd-threaded\.(mjs|wasm)$/.test(name)) {
-      overrides[`/ort/${name}`] = readFileSync(join(ORT, name));
-    }
-  }
-}
+Object.assign(overrides, ortFiles(ROOT));
 if (existsSync(ONNX)) overrides['/minilm.onnx'] = readFileSync(ONNX);
 // Cross-origin isolation: what onnxruntime-web's threads need (SharedArrayBuffer).
 const headers = {
